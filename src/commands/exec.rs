@@ -1,0 +1,48 @@
+//! `mfaenv exec PROFILE -- CMD ARGS…`: run one command with the credentials
+//! in its environment. On Unix the command replaces mfaenv (exec), so its
+//! exit status and signals are its own; secrets travel only in the environment.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use super::credentials;
+use crate::cli::ExecArgs;
+use crate::env_vars;
+use crate::shell::Change;
+
+pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
+    let (program, rest) = args
+        .command
+        .split_first()
+        .context("no command given after `--`")?;
+    let (plan, creds) = credentials(&args.target)?;
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    for change in env_vars::for_child(&plan.profile, &creds, plan.region.as_deref()) {
+        match change {
+            Change::Set(name, value) => cmd.env(name, value),
+            Change::Unset(name) => cmd.env_remove(name),
+        };
+    }
+    cmd.env_remove(env_vars::MFAENV_PRIOR);
+    run_command(cmd, program)
+}
+
+#[cfg(unix)]
+fn run_command(mut cmd: Command, program: &std::ffi::OsStr) -> Result<std::process::ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec();
+    bail!("cannot run `{}`: {err}", program.to_string_lossy())
+}
+
+#[cfg(not(unix))]
+fn run_command(mut cmd: Command, program: &std::ffi::OsStr) -> Result<std::process::ExitCode> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run `{}`", program.to_string_lossy()))?;
+    let code = status.code().unwrap_or(1);
+    Ok(std::process::ExitCode::from(
+        u8::try_from(code).unwrap_or(1),
+    ))
+}

@@ -1,0 +1,42 @@
+//! One file per subcommand. Each returns what goes to stdout; `main` prints
+//! it only when the whole command succeeded.
+
+pub mod credential_process;
+pub mod exec;
+pub mod export;
+pub mod unset;
+
+use anyhow::Result;
+
+use crate::cli::{AuthArgs, ProfileArgs};
+use crate::config::Plan;
+use crate::creds::Credentials;
+use crate::resolve::{self, Options};
+
+impl From<&AuthArgs> for Options {
+    fn from(a: &AuthArgs) -> Options {
+        Options {
+            token_code: a.token_code.clone(),
+            region: a.region.clone(),
+            endpoint_url: a.endpoint_url.clone(),
+            direct: a.direct,
+        }
+    }
+}
+
+/// The plan and fresh credentials for the profile named on the command line.
+pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
+    let profile = target
+        .profile
+        .clone()
+        .unwrap_or_else(resolve::default_profile);
+    let opts = Options::from(&target.auth);
+    let plan = resolve::plan(&profile, &opts)?;
+    let creds = resolve::fetch(&plan, &opts)?;
+    Ok((plan, creds))
+}
+
+/// Reads this process's environment (empty values count as unset).
+pub fn current_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

@@ -1,0 +1,552 @@
+//! Resolving a profile into a plan: where the long-term keys come from, which
+//! roles to assume in what order, and which MFA device unlocks them.
+//!
+//! Follows botocore: a profile's `role_arn` wins over its own keys; a source
+//! profile's static keys win over its `role_arn`; a profile may name itself as
+//! `source_profile` only when it holds keys.
+
+use super::profiles::{Profile, Profiles};
+use super::ConfigError;
+use crate::creds::Credentials;
+use crate::duration;
+
+/// How many profiles a `source_profile` chain may hold.
+pub const MAX_CHAIN: usize = 10;
+
+const DEFAULT_SESSION_SECONDS: u32 = 12 * 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// `aws_access_key_id`/`aws_secret_access_key` of a profile.
+    Static,
+    /// `credential_source = Environment`.
+    Environment,
+}
+
+/// The long-term keys everything else is derived from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub profile: String,
+    pub kind: SourceKind,
+    pub credentials: Credentials,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleStep {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub mfa_serial: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaMode {
+    /// GetSessionToken with the code once, then AssumeRole with the session.
+    Session,
+    /// AssumeRole with SerialNumber + TokenCode directly (botocore's way).
+    Direct,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile: String,
+    pub source: Source,
+    /// Roles to assume, in execution order (the source's side first).
+    pub roles: Vec<RoleStep>,
+    pub mfa_serial: Option<String>,
+    pub mfa_process: Option<String>,
+    pub mode: MfaMode,
+    /// DurationSeconds of the MFA session (GetSessionToken).
+    pub session_seconds: u32,
+    /// The profile's own `region`: exported to the shell.
+    pub region: Option<String>,
+    /// The region STS is called in: first `region` along the chain.
+    pub sts_region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Durations that were clamped, said on stderr before any STS call.
+    pub notes: Vec<String>,
+}
+
+/// Resolves `name`. `env` reads an environment variable (for
+/// `credential_source = Environment`).
+pub fn resolve(
+    profiles: &Profiles,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, ConfigError> {
+    let (chain, source, mut roles) = walk(profiles, name, env)?;
+    roles.reverse();
+    let get = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
+    let target = chain[0];
+    let mode = match get("mfa_mode").as_deref() {
+        None | Some("session") => MfaMode::Session,
+        Some("direct") => MfaMode::Direct,
+        Some(other) => {
+            return Err(invalid(
+                find_with(&chain, "mfa_mode"),
+                "mfa_mode",
+                &format!("mfa_mode must be `session` or `direct`, not `{other}`"),
+            ))
+        }
+    };
+    let mfa_serial = roles.iter().find_map(|r| r.mfa_serial.clone()).or_else(|| {
+        profiles
+            .get(&source.profile)
+            .and_then(|p| p.get("mfa_serial"))
+            .map(str::to_string)
+    });
+    let mut plan = Plan {
+        profile: name.to_string(),
+        region: target.get("region").map(str::to_string),
+        sts_region: get("region"),
+        endpoint_url: get("endpoint_url"),
+        mfa_process: get("mfa_process"),
+        session_seconds: session_seconds(&chain)?,
+        source,
+        roles,
+        mfa_serial,
+        mode,
+        notes: Vec::new(),
+    };
+    clamp_chained(&mut plan);
+    Ok(plan)
+}
+
+type Walk<'a> = (Vec<&'a Profile>, Source, Vec<RoleStep>);
+
+/// Follows `source_profile` from `name` down to the keys.
+fn walk<'a>(
+    profiles: &'a Profiles,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Walk<'a>, ConfigError> {
+    let mut chain: Vec<&Profile> = Vec::new();
+    let mut roles = Vec::new();
+    let mut current = profiles.require(name)?;
+    loop {
+        if chain.len() >= MAX_CHAIN {
+            return Err(ConfigError::TooDeep(name.to_string()));
+        }
+        chain.push(current);
+        let is_source = chain.len() > 1;
+        let has_keys = current.get("aws_access_key_id").is_some();
+        if has_keys && (is_source || current.get("role_arn").is_none()) {
+            return Ok((chain, static_source(current)?, roles));
+        }
+        if current.get("role_arn").is_none() {
+            return Err(no_credentials(
+                current,
+                chain.first().map(|p| p.name.as_str()),
+            ));
+        }
+        roles.push(role_step(current)?);
+        match (
+            current.get("source_profile"),
+            current.get("credential_source"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    current,
+                    "credential_source",
+                    "a profile may set source_profile or credential_source, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(invalid(
+                    current,
+                    "role_arn",
+                    "role_arn needs source_profile or credential_source",
+                ))
+            }
+            (None, Some(cs)) => return Ok((chain, env_source(current, cs, env)?, roles)),
+            (Some(next), None) if next == current.name => {
+                if has_keys {
+                    return Ok((chain, static_source(current)?, roles));
+                }
+                return Err(cycle(&chain, next));
+            }
+            (Some(next), None) => {
+                if chain.iter().any(|p| p.name == next) {
+                    return Err(cycle(&chain, next));
+                }
+                current = profiles.get(next).ok_or_else(|| {
+                    invalid(
+                        current,
+                        "source_profile",
+                        &format!("source_profile `{next}` does not exist"),
+                    )
+                })?;
+            }
+        }
+    }
+}
+
+fn static_source(profile: &Profile) -> Result<Source, ConfigError> {
+    let secret = profile.get("aws_secret_access_key").ok_or_else(|| {
+        invalid(
+            profile,
+            "aws_access_key_id",
+            "aws_access_key_id without aws_secret_access_key",
+        )
+    })?;
+    Ok(Source {
+        profile: profile.name.clone(),
+        kind: SourceKind::Static,
+        credentials: Credentials {
+            access_key_id: profile
+                .get("aws_access_key_id")
+                .unwrap_or_default()
+                .to_string(),
+            secret_access_key: secret.to_string(),
+            session_token: profile.get("aws_session_token").map(str::to_string),
+            expiration: None,
+        },
+    })
+}
+
+fn env_source(
+    profile: &Profile,
+    credential_source: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Source, ConfigError> {
+    if credential_source != "Environment" {
+        return Err(invalid(
+            profile,
+            "credential_source",
+            &format!("credential_source = {credential_source} is not supported by mfaenv (only Environment)"),
+        ));
+    }
+    let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) else {
+        return Err(invalid(
+            profile,
+            "credential_source",
+            "credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
+        ));
+    };
+    Ok(Source {
+        profile: profile.name.clone(),
+        kind: SourceKind::Environment,
+        credentials: Credentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: env("AWS_SESSION_TOKEN"),
+            expiration: None,
+        },
+    })
+}
+
+fn role_step(profile: &Profile) -> Result<RoleStep, ConfigError> {
+    let duration_seconds = match profile.get("duration_seconds") {
+        None => None,
+        Some(text) => Some(
+            duration::parse_seconds(text, duration::ASSUME_ROLE)
+                .map_err(|m| invalid(profile, "duration_seconds", &m))?,
+        ),
+    };
+    if let Some(name) = profile.get("role_session_name") {
+        if !valid_session_name(name) {
+            return Err(invalid(
+                profile,
+                "role_session_name",
+                "role_session_name must be 2-64 characters of letters, digits and +=,.@_-",
+            ));
+        }
+    }
+    Ok(RoleStep {
+        profile: profile.name.clone(),
+        role_arn: profile.get("role_arn").unwrap_or_default().to_string(),
+        external_id: profile.get("external_id").map(str::to_string),
+        session_name: profile.get("role_session_name").map(str::to_string),
+        duration_seconds,
+        mfa_serial: profile.get("mfa_serial").map(str::to_string),
+    })
+}
+
+fn valid_session_name(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// `mfa_session_duration` along the chain: seconds or `12h`-style.
+fn session_seconds(chain: &[&Profile]) -> Result<u32, ConfigError> {
+    let key = "mfa_session_duration";
+    match chain.iter().find(|p| p.get(key).is_some()) {
+        None => Ok(DEFAULT_SESSION_SECONDS),
+        Some(p) => duration::parse_seconds(p.get(key).unwrap_or_default(), duration::SESSION_TOKEN)
+            .map_err(|m| invalid(p, key, &m)),
+    }
+}
+
+/// A role assumed with another role's keys lasts at most an hour (AWS refuses more).
+fn clamp_chained(plan: &mut Plan) {
+    let limit = duration::CHAINED_ROLE.max;
+    // The first role is assumed with user (or MFA session) keys; every later one with role keys.
+    for step in plan.roles.iter_mut().skip(1) {
+        if let Some(seconds) = step.duration_seconds.filter(|s| *s > limit) {
+            plan.notes.push(format!(
+                "profile `{}`: duration_seconds {seconds} clamped to {limit}: a role assumed from another role lasts at most 1h",
+                step.profile
+            ));
+            step.duration_seconds = Some(limit);
+        }
+    }
+}
+
+fn find_with<'a>(chain: &[&'a Profile], key: &str) -> &'a Profile {
+    chain
+        .iter()
+        .find(|p| p.get(key).is_some())
+        .copied()
+        .unwrap_or(chain[0])
+}
+
+fn no_credentials(profile: &Profile, target: Option<&str>) -> ConfigError {
+    let role = match target {
+        Some(t) if t != profile.name => format!(" (the source of `{t}`)"),
+        _ => String::new(),
+    };
+    let hint = if profile.get("sso_session").is_some()
+        || profile.get("sso_start_url").is_some()
+        || profile.get("credential_process").is_some()
+    {
+        "; SSO and credential_process profiles already give temporary keys and need no MFA from mfaenv"
+    } else {
+        ""
+    };
+    ConfigError::Invalid {
+        location: profile.location_of(""),
+        message: format!(
+            "profile `{}`{role} has neither aws_access_key_id nor role_arn{hint}",
+            profile.name
+        ),
+    }
+}
+
+fn invalid(profile: &Profile, key: &str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        location: profile.location_of(key),
+        message: format!("profile `{}`: {message}", profile.name),
+    }
+}
+
+fn cycle(chain: &[&Profile], back_to: &str) -> ConfigError {
+    let mut names: Vec<String> = chain.iter().map(|p| p.name.clone()).collect();
+    names.push(back_to.to_string());
+    ConfigError::Cycle(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "\
+[profile base]
+region = eu-central-1
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+[profile prod]
+source_profile = base
+role_arn = arn:aws:iam::222222222222:role/hc/hc-master
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+external_id = ext-069
+region = us-west-2
+duration_seconds = 7200
+[profile deeper]
+source_profile = prod
+role_arn = arn:aws:iam::333333333333:role/deep
+duration_seconds = 43200
+[profile a]
+source_profile = b
+role_arn = arn:aws:iam::1:role/a
+[profile b]
+source_profile = a
+role_arn = arn:aws:iam::1:role/b
+[profile selfish]
+source_profile = selfish
+role_arn = arn:aws:iam::1:role/s
+[profile env]
+role_arn = arn:aws:iam::1:role/e
+credential_source = Environment
+[profile orphan]
+role_arn = arn:aws:iam::1:role/o
+[profile dangling]
+role_arn = arn:aws:iam::1:role/o
+source_profile = nope
+[profile both]
+role_arn = arn:aws:iam::1:role/o
+source_profile = base
+credential_source = Environment
+[profile tooshort]
+role_arn = arn:aws:iam::1:role/o
+source_profile = base
+duration_seconds = 60
+[profile selfkeys]
+source_profile = selfkeys
+role_arn = arn:aws:iam::1:role/k
+[profile roleandkeys]
+role_arn = arn:aws:iam::1:role/rk
+source_profile = base
+";
+    const CREDS: &str = "\
+[base]
+aws_access_key_id = AKIABASE
+aws_secret_access_key = base-secret
+[selfkeys]
+aws_access_key_id = AKIASELF
+aws_secret_access_key = self-secret
+[roleandkeys]
+aws_access_key_id = AKIARK
+aws_secret_access_key = rk-secret
+[halfkeys]
+aws_access_key_id = AKIAHALF
+";
+
+    fn profiles() -> Profiles {
+        Profiles::from_texts(CONFIG, CREDS).unwrap()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn plan(name: &str) -> Result<Plan, ConfigError> {
+        resolve(&profiles(), name, &no_env)
+    }
+
+    #[test]
+    fn mfa_only_profile() {
+        let p = plan("base").unwrap();
+        assert!(p.roles.is_empty());
+        assert_eq!(p.source.credentials.access_key_id, "AKIABASE");
+        assert_eq!(
+            p.mfa_serial.as_deref(),
+            Some("arn:aws:iam::111111111111:mfa/alice")
+        );
+        assert_eq!(p.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(p.session_seconds, 43200);
+    }
+
+    #[test]
+    fn role_profile() {
+        let p = plan("prod").unwrap();
+        assert_eq!(p.source.profile, "base");
+        assert_eq!(p.roles.len(), 1);
+        assert_eq!(p.roles[0].external_id.as_deref(), Some("ext-069"));
+        assert_eq!(p.roles[0].duration_seconds, Some(7200));
+        assert_eq!(p.region.as_deref(), Some("us-west-2"));
+        assert_eq!(p.mode, MfaMode::Session);
+    }
+
+    #[test]
+    fn chain_in_execution_order_and_clamped() {
+        let p = plan("deeper").unwrap();
+        let arns: Vec<_> = p.roles.iter().map(|r| r.role_arn.as_str()).collect();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:iam::222222222222:role/hc/hc-master",
+                "arn:aws:iam::333333333333:role/deep"
+            ]
+        );
+        assert_eq!(p.roles[1].duration_seconds, Some(3600));
+        assert_eq!(p.notes.len(), 1);
+        // No region of its own: nothing exported, but STS is called in the chain's region.
+        assert_eq!(p.region, None);
+        assert_eq!(p.sts_region.as_deref(), Some("us-west-2"));
+        assert_eq!(
+            p.mfa_serial.as_deref(),
+            Some("arn:aws:iam::111111111111:mfa/alice")
+        );
+    }
+
+    #[test]
+    fn cycle_is_named() {
+        let e = plan("a").unwrap_err().to_string();
+        assert_eq!(e, "source_profile cycle: a -> b -> a");
+        let e = plan("selfish").unwrap_err().to_string();
+        assert_eq!(e, "source_profile cycle: selfish -> selfish");
+    }
+
+    #[test]
+    fn self_source_with_keys() {
+        let p = plan("selfkeys").unwrap();
+        assert_eq!(p.source.credentials.access_key_id, "AKIASELF");
+        assert_eq!(p.roles.len(), 1);
+    }
+
+    #[test]
+    fn role_wins_over_own_keys_for_target() {
+        let p = plan("roleandkeys").unwrap();
+        assert_eq!(p.roles.len(), 1);
+        assert_eq!(p.source.profile, "base");
+    }
+
+    #[test]
+    fn environment_source() {
+        let env = |k: &str| match k {
+            "AWS_ACCESS_KEY_ID" => Some("AKIAENV".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("env-secret".to_string()),
+            _ => None,
+        };
+        let p = resolve(&profiles(), "env", &env).unwrap();
+        assert_eq!(p.source.kind, SourceKind::Environment);
+        assert_eq!(p.source.credentials.access_key_id, "AKIAENV");
+        let e = plan("env").unwrap_err().to_string();
+        assert!(e.contains("AWS_ACCESS_KEY_ID"), "{e}");
+    }
+
+    #[test]
+    fn missing_keys_name_file_and_line() {
+        let e = plan("orphan").unwrap_err().to_string();
+        assert!(
+            e.starts_with("config:") && e.contains("needs source_profile"),
+            "{e}"
+        );
+        let e = plan("dangling").unwrap_err().to_string();
+        assert!(e.contains("`nope` does not exist"), "{e}");
+        let e = plan("both").unwrap_err().to_string();
+        assert!(e.contains("not both"), "{e}");
+        let e = plan("halfkeys").unwrap_err().to_string();
+        assert!(
+            e.starts_with("credentials:") && e.contains("without aws_secret_access_key"),
+            "{e}"
+        );
+        let e = plan("tooshort").unwrap_err().to_string();
+        assert!(e.contains("900") && e.contains("43200"), "{e}");
+    }
+
+    #[test]
+    fn too_deep() {
+        let mut config = String::new();
+        for i in 0..12 {
+            config.push_str(&format!(
+                "[profile p{i}]\nrole_arn = arn:aws:iam::1:role/r{i}\nsource_profile = p{}\n",
+                i + 1
+            ));
+        }
+        let profiles = Profiles::from_texts(
+            &config,
+            "[p12]\naws_access_key_id=A\naws_secret_access_key=B\n",
+        )
+        .unwrap();
+        let e = resolve(&profiles, "p0", &no_env).unwrap_err().to_string();
+        assert!(e.contains("deeper than 10"), "{e}");
+    }
+
+    #[test]
+    fn mfa_mode_and_session_duration() {
+        let profiles = Profiles::from_texts(
+            "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = k\nmfa_mode = direct\n[profile bad]\nsource_profile = k\nrole_arn = arn:aws:iam::1:role/r\nmfa_mode = maybe\n[profile k]\nmfa_session_duration = 2h\n",
+            "[k]\naws_access_key_id=A\naws_secret_access_key=B\n",
+        )
+        .unwrap();
+        let p = resolve(&profiles, "r", &no_env).unwrap();
+        assert_eq!(p.mode, MfaMode::Direct);
+        assert_eq!(p.session_seconds, 7200);
+        let e = resolve(&profiles, "bad", &no_env).unwrap_err().to_string();
+        assert!(e.contains("`maybe`"), "{e}");
+    }
+}

@@ -1,0 +1,253 @@
+//! Loading `~/.aws/config` and `~/.aws/credentials` into profiles, merged the
+//! way the AWS CLI merges them: the credentials file wins for a key both set.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::ini::{self, IniFile};
+use super::ConfigError;
+
+/// Where a value was written: file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub value: String,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub name: String,
+    /// Where the profile's section starts (the config file's when it has one).
+    pub location: Option<Location>,
+    values: BTreeMap<String, Value>,
+}
+
+impl Profile {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(|v| v.value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.values.get(key).filter(|v| !v.value.is_empty())
+    }
+
+    /// The location of `key`, else of the section.
+    pub fn location_of(&self, key: &str) -> Location {
+        self.values
+            .get(key)
+            .map(|v| v.location.clone())
+            .or_else(|| self.location.clone())
+            .unwrap_or_else(|| Location {
+                path: PathBuf::from("<config>"),
+                line: 0,
+            })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Profiles {
+    pub config_path: PathBuf,
+    pub credentials_path: PathBuf,
+    profiles: BTreeMap<String, Profile>,
+}
+
+impl Profiles {
+    /// Reads the files named by `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`,
+    /// else `~/.aws/config` / `~/.aws/credentials`. A missing file is empty.
+    pub fn load() -> Result<Profiles, ConfigError> {
+        let config_path = file_path("AWS_CONFIG_FILE", "config");
+        let credentials_path = file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+        let config = read(&config_path)?;
+        let credentials = read(&credentials_path)?;
+        Ok(Profiles::from_files(config, credentials))
+    }
+
+    pub fn from_files(config: IniFile, credentials: IniFile) -> Profiles {
+        let mut profiles = Profiles {
+            config_path: config.path.clone(),
+            credentials_path: credentials.path.clone(),
+            profiles: BTreeMap::new(),
+        };
+        profiles.merge(&config, config_profile_name);
+        profiles.merge(&credentials, |header| Some(header.to_string()));
+        profiles
+    }
+
+    /// Parses two texts; for tests and tools.
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Profiles, ConfigError> {
+        Ok(Profiles::from_files(
+            ini::parse(Path::new("config"), config)?,
+            ini::parse(Path::new("credentials"), credentials)?,
+        ))
+    }
+
+    fn merge(&mut self, file: &IniFile, name_of: impl Fn(&str) -> Option<String>) {
+        for section in &file.sections {
+            let Some(name) = name_of(&section.header) else {
+                continue;
+            };
+            let profile = self
+                .profiles
+                .entry(name.clone())
+                .or_insert_with(|| Profile {
+                    name,
+                    ..Profile::default()
+                });
+            profile.location.get_or_insert_with(|| Location {
+                path: file.path.clone(),
+                line: section.line,
+            });
+            for entry in &section.entries {
+                let location = Location {
+                    path: file.path.clone(),
+                    line: entry.line,
+                };
+                profile.values.insert(
+                    entry.key.clone(),
+                    Value {
+                        value: entry.value.clone(),
+                        location,
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+
+    /// The profile, or an error that lists close matches.
+    pub fn require(&self, name: &str) -> Result<&Profile, ConfigError> {
+        self.get(name).ok_or_else(|| ConfigError::UnknownProfile {
+            name: name.to_string(),
+            files: format!(
+                "{} or {}",
+                self.config_path.display(),
+                self.credentials_path.display()
+            ),
+            close: self.close_matches(name),
+        })
+    }
+
+    fn close_matches(&self, name: &str) -> Vec<String> {
+        let lower = name.to_lowercase();
+        let mut scored: Vec<(f64, &str)> = self
+            .names()
+            .map(|n| (strsim::jaro_winkler(&lower, &n.to_lowercase()), n))
+            .filter(|(score, n)| *score >= 0.8 || n.to_lowercase().contains(&lower))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, n)| n.to_string())
+            .collect()
+    }
+}
+
+/// `[default]` and `[profile NAME]` are profiles in the config file; other
+/// sections (`[sso-session x]`, `[services x]`, bare `[x]`) are not.
+fn config_profile_name(header: &str) -> Option<String> {
+    if header == "default" {
+        return Some(header.to_string());
+    }
+    let rest = header.strip_prefix("profile")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let name = rest.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn file_path(var: &str, file: &str) -> PathBuf {
+    match std::env::var_os(var).filter(|v| !v.is_empty()) {
+        Some(path) => expand_tilde(Path::new(&path)),
+        None => home().join(".aws").join(file),
+    }
+}
+
+pub(crate) fn home() -> PathBuf {
+    dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"))
+}
+
+fn expand_tilde(path: &Path) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) => home().join(rest),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+fn read(path: &Path) -> Result<IniFile, ConfigError> {
+    match std::fs::read(path) {
+        Ok(bytes) => ini::parse_bytes(path, &bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniFile {
+            path: path.to_path_buf(),
+            sections: Vec::new(),
+        }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_file_wins_and_sections_map() {
+        let p = Profiles::from_texts(
+            "[default]\nregion = eu-west-1\n[profile dev]\nregion = us-east-1\naws_access_key_id = FROMCONFIG\n[sso-session x]\nsso_region = y\n[bare]\nregion = z\n",
+            "[dev]\naws_access_key_id = FROMCREDS\n[profile odd]\nx = 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.get("dev").unwrap().get("aws_access_key_id"),
+            Some("FROMCREDS")
+        );
+        assert_eq!(p.get("dev").unwrap().get("region"), Some("us-east-1"));
+        assert_eq!(p.get("default").unwrap().get("region"), Some("eu-west-1"));
+        assert!(p.get("x").is_none() && p.get("bare").is_none());
+        // In the credentials file the section name is the profile name, as written.
+        assert!(p.get("profile odd").is_some());
+    }
+
+    #[test]
+    fn unknown_profile_suggests() {
+        let p =
+            Profiles::from_texts("[profile prod]\n[profile prod-eu]\n[profile dev]\n", "").unwrap();
+        let e = p.require("prdo").unwrap_err().to_string();
+        assert!(e.contains("did you mean") && e.contains("prod"), "{e}");
+    }
+
+    #[test]
+    fn location_points_at_key() {
+        let p = Profiles::from_texts("[profile a]\n\nrole_arn = x\n", "").unwrap();
+        assert_eq!(
+            p.get("a").unwrap().location_of("role_arn").to_string(),
+            "config:3"
+        );
+    }
+}

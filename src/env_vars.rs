@@ -1,0 +1,276 @@
+//! Which environment variables mfaenv sets and removes, and the state it
+//! keeps to put the shell back as it was.
+//!
+//! State lives in `MFAENV_PRIOR`: for every variable mfaenv changed, its value
+//! before (hex-encoded, so the state is plain ASCII), or that it was unset.
+//! Prior values of secret variables are never kept (only that they were
+//! set), so `MFAENV_*` never holds a secret.
+
+use crate::creds::{rfc3339, Credentials};
+use crate::shell::Change;
+
+pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub const SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+pub const SECURITY_TOKEN: &str = "AWS_SECURITY_TOKEN";
+pub const EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
+pub const REGION: &str = "AWS_REGION";
+pub const DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+pub const PROFILE_VARS: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
+
+/// The profile mfaenv loaded into this shell.
+pub const MFAENV_PROFILE: &str = "MFAENV_PROFILE";
+/// Prior values of what mfaenv changed.
+pub const MFAENV_PRIOR: &str = "MFAENV_PRIOR";
+
+/// Variables whose values are secrets.
+const SECRETS: [&str; 3] = [SECRET_ACCESS_KEY, SESSION_TOKEN, SECURITY_TOKEN];
+
+/// The credential variables (and their expiry), in the order they are set.
+const CREDENTIAL_VARS: [&str; 4] = [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, EXPIRATION];
+
+/// What a variable was before mfaenv changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prior {
+    Unset,
+    Value(String),
+    /// Set to a secret that mfaenv does not keep.
+    Secret,
+}
+
+/// The changes that put `creds` into a child's environment (`exec`).
+pub fn for_child(profile: &str, creds: &Credentials, region: Option<&str>) -> Vec<Change> {
+    let mut changes: Vec<Change> = [SECURITY_TOKEN, PROFILE_VARS[0], PROFILE_VARS[1]]
+        .iter()
+        .map(|v| Change::Unset(v.to_string()))
+        .collect();
+    changes.push(Change::Set(
+        ACCESS_KEY_ID.into(),
+        creds.access_key_id.clone(),
+    ));
+    changes.push(Change::Set(
+        SECRET_ACCESS_KEY.into(),
+        creds.secret_access_key.clone(),
+    ));
+    match &creds.session_token {
+        Some(token) => changes.push(Change::Set(SESSION_TOKEN.into(), token.clone())),
+        None => changes.push(Change::Unset(SESSION_TOKEN.into())),
+    }
+    match creds.expiration {
+        Some(exp) => changes.push(Change::Set(EXPIRATION.into(), rfc3339(exp))),
+        None => changes.push(Change::Unset(EXPIRATION.into())),
+    }
+    if let Some(region) = region {
+        changes.push(Change::Set(REGION.into(), region.to_string()));
+        changes.push(Change::Set(DEFAULT_REGION.into(), region.to_string()));
+    }
+    changes.push(Change::Set(MFAENV_PROFILE.into(), profile.to_string()));
+    changes
+}
+
+/// The changes for a shell (`export`): those of [`for_child`], plus the state
+/// that lets `mfaenv unset` restore what was there before. `env` reads the
+/// shell's current environment.
+pub fn for_shell(
+    profile: &str,
+    creds: &Credentials,
+    region: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Change> {
+    let mut prior = env(MFAENV_PRIOR).map(|s| decode(&s)).unwrap_or_default();
+    let mut changes = for_child(profile, creds, region);
+    let touched: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Set(n, _) | Change::Unset(n) => n.clone(),
+        })
+        .filter(|n| !n.starts_with("MFAENV_"))
+        .collect();
+    // Keep the oldest prior value: a second export must still unset to the start.
+    for name in touched {
+        if !prior.iter().any(|(n, _)| *n == name) {
+            let before = observe(&name, env);
+            prior.push((name, before));
+        }
+    }
+    // A region an earlier export set, that this profile does not have, goes back.
+    if region.is_none() {
+        for name in [REGION, DEFAULT_REGION] {
+            if let Some((_, before)) = prior.iter().find(|(n, _)| n == name) {
+                changes.push(restore(name, before));
+            }
+        }
+    }
+    changes.push(Change::Set(MFAENV_PRIOR.into(), encode(&prior)));
+    changes
+}
+
+/// The changes that undo mfaenv: restore each prior value, or, with no
+/// state, remove the credential variables. Also returns notes for stderr.
+pub fn for_unset(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    match env(MFAENV_PRIOR) {
+        Some(state) => {
+            for (name, before) in decode(&state) {
+                if before == Prior::Secret {
+                    notes.push(format!(
+                        "{name} held a value before mfaenv set it; mfaenv never stores secrets, so it is removed, not restored"
+                    ));
+                }
+                changes.push(restore(&name, &before));
+            }
+        }
+        None => {
+            for name in CREDENTIAL_VARS.iter().chain([&SECURITY_TOKEN]) {
+                changes.push(Change::Unset(name.to_string()));
+            }
+        }
+    }
+    changes.push(Change::Unset(MFAENV_PRIOR.into()));
+    changes.push(Change::Unset(MFAENV_PROFILE.into()));
+    (changes, notes)
+}
+
+fn observe(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Prior {
+    match env(name) {
+        None => Prior::Unset,
+        Some(_) if SECRETS.contains(&name) => Prior::Secret,
+        Some(value) => Prior::Value(value),
+    }
+}
+
+fn restore(name: &str, before: &Prior) -> Change {
+    match before {
+        Prior::Value(v) => Change::Set(name.to_string(), v.clone()),
+        Prior::Unset | Prior::Secret => Change::Unset(name.to_string()),
+    }
+}
+
+/// `NAME` (unset), `NAME=hex` (value), `NAME?` (a secret), space-separated.
+pub fn encode(prior: &[(String, Prior)]) -> String {
+    prior
+        .iter()
+        .map(|(name, before)| match before {
+            Prior::Unset => name.clone(),
+            Prior::Secret => format!("{name}?"),
+            Prior::Value(v) => format!("{name}={}", hex(v.as_bytes())),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads [`encode`]'s form; malformed entries are skipped, never trusted as code.
+pub fn decode(state: &str) -> Vec<(String, Prior)> {
+    state
+        .split_ascii_whitespace()
+        .filter_map(|item| {
+            let (name, before) = if let Some(name) = item.strip_suffix('?') {
+                (name, Prior::Secret)
+            } else if let Some((name, value)) = item.split_once('=') {
+                (name, Prior::Value(unhex(value)?))
+            } else {
+                (item, Prior::Unset)
+            };
+            is_var_name(name).then(|| (name.to_string(), before))
+        })
+        .collect()
+}
+
+fn is_var_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<String> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::time::SystemTime;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "ASIANEW".into(),
+            secret_access_key: "new-secret".into(),
+            session_token: Some("new-token".into()),
+            expiration: Some(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    fn apply(env: &mut HashMap<String, String>, changes: &[Change]) {
+        for c in changes {
+            match c {
+                Change::Set(n, v) => {
+                    env.insert(n.clone(), v.clone());
+                }
+                Change::Unset(n) => {
+                    env.remove(n);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let prior = vec![
+            ("A".to_string(), Prior::Unset),
+            ("B".to_string(), Prior::Value("x y'$\n".to_string())),
+            ("C".to_string(), Prior::Secret),
+        ];
+        assert_eq!(decode(&encode(&prior)), prior);
+        assert!(decode("1BAD=zz ok=6 $(x) GOOD")
+            .iter()
+            .all(|(n, _)| n == "GOOD"));
+    }
+
+    #[test]
+    fn export_then_unset_restores_and_keeps_no_secret() {
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("AWS_PROFILE".into(), "old".into());
+        env.insert("AWS_REGION".into(), "eu-west-1".into());
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), "old-secret".into());
+        let before = env.clone();
+        for region in [Some("us-west-2"), None] {
+            let snapshot = env.clone();
+            let changes = for_shell("prod", &creds(), region, &|n| snapshot.get(n).cloned());
+            apply(&mut env, &changes);
+        }
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "new-secret");
+        assert_eq!(
+            env["AWS_REGION"], "eu-west-1",
+            "a region-less export restores the prior region"
+        );
+        assert!(!env.contains_key("AWS_PROFILE"));
+        for (k, v) in &env {
+            if k.starts_with("MFAENV_") {
+                assert!(
+                    !v.contains("secret") && !v.contains(&hex(b"old-secret")),
+                    "{k}={v}"
+                );
+            }
+        }
+        let snapshot = env.clone();
+        let (changes, notes) = for_unset(&|n| snapshot.get(n).cloned());
+        apply(&mut env, &changes);
+        let mut expected = before.clone();
+        expected.remove("AWS_SECRET_ACCESS_KEY");
+        assert_eq!(env, expected);
+        assert_eq!(notes.len(), 1);
+    }
+}

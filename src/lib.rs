@@ -1,0 +1,15 @@
+//! mfaenv: MFA-gated AWS credentials for shells, commands and SDKs.
+//!
+//! The binary (`src/main.rs`) is a thin edge over this library so the
+//! integration tests can reach the pieces (escaping, profile parsing) directly.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod creds;
+pub mod duration;
+pub mod env_vars;
+pub mod mfa;
+pub mod resolve;
+pub mod shell;
+pub mod sts;

@@ -1,0 +1,39 @@
+//! fish: inside single quotes `\'` and `\\` are escapes, so both are escaped
+//! (a value ending in `\` would otherwise swallow the closing quote).
+
+use super::Shell;
+
+pub struct Fish;
+
+impl Shell for Fish {
+    fn quote(&self, value: &str) -> String {
+        let mut out = String::with_capacity(value.len() + 2);
+        out.push('\'');
+        for c in value.chars() {
+            if c == '\'' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('\'');
+        out
+    }
+    fn set(&self, name: &str, value: &str) -> String {
+        format!("set -gx {name} {};\n", self.quote(value))
+    }
+    // -g: erase the global, never a universal variable of the same name.
+    fn unset(&self, name: &str) -> String {
+        format!("set -e -g {name};\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_backslash() {
+        assert_eq!(Fish.quote(r"a\"), r"'a\\'");
+        assert_eq!(Fish.quote("it's"), r"'it\'s'");
+    }
+}

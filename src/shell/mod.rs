@@ -1,0 +1,169 @@
+//! Output formats: how each shell sets, unsets and quotes a variable.
+//!
+//! One file per shell. Everything mfaenv prints for `eval` goes through
+//! [`render`], so escaping lives in exactly one place per shell.
+
+mod bash;
+mod dotenv;
+mod fish;
+mod json;
+mod pwsh;
+mod zsh;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use bash::Bash;
+pub use dotenv::Dotenv;
+pub use fish::Fish;
+pub use pwsh::Pwsh;
+pub use zsh::Zsh;
+
+/// One change to the environment, in the order it must be applied.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Change {
+    Set(String, String),
+    Unset(String),
+}
+
+// Values may be secrets: never show them in debug output.
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Set(name, _) => write!(f, "Set({name}, <redacted>)"),
+            Change::Unset(name) => write!(f, "Unset({name})"),
+        }
+    }
+}
+
+/// A shell whose code mfaenv prints.
+pub trait Shell {
+    /// A literal that the shell reads back as exactly `value`.
+    fn quote(&self, value: &str) -> String;
+    /// One statement (with its line end) that exports `name=value`.
+    fn set(&self, name: &str, value: &str) -> String;
+    /// One statement (with its line end) that removes `name` from the environment.
+    fn unset(&self, name: &str) -> String;
+}
+
+/// Every output format: the four shells plus `json` and `dotenv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Bash,
+    Zsh,
+    Fish,
+    Pwsh,
+    Json,
+    Dotenv,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Bash,
+        Format::Zsh,
+        Format::Fish,
+        Format::Pwsh,
+        Format::Json,
+        Format::Dotenv,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Bash => "bash",
+            Format::Zsh => "zsh",
+            Format::Fish => "fish",
+            Format::Pwsh => "pwsh",
+            Format::Json => "json",
+            Format::Dotenv => "dotenv",
+        }
+    }
+
+    /// The format for a login shell path such as `/usr/bin/zsh` (from `$SHELL`).
+    pub fn from_shell_path(path: &str) -> Option<Format> {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let base = base.strip_suffix(".exe").unwrap_or(base);
+        match base.trim_start_matches('-') {
+            "bash" | "sh" | "dash" | "ksh" => Some(Format::Bash),
+            "zsh" => Some(Format::Zsh),
+            "fish" => Some(Format::Fish),
+            "pwsh" | "powershell" => Some(Format::Pwsh),
+            _ => None,
+        }
+    }
+
+    /// The format to use when `--shell` is not given: `$SHELL`, else bash.
+    pub fn detect() -> Format {
+        std::env::var("SHELL")
+            .ok()
+            .and_then(|s| Format::from_shell_path(&s))
+            .unwrap_or(Format::Bash)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bash" | "sh" => Ok(Format::Bash),
+            "zsh" => Ok(Format::Zsh),
+            "fish" => Ok(Format::Fish),
+            "pwsh" | "powershell" => Ok(Format::Pwsh),
+            "json" => Ok(Format::Json),
+            "dotenv" => Ok(Format::Dotenv),
+            other => Err(format!(
+                "unknown shell `{other}` (expected bash, zsh, fish, pwsh, json or dotenv)"
+            )),
+        }
+    }
+}
+
+/// Renders `changes` as code (or data) for `format`.
+pub fn render(format: Format, changes: &[Change]) -> String {
+    match format {
+        Format::Bash => render_with(&Bash, changes),
+        Format::Zsh => render_with(&Zsh, changes),
+        Format::Fish => render_with(&Fish, changes),
+        Format::Pwsh => render_with(&Pwsh, changes),
+        Format::Dotenv => render_with(&Dotenv, changes),
+        Format::Json => json::render(changes),
+    }
+}
+
+fn render_with(shell: &dyn Shell, changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|change| match change {
+            Change::Set(name, value) => shell.set(name, value),
+            Change::Unset(name) => shell.unset(name),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_path_detection() {
+        assert_eq!(Format::from_shell_path("/usr/bin/zsh"), Some(Format::Zsh));
+        assert_eq!(Format::from_shell_path("-bash"), Some(Format::Bash));
+        assert_eq!(
+            Format::from_shell_path("/opt/homebrew/bin/fish"),
+            Some(Format::Fish)
+        );
+        assert_eq!(Format::from_shell_path("pwsh.exe"), Some(Format::Pwsh));
+        assert_eq!(Format::from_shell_path("/bin/tcsh"), None);
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        let c = Change::Set("AWS_SECRET_ACCESS_KEY".into(), "s3cr3t".into());
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,335 @@
+//! The one module that talks to AWS: builds an STS client from the parsed
+//! profile (never the SDK's default loader, which probes EC2 metadata and
+//! drops `mfa_serial`), with short timeouts and few retries for interactive
+//! use, and maps every failure to a message a person can act on.
+//!
+//! Nothing here runs unless a command really needs STS: the runtime and the
+//! HTTP client are built in [`Sts::new`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+
+use crate::creds::Credentials;
+
+/// The region STS is called in when no profile or variable names one.
+const FALLBACK_REGION: &str = "us-east-1";
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process has built an STS client (and so a runtime and TLS).
+/// The fast paths (cached export, the prompt hook) must keep this false.
+pub fn started() -> bool {
+    STARTED.load(Ordering::Relaxed)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StsError {
+    #[error("AWS rejected the MFA code for {serial}: {message} A code is accepted once: if it was just used, wait for the next one.")]
+    MfaCodeRejected { serial: String, message: String },
+    #[error("{op}: access denied: {message}")]
+    AccessDenied { op: &'static str, message: String },
+    #[error("{op}: the keys used have expired ({message})")]
+    ExpiredToken { op: &'static str, message: String },
+    #[error("{op}: AWS kept throttling the request ({message}); try again in a minute")]
+    Throttled { op: &'static str, message: String },
+    #[error("{op}: {code}: {message}")]
+    Service {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("{op}: no answer from {endpoint} within {seconds}s")]
+    Timeout {
+        op: &'static str,
+        endpoint: String,
+        seconds: u64,
+    },
+    #[error("{op}: cannot reach {endpoint} ({detail})")]
+    Connect {
+        op: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+    #[error("{op}: the answer from {endpoint} is not a readable STS response{status}")]
+    Malformed {
+        op: &'static str,
+        endpoint: String,
+        status: String,
+    },
+    #[error("cannot start the STS client: {0}")]
+    Setup(String),
+}
+
+/// An MFA device and the code it showed.
+pub struct Mfa<'a> {
+    pub serial: &'a str,
+    pub code: &'a str,
+}
+
+pub struct AssumeRole<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub duration_seconds: Option<u32>,
+    pub mfa: Option<Mfa<'a>>,
+}
+
+pub struct Sts {
+    runtime: tokio::runtime::Runtime,
+    http: SharedHttpClient,
+    region: String,
+    endpoint: Option<String>,
+    timeouts: Timeouts,
+}
+
+#[derive(Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    attempt: Duration,
+    total: Duration,
+}
+
+impl Timeouts {
+    /// 2 s to connect, 5 s an attempt, 3 attempts, 15 s in all.
+    /// `MFAENV_STS_TIMEOUT=SECONDS` sets the attempt timeout (total: 3x).
+    fn from_env() -> Timeouts {
+        let attempt = std::env::var("MFAENV_STS_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| *s > 0.0 && *s < 600.0)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs(5));
+        Timeouts {
+            connect: attempt.min(Duration::from_secs(2)),
+            attempt,
+            total: attempt * 3,
+        }
+    }
+}
+
+impl Sts {
+    /// `region`: where to call STS (else us-east-1); `endpoint`: an override URL.
+    pub fn new(region: Option<&str>, endpoint: Option<&str>) -> Result<Sts, StsError> {
+        STARTED.store(true, Ordering::Relaxed);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StsError::Setup(e.to_string()))?;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        Ok(Sts {
+            runtime,
+            http,
+            region: region.unwrap_or(FALLBACK_REGION).to_string(),
+            endpoint: endpoint.map(str::to_string),
+            timeouts: Timeouts::from_env(),
+        })
+    }
+
+    /// Where requests go, for messages.
+    pub fn endpoint(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("sts.{}.amazonaws.com", self.region))
+    }
+
+    fn client(&self, creds: &Credentials) -> aws_sdk_sts::Client {
+        let t = self.timeouts;
+        let mut config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                &creds.access_key_id,
+                &creds.secret_access_key,
+                creds.session_token.clone(),
+                None,
+                "mfaenv",
+            ))
+            .http_client(self.http.clone())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(t.connect)
+                    .read_timeout(t.attempt)
+                    .operation_attempt_timeout(t.attempt)
+                    .operation_timeout(t.total)
+                    .build(),
+            )
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(2)),
+            );
+        if let Some(url) = &self.endpoint {
+            config = config.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    /// GetSessionToken, with the MFA device when given.
+    pub fn get_session_token(
+        &self,
+        creds: &Credentials,
+        duration_seconds: u32,
+        mfa: Option<Mfa<'_>>,
+    ) -> Result<Credentials, StsError> {
+        const OP: &str = "GetSessionToken";
+        let mut call = self
+            .client(creds)
+            .get_session_token()
+            .duration_seconds(duration_seconds as i32);
+        if let Some(m) = &mfa {
+            call = call.serial_number(m.serial).token_code(m.code);
+        }
+        let out = self
+            .runtime
+            .block_on(call.send())
+            .map_err(|e| self.classify(OP, mfa.as_ref().map(|m| m.serial), e))?;
+        self.convert(OP, out.credentials())
+    }
+
+    pub fn assume_role(
+        &self,
+        creds: &Credentials,
+        req: &AssumeRole<'_>,
+    ) -> Result<Credentials, StsError> {
+        const OP: &str = "AssumeRole";
+        let mut call = self
+            .client(creds)
+            .assume_role()
+            .role_arn(req.role_arn)
+            .role_session_name(req.session_name)
+            .set_external_id(req.external_id.map(str::to_string))
+            .set_duration_seconds(req.duration_seconds.map(|d| d as i32));
+        if let Some(m) = &req.mfa {
+            call = call.serial_number(m.serial).token_code(m.code);
+        }
+        let out = self
+            .runtime
+            .block_on(call.send())
+            .map_err(|e| self.classify(OP, req.mfa.as_ref().map(|m| m.serial), e))?;
+        self.convert(OP, out.credentials())
+    }
+
+    fn convert(
+        &self,
+        op: &'static str,
+        creds: Option<&aws_sdk_sts::types::Credentials>,
+    ) -> Result<Credentials, StsError> {
+        let malformed = || StsError::Malformed {
+            op,
+            endpoint: self.endpoint(),
+            status: " (no credentials in it)".to_string(),
+        };
+        let c = creds.ok_or_else(malformed)?;
+        let expiration = SystemTime::try_from(*c.expiration()).map_err(|_| malformed())?;
+        if c.access_key_id().is_empty() || c.secret_access_key().is_empty() {
+            return Err(malformed());
+        }
+        Ok(Credentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: Some(c.session_token().to_string()),
+            expiration: Some(expiration),
+        })
+    }
+
+    /// Turns an SDK error into one line naming the cause. Response bodies are
+    /// never quoted: a truncated success would carry secrets.
+    fn classify<E, R>(
+        &self,
+        op: &'static str,
+        serial: Option<&str>,
+        err: SdkError<E, R>,
+    ) -> StsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let endpoint = self.endpoint();
+        match &err {
+            SdkError::TimeoutError(_) => StsError::Timeout {
+                op,
+                endpoint,
+                seconds: self.timeouts.total.as_secs().max(1),
+            },
+            SdkError::DispatchFailure(f) if f.is_timeout() => StsError::Timeout {
+                op,
+                endpoint,
+                seconds: self.timeouts.total.as_secs().max(1),
+            },
+            SdkError::DispatchFailure(f) => StsError::Connect {
+                op,
+                endpoint,
+                detail: f
+                    .as_connector_error()
+                    .map(|e| root_cause(e))
+                    .unwrap_or_else(|| "the request could not be sent".to_string()),
+            },
+            SdkError::ServiceError(_) => {
+                let code = err.code().unwrap_or_default().to_string();
+                let message = err.message().unwrap_or_default().trim().to_string();
+                service_error(op, serial, code, message).unwrap_or(StsError::Malformed {
+                    op,
+                    endpoint,
+                    status: String::new(),
+                })
+            }
+            _ => StsError::Malformed {
+                op,
+                endpoint,
+                status: String::new(),
+            },
+        }
+    }
+}
+
+fn service_error(
+    op: &'static str,
+    serial: Option<&str>,
+    code: String,
+    message: String,
+) -> Option<StsError> {
+    if code.is_empty() {
+        return None;
+    }
+    Some(match code.as_str() {
+        "AccessDenied" if message.contains("MultiFactorAuthentication") => {
+            StsError::MfaCodeRejected {
+                serial: serial.unwrap_or("the MFA device").to_string(),
+                message: with_period(message),
+            }
+        }
+        "AccessDenied" => StsError::AccessDenied { op, message },
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            StsError::ExpiredToken { op, message }
+        }
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+            StsError::Throttled { op, message }
+        }
+        _ => StsError::Service { op, code, message },
+    })
+}
+
+fn with_period(mut s: String) -> String {
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}
+
+/// The innermost cause, e.g. "Connection refused (os error 111)".
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = err;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

@@ -1,0 +1,73 @@
+//! Shared test support: where the real parts live, and how a missing one fails.
+//!
+//! Each integration test file does `mod support;`. Submodules hold the
+//! fixtures (moto, fake STS, shells, PowerShell parser).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The project root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python venv with moto, awscli and tree-sitter: `$MFAENV_TEST_VENV`, else `<root>/.venv`.
+pub fn venv() -> PathBuf {
+    std::env::var_os("MFAENV_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv"))
+}
+
+/// A program from the test venv's `bin/`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+/// Whether a missing real part may skip a test: never under `CI=true`, and
+/// otherwise only when `MFAENV_TEST_ALLOW_SKIP=1` asks for it.
+pub fn may_skip() -> bool {
+    std::env::var("CI").as_deref() != Ok("true")
+        && std::env::var("MFAENV_TEST_ALLOW_SKIP").as_deref() == Ok("1")
+}
+
+/// Finds `name` on PATH (or at an absolute path). When it is missing the test
+/// fails, unless [`may_skip`] allows a skip, in which case `None` is returned.
+pub fn require_program(name: &str) -> Option<PathBuf> {
+    if let Some(found) = find_on_path(name) {
+        return Some(found);
+    }
+    if may_skip() {
+        eprintln!("SKIP: `{name}` is not installed");
+        return None;
+    }
+    panic!("`{name}` is required by this test and is not installed; run scripts/test (and .ci/run for system packages)");
+}
+
+/// Like [`require_program`] for a program of the test venv.
+pub fn require_venv_bin(name: &str) -> Option<PathBuf> {
+    let path = venv_bin(name);
+    if path.exists() {
+        return Some(path);
+    }
+    if may_skip() {
+        eprintln!("SKIP: {} is missing", path.display());
+        return None;
+    }
+    panic!("{} is missing; run scripts/test to create the test venv", path.display());
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let candidate = Path::new(name);
+    if candidate.is_absolute() {
+        return candidate.exists().then(|| candidate.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The mfaenv binary under test.
+pub fn mfaenv_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mfaenv"))
+}
