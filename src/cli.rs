@@ -1,6 +1,7 @@
 //! Every clap definition of mfaenv, in one place.
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -66,6 +67,35 @@ Examples:
   AWS_PROFILE=prod-tf terraform plan")]
     CredentialProcess(ProfileArgs),
 
+    /// Get or refresh the profile's session into the cache; prints the expiry on stderr
+    #[command(after_help = "\
+Examples:
+  mfaenv login prod                 # asks the code once; later commands use the cache
+  mfaenv login --min-ttl 2h prod    # before a long terraform apply")]
+    Login(ProfileArgs),
+
+    /// List cached sessions with the time they have left, and the profile active in this shell
+    #[command(after_help = "\
+Examples:
+  mfaenv status
+  mfaenv status --json | jq '.sessions[] | select(.expired | not)'")]
+    Status(StatusArgs),
+
+    /// Delete cached sessions: those a profile uses, or all of them
+    #[command(after_help = "\
+Examples:
+  mfaenv forget prod
+  mfaenv forget --all")]
+    Forget(ForgetArgs),
+
+    /// Write the profile's session into a section of ~/.aws/credentials (default PROFILE-mfa)
+    #[command(after_help = "\
+Examples:
+  mfaenv write prod                 # [prod-mfa] in ~/.aws/credentials
+  mfaenv write prod --to mfa        # the classic [mfa] section
+  AWS_PROFILE=prod-mfa terraform plan")]
+    Write(WriteArgs),
+
     /// Print shell code that removes what mfaenv set and restores what was there
     #[command(after_help = "\
 Examples:
@@ -92,6 +122,14 @@ pub struct AuthArgs {
     /// Assume the role with the MFA code directly instead of through an MFA session
     #[arg(long)]
     pub direct: bool,
+
+    /// Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_ttl: Option<Duration>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::duration::parse(text)
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -129,4 +167,36 @@ pub struct UnsetArgs {
     /// Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Option<Format>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ForgetArgs {
+    /// Forget the sessions this profile uses (its MFA session and roles)
+    #[arg(
+        value_name = "PROFILE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub profile: Option<String>,
+
+    /// Forget every cached session
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// The section of the credentials file to write (default: PROFILE-mfa)
+    #[arg(long, value_name = "SECTION")]
+    pub to: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin edge over this library so the
 //! integration tests can reach the pieces (escaping, profile parsing) directly.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -24,6 +24,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Export(args)) => commands::export::run(args)?,
         Some(Command::CredentialProcess(args)) => commands::credential_process::run(args)?,
         Some(Command::Unset(args)) => commands::unset::run(args)?,
+        Some(Command::Login(args)) => commands::login::run(args)?,
+        Some(Command::Status(args)) => commands::status::run(args)?,
+        Some(Command::Forget(args)) => commands::forget::run(args)?,
+        Some(Command::Write(args)) => commands::write::run(args)?,
         Some(Command::Exec(args)) => return commands::exec::run(args),
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {

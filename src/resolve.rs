@@ -1,31 +1,52 @@
 //! "Credentials for profile P": the one function every command calls.
-//! It loads the profile, resolves its plan, and runs the STS calls the plan
-//! needs (a cache will sit in front of each call).
+//! It loads the profile, resolves its plan, and walks the plan's sessions —
+//! the MFA session, then each role — taking each from the cache when it has
+//! enough time left, else from STS under the cache's lock.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
+use crate::cache::{Cache, Key, Label};
 use crate::config::{self, MfaMode, Plan, Profiles, RoleStep};
 use crate::creds::Credentials;
+use crate::duration::human;
 use crate::mfa::CodeSource;
 use crate::sts::{self, Mfa, Sts, StsError};
 
+/// A session with less than this left counts as expired.
+pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
+
 /// What the command line adds to a profile.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub token_code: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub direct: bool,
+    /// The final credentials must last at least this long.
+    pub min_ttl: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            token_code: None,
+            region: None,
+            endpoint_url: None,
+            direct: false,
+            min_ttl: DEFAULT_MIN_TTL,
+        }
+    }
 }
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
     let profiles = Profiles::load()?;
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let env = |name: &str| env_value(name);
     let mut plan = config::resolve(&profiles, profile, &env)?;
-    if opts.direct {
+    // Temporary source keys cannot call GetSessionToken: assume roles directly.
+    if opts.direct || (plan.source.credentials.session_token.is_some() && !plan.roles.is_empty()) {
         plan.mode = MfaMode::Direct;
     }
     if let Some(region) = &opts.region {
@@ -38,54 +59,190 @@ pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
 pub fn default_profile() -> String {
     ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .find_map(|v| env_value(v))
         .unwrap_or_else(|| "default".to_string())
 }
 
-/// Fresh credentials for `plan`, from STS.
-pub fn fetch(plan: &Plan, opts: &Options) -> Result<Credentials> {
+/// One cached session of a plan: its key and what it is.
+pub struct Step {
+    pub key: Key,
+    pub label: Label,
+}
+
+/// The sessions `plan` goes through, in order; the last one is what the
+/// user gets. In session mode the first is the MFA session.
+pub fn steps(plan: &Plan) -> Vec<Step> {
+    let serial = plan.mfa_serial.as_deref().unwrap_or("");
+    let source = &plan.source.credentials.access_key_id;
+    let mut parent = vec![source.as_str(), serial];
+    let mut steps = Vec::new();
+    if plan.mode == MfaMode::Session || plan.roles.is_empty() {
+        steps.push(Step {
+            key: Key::new(&[&["mfa-session"], parent.as_slice()].concat()),
+            label: Label {
+                kind: "mfa-session".into(),
+                profile: plan.source.profile.clone(),
+                target: if serial.is_empty() {
+                    "(no MFA device)".into()
+                } else {
+                    serial.into()
+                },
+            },
+        });
+    } else {
+        parent.push("direct");
+    }
+    let mut owned: Vec<String> = parent.iter().map(|s| s.to_string()).collect();
+    for role in &plan.roles {
+        owned.extend([
+            role.role_arn.clone(),
+            role.external_id.clone().unwrap_or_default(),
+            role.session_name.clone().unwrap_or_default(),
+            role.duration_seconds
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ]);
+        let parts: Vec<&str> = std::iter::once("role")
+            .chain(owned.iter().map(String::as_str))
+            .collect();
+        steps.push(Step {
+            key: Key::new(&parts),
+            label: Label {
+                kind: "role".into(),
+                profile: role.profile.clone(),
+                target: role.role_arn.clone(),
+            },
+        });
+    }
+    steps
+}
+
+/// Credentials for `plan` lasting at least `opts.min_ttl`: from the cache
+/// when it has them, else from STS (asking for a code only when needed).
+pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credentials> {
+    check_min_ttl(plan, opts.min_ttl)?;
+    let steps = steps(plan);
+    let last = steps.len() - 1;
+    let ttl = |i: usize| {
+        if i == last {
+            opts.min_ttl
+        } else {
+            DEFAULT_MIN_TTL
+        }
+    };
+    if let Some(creds) = cache.get(&steps[last].key, opts.min_ttl) {
+        return Ok(creds);
+    }
     for note in &plan.notes {
         eprintln!("mfaenv: note: {note}");
     }
-    let sts = Sts::new(
-        sts_region(plan, opts).as_deref(),
-        sts_endpoint(plan, opts).as_deref(),
-    )?;
-    let mut codes = CodeSource::new(opts.token_code.clone(), plan.mfa_process.clone());
-    let source = &plan.source.credentials;
-    // Temporary source keys cannot call GetSessionToken: assume roles directly.
-    let direct = plan.mode == MfaMode::Direct || source.session_token.is_some();
-    if plan.roles.is_empty() || !direct {
-        let session = session_token(&sts, plan, &mut codes)?;
-        assume_chain(&sts, session, &plan.roles)
-    } else {
-        let serial = plan.mfa_serial.as_deref();
-        let first = &plan.roles[0];
-        let creds = with_code(&mut codes, serial, |mfa| assume(&sts, source, first, mfa))?;
-        assume_chain(&sts, creds, &plan.roles[1..])
+    let mut caller = Caller::new(plan, opts);
+    let mut creds: Option<Credentials> = None;
+    let roles = &plan.roles;
+    let role_offset = steps.len() - roles.len();
+    for (i, step) in steps.iter().enumerate() {
+        let prev = creds.take();
+        creds = Some(cache.get_or_refresh(&step.key, &step.label, ttl(i), || {
+            match (&prev, i < role_offset) {
+                (None, true) => caller.session_token(),
+                (None, false) => caller.assume_with_code(&roles[0]),
+                (Some(from), _) => caller.assume(from, &roles[i - role_offset], None),
+            }
+        })?);
     }
+    creds.context("the plan has no sessions")
 }
 
-/// GetSessionToken on the source keys, with the MFA device when the plan has one.
-pub fn session_token(sts: &Sts, plan: &Plan, codes: &mut CodeSource) -> Result<Credentials> {
-    let source = &plan.source.credentials;
-    with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
-        sts.get_session_token(source, plan.session_seconds, mfa)
-    })
-    .with_context(|| {
-        format!(
-            "profile `{}`: MFA session for `{}`",
-            plan.profile, plan.source.profile
-        )
-    })
+/// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
+fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
+    let (lasts, what) = match plan.roles.last() {
+        Some(role) => (
+            role.duration_seconds.unwrap_or(3600),
+            format!(
+                "role {} lasts {} (duration_seconds in profile `{}`; at most 12h, 1h for a role assumed from another role)",
+                role.role_arn,
+                human(Duration::from_secs(role.duration_seconds.unwrap_or(3600).into())),
+                role.profile
+            ),
+        ),
+        None => (
+            plan.session_seconds,
+            format!(
+                "the MFA session lasts {} (mfa_session_duration; at most 36h)",
+                human(Duration::from_secs(plan.session_seconds.into()))
+            ),
+        ),
+    };
+    if min_ttl > Duration::from_secs(lasts.into()) {
+        bail!("--min-ttl {} cannot be met: {what}", human(min_ttl));
+    }
+    Ok(())
 }
 
-/// Assumes each role in turn, starting from `creds`.
-pub fn assume_chain(sts: &Sts, mut creds: Credentials, roles: &[RoleStep]) -> Result<Credentials> {
-    for step in roles {
-        creds = assume(sts, &creds, step, None)?;
+/// Makes the STS calls of one command; the client starts on first use.
+struct Caller<'a> {
+    plan: &'a Plan,
+    opts: &'a Options,
+    sts: Option<Sts>,
+    codes: CodeSource,
+}
+
+impl<'a> Caller<'a> {
+    fn new(plan: &'a Plan, opts: &'a Options) -> Caller<'a> {
+        Caller {
+            plan,
+            opts,
+            sts: None,
+            codes: CodeSource::new(opts.token_code.clone(), plan.mfa_process.clone()),
+        }
     }
-    Ok(creds)
+
+    fn sts(&mut self) -> Result<&Sts> {
+        if self.sts.is_none() {
+            let region = sts_region(self.plan, self.opts);
+            let endpoint = sts_endpoint(self.plan, self.opts);
+            self.sts = Some(Sts::new(region.as_deref(), endpoint.as_deref())?);
+        }
+        self.sts.as_ref().context("STS client")
+    }
+
+    /// GetSessionToken on the source keys, with the MFA device when the plan has one.
+    fn session_token(&mut self) -> Result<Credentials> {
+        let plan = self.plan;
+        self.sts()?;
+        let Caller { sts, codes, .. } = self;
+        let sts = sts.as_ref().context("STS client")?;
+        with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
+            sts.get_session_token(&plan.source.credentials, plan.session_seconds, mfa)
+        })
+        .with_context(|| {
+            format!(
+                "profile `{}`: MFA session for `{}`",
+                plan.profile, plan.source.profile
+            )
+        })
+    }
+
+    /// Direct mode: the first role, assumed from the source keys with the code.
+    fn assume_with_code(&mut self, step: &RoleStep) -> Result<Credentials> {
+        let plan = self.plan;
+        self.sts()?;
+        let Caller { sts, codes, .. } = self;
+        let sts = sts.as_ref().context("STS client")?;
+        with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
+            assume(sts, &plan.source.credentials, step, mfa)
+        })
+    }
+
+    fn assume(
+        &mut self,
+        from: &Credentials,
+        step: &RoleStep,
+        mfa: Option<Mfa<'_>>,
+    ) -> Result<Credentials> {
+        let sts = self.sts()?;
+        assume(sts, from, step, mfa)
+    }
 }
 
 fn assume(
@@ -93,7 +250,7 @@ fn assume(
     creds: &Credentials,
     step: &RoleStep,
     mfa: Option<Mfa<'_>>,
-) -> Result<Credentials, anyhow::Error> {
+) -> Result<Credentials> {
     let session_name = step
         .session_name
         .clone()

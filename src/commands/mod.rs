@@ -4,10 +4,15 @@
 pub mod credential_process;
 pub mod exec;
 pub mod export;
+pub mod forget;
+pub mod login;
+pub mod status;
 pub mod unset;
+pub mod write;
 
 use anyhow::Result;
 
+use crate::cache::Cache;
 use crate::cli::{AuthArgs, ProfileArgs};
 use crate::config::Plan;
 use crate::creds::Credentials;
@@ -20,6 +25,7 @@ impl From<&AuthArgs> for Options {
             region: a.region.clone(),
             endpoint_url: a.endpoint_url.clone(),
             direct: a.direct,
+            min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),
         }
     }
 }
@@ -32,7 +38,7 @@ pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
         .unwrap_or_else(resolve::default_profile);
     let opts = Options::from(&target.auth);
     let plan = resolve::plan(&profile, &opts)?;
-    let creds = resolve::fetch(&plan, &opts)?;
+    let creds = resolve::credentials(&plan, &opts, &Cache::open())?;
     Ok((plan, creds))
 }
 

@@ -1,6 +1,7 @@
 //! AWS shared config: the two files, their profiles, and how a profile
 //! resolves into a plan of STS calls.
 
+pub mod edit;
 mod ini;
 mod plan;
 mod profiles;

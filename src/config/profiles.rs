@@ -71,11 +71,21 @@ impl Profiles {
     /// Reads the files named by `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`,
     /// else `~/.aws/config` / `~/.aws/credentials`. A missing file is empty.
     pub fn load() -> Result<Profiles, ConfigError> {
-        let config_path = file_path("AWS_CONFIG_FILE", "config");
-        let credentials_path = file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+        let config_path = Profiles::config_path();
+        let credentials_path = Profiles::credentials_path();
         let config = read(&config_path)?;
         let credentials = read(&credentials_path)?;
         Ok(Profiles::from_files(config, credentials))
+    }
+
+    /// The credentials file mfaenv reads (and `write` edits).
+    pub fn credentials_path() -> PathBuf {
+        file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    }
+
+    /// The config file mfaenv reads.
+    pub fn config_path() -> PathBuf {
+        file_path("AWS_CONFIG_FILE", "config")
     }
 
     pub fn from_files(config: IniFile, credentials: IniFile) -> Profiles {

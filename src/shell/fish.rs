@@ -22,8 +22,10 @@ impl Shell for Fish {
         format!("set -gx {name} {};\n", self.quote(value))
     }
     // -g: erase the global, never a universal variable of the same name.
+    // `or true`: erasing a variable that is not set fails with status 4, which
+    // would end `mfaenv ... | source` with a failure when all went well.
     fn unset(&self, name: &str) -> String {
-        format!("set -e -g {name};\n")
+        format!("set -e -g {name}; or true;\n")
     }
 }
 

@@ -1,0 +1,511 @@
+//! The session cache: one file per session key under the platform cache dir
+//! (`$XDG_CACHE_HOME/mfaenv`, or `MFAENV_CACHE_DIR`).
+//!
+//! - The directory is 0700 and every file 0600; a file that is not ours, not
+//!   private or not readable is ignored with a warning, never trusted.
+//! - Writes go to a temporary file in the same directory, then `rename`.
+//! - A lock file per key: when many processes need the same session, one
+//!   refreshes it (asking for the code) while the rest wait, then read it.
+//! - Only temporary credentials are stored, never long-term keys.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::creds::{rfc3339, Credentials};
+
+/// How long a waiting process waits for another one that is refreshing
+/// (it may be waiting for a person to type a code).
+const LOCK_WAIT: Duration = Duration::from_secs(180);
+
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("gave up after {}s waiting for another mfaenv that is refreshing `{label}`; run `mfaenv login` and try again", LOCK_WAIT.as_secs())]
+    LockTimeout { label: String },
+    #[error("another mfaenv was refreshing `{label}` and did not finish (cancelled or failed); run the command again")]
+    OtherFailed { label: String },
+}
+
+/// What a cached session is, shown by `mfaenv status`. Nothing secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Label {
+    /// `mfa-session` or `role`.
+    pub kind: String,
+    /// The profile that made it.
+    pub profile: String,
+    /// The MFA device or role ARN.
+    pub target: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    version: u32,
+    label: Label,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+}
+
+/// A cached session as `status` lists it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub path: PathBuf,
+    pub label: Label,
+    pub access_key_id: String,
+    pub expiration: SystemTime,
+}
+
+/// A key: a hash of everything that changes the session it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key(String);
+
+impl Key {
+    pub fn new(parts: &[&str]) -> Key {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let digest = hasher.finalize();
+        Key(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+pub struct Cache {
+    dir: Option<PathBuf>,
+}
+
+impl Cache {
+    /// Opens (creating) the cache directory. When it cannot be used, mfaenv
+    /// still works, without a cache, after one warning.
+    pub fn open() -> Cache {
+        let Some(dir) = default_dir() else {
+            warn("no cache directory on this system; sessions are not cached");
+            return Cache { dir: None };
+        };
+        match prepare_dir(&dir) {
+            Ok(()) => Cache { dir: Some(dir) },
+            Err(reason) => {
+                warn(&format!(
+                    "not caching sessions: {}: {reason}",
+                    dir.display()
+                ));
+                Cache { dir: None }
+            }
+        }
+    }
+
+    pub fn at(dir: PathBuf) -> Cache {
+        Cache { dir: Some(dir) }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn path(&self, key: &Key, ext: &str) -> Option<PathBuf> {
+        Some(self.dir.as_ref()?.join(format!("{}.{ext}", key.0)))
+    }
+
+    /// The cached credentials for `key` when at least `min_ttl` is left.
+    pub fn get(&self, key: &Key, min_ttl: Duration) -> Option<Credentials> {
+        let path = self.path(key, "json")?;
+        let creds = read_entry(&path)?.1;
+        let left = creds.time_left(SystemTime::now())?;
+        (left >= min_ttl).then_some(creds)
+    }
+
+    /// Cached credentials, or `refresh()` under the key's lock, stored.
+    /// A process that had to wait for another never calls `refresh`: it
+    /// reads what the other stored.
+    pub fn get_or_refresh(
+        &self,
+        key: &Key,
+        label: &Label,
+        min_ttl: Duration,
+        refresh: impl FnOnce() -> anyhow::Result<Credentials>,
+    ) -> anyhow::Result<Credentials> {
+        if let Some(creds) = self.get(key, min_ttl) {
+            return Ok(creds);
+        }
+        let Some(lock_path) = self.path(key, "lock") else {
+            return refresh();
+        };
+        let lock = match open_private(&lock_path) {
+            Ok(file) => file,
+            Err(e) => {
+                warn(&format!(
+                    "cannot lock {}: {e}; refreshing without a lock",
+                    lock_path.display()
+                ));
+                return refresh();
+            }
+        };
+        if wait_for_lock(&lock, &label.target)? {
+            // Someone else held it: they refreshed, or they failed.
+            return self.get(key, min_ttl).ok_or_else(|| {
+                CacheError::OtherFailed {
+                    label: label.target.clone(),
+                }
+                .into()
+            });
+        }
+        // Another process may have finished between our read and our lock.
+        if let Some(creds) = self.get(key, min_ttl) {
+            return Ok(creds);
+        }
+        let creds = refresh()?;
+        self.put(key, label, &creds);
+        Ok(creds)
+        // The lock is released when `lock` is dropped (and by the kernel on a crash or Ctrl-C).
+    }
+
+    /// Stores `creds` atomically; a failure is a warning, never an error.
+    pub fn put(&self, key: &Key, label: &Label, creds: &Credentials) {
+        let (Some(dir), Some(path)) = (self.dir.as_ref(), self.path(key, "json")) else {
+            return;
+        };
+        let (Some(token), Some(exp)) = (&creds.session_token, creds.expiration) else {
+            return; // long-term keys are never cached
+        };
+        let entry = Entry {
+            version: FORMAT_VERSION,
+            label: label.clone(),
+            access_key_id: creds.access_key_id.clone(),
+            secret_access_key: creds.secret_access_key.clone(),
+            session_token: token.clone(),
+            expiration: rfc3339(exp),
+        };
+        if let Err(e) = write_atomic(dir, &path, &entry) {
+            warn(&format!(
+                "cannot write the cache file {}: {e}",
+                path.display()
+            ));
+        }
+    }
+
+    /// Every readable cached session (expired ones too).
+    pub fn list(&self) -> Vec<Listed> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut listed: Vec<Listed> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter_map(|path| {
+                let (label, creds) = read_entry(&path)?;
+                Some(Listed {
+                    path,
+                    label,
+                    access_key_id: creds.access_key_id,
+                    expiration: creds.expiration?,
+                })
+            })
+            .collect();
+        listed.sort_by(|a, b| {
+            (&a.label.profile, &a.label.kind).cmp(&(&b.label.profile, &b.label.kind))
+        });
+        listed
+    }
+
+    /// Deletes the session for `key` (and its lock file). True if there was one.
+    pub fn remove(&self, key: &Key) -> bool {
+        let removed = self
+            .path(key, "json")
+            .is_some_and(|p| std::fs::remove_file(p).is_ok());
+        if let Some(p) = self.path(key, "lock") {
+            let _ = std::fs::remove_file(p);
+        }
+        removed
+    }
+
+    /// Deletes every session; returns how many.
+    pub fn clear(&self) -> usize {
+        let Some(dir) = &self.dir else { return 0 };
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        let mut count = 0;
+        for path in read.filter_map(|e| e.ok().map(|e| e.path())) {
+            let ext = path
+                .extension()
+                .and_then(|x| x.to_str())
+                .unwrap_or_default();
+            if matches!(ext, "json" | "lock")
+                && std::fs::remove_file(&path).is_ok()
+                && ext == "json"
+            {
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+/// `MFAENV_CACHE_DIR`, else the platform cache dir + `mfaenv`.
+pub fn default_dir() -> Option<PathBuf> {
+    match std::env::var_os("MFAENV_CACHE_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => dirs::cache_dir().map(|d| d.join("mfaenv")),
+    }
+}
+
+fn warn(message: &str) {
+    eprintln!("mfaenv: warning: {message}");
+}
+
+/// Takes the lock, waiting (with a message) while another process holds it.
+/// Returns whether it had to wait.
+fn wait_for_lock(lock: &File, what: &str) -> anyhow::Result<bool> {
+    match lock.try_lock() {
+        Ok(()) => return Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(e)) => {
+            warn(&format!("cannot lock the cache: {e}"));
+            return Ok(false);
+        }
+    }
+    eprintln!("mfaenv: waiting for another mfaenv that is refreshing {what}…");
+    let start = Instant::now();
+    while start.elapsed() < LOCK_WAIT {
+        std::thread::sleep(Duration::from_millis(50));
+        match lock.try_lock() {
+            Ok(()) => return Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+    }
+    Err(CacheError::LockTimeout {
+        label: what.to_string(),
+    }
+    .into())
+}
+
+/// Reads an entry, ignoring (with a warning) anything we must not trust.
+fn read_entry(path: &Path) -> Option<(Label, Credentials)> {
+    let file = match open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            warn(&format!("ignoring cache file {}: {e}", path.display()));
+            return None;
+        }
+    };
+    if let Err(reason) = check_private(&file) {
+        warn(&format!("ignoring cache file {}: {reason}", path.display()));
+        return None;
+    }
+    let entry: Entry = match serde_json::from_reader(std::io::BufReader::new(file)) {
+        Ok(e) => e,
+        Err(_) => {
+            warn(&format!("ignoring corrupt cache file {}", path.display()));
+            return None;
+        }
+    };
+    let expiration = humantime::parse_rfc3339(&entry.expiration).ok();
+    if entry.version != FORMAT_VERSION || expiration.is_none() {
+        warn(&format!(
+            "ignoring cache file {} of another format",
+            path.display()
+        ));
+        return None;
+    }
+    Some((
+        entry.label,
+        Credentials {
+            access_key_id: entry.access_key_id,
+            secret_access_key: entry.secret_access_key,
+            session_token: Some(entry.session_token),
+            expiration,
+        },
+    ))
+}
+
+fn write_atomic(dir: &Path, path: &Path, entry: &Entry) -> std::io::Result<()> {
+    // NamedTempFile creates 0600 files with a random name in `dir`.
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    serde_json::to_writer(&mut tmp, entry)?;
+    tmp.write_all(b"\n")?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+mod platform {
+    use std::fs::{DirBuilder, File, OpenOptions};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::path::Path;
+
+    fn uid() -> u32 {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        unsafe { libc::getuid() }
+    }
+
+    pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| e.to_string())?;
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| e.to_string())?;
+        if !meta.is_dir() {
+            return Err("not a directory".into());
+        }
+        if meta.uid() != uid() {
+            return Err("owned by another user".into());
+        }
+        if meta.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| format!("cannot make it private: {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub fn open_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub fn check_private(file: &File) -> Result<(), String> {
+        let meta = file.metadata().map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        if meta.uid() != uid() {
+            return Err("owned by another user".into());
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(format!(
+                "readable by others (mode {:o}); delete it or `chmod 600` it",
+                meta.mode() & 0o777
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(unix))]
+mod platform {
+    use std::fs::{File, OpenOptions};
+    use std::path::Path;
+
+    pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())
+    }
+    pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+    pub fn open_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+    }
+    pub fn check_private(_: &File) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+use platform::{check_private, open_nofollow, open_private, prepare_dir};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn creds(secs: u64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAX".into(),
+            secret_access_key: "sec".into(),
+            session_token: Some("tok".into()),
+            expiration: Some(SystemTime::now() + Duration::from_secs(secs)),
+        }
+    }
+
+    fn label() -> Label {
+        Label {
+            kind: "role".into(),
+            profile: "p".into(),
+            target: "arn".into(),
+        }
+    }
+
+    #[test]
+    fn put_get_ttl_and_permissions() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let cache = Cache::at(dir.clone());
+        let key = Key::new(&["a"]);
+        cache.put(&key, &label(), &creds(3600));
+        assert!(cache.get(&key, Duration::from_secs(60)).is_some());
+        assert!(cache.get(&key, Duration::from_secs(7200)).is_none());
+        let file = dir.join(format!("{}.json", key.0));
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(
+            cache.get(&key, Duration::ZERO).is_none(),
+            "a world-readable file is not trusted"
+        );
+        std::fs::write(&file, "{not json").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(cache.get(&key, Duration::ZERO).is_none());
+        let c = cache
+            .get_or_refresh(&key, &label(), Duration::ZERO, || Ok(creds(100)))
+            .unwrap();
+        assert_eq!(c.access_key_id, "ASIAX");
+        assert!(
+            cache.get(&key, Duration::ZERO).is_some(),
+            "a corrupt file is replaced"
+        );
+        assert_eq!(cache.list().len(), 1);
+        assert!(cache.remove(&key));
+        assert!(cache.list().is_empty());
+    }
+
+    #[test]
+    fn loose_dir_is_tightened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        prepare_dir(&dir).unwrap();
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+}
