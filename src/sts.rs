@@ -230,7 +230,10 @@ impl Sts {
         };
         let c = creds.ok_or_else(malformed)?;
         let expiration = SystemTime::try_from(*c.expiration()).map_err(|_| malformed())?;
-        if c.access_key_id().is_empty() || c.secret_access_key().is_empty() {
+        // The SDK reads a truncated 200 as success with empty fields and a
+        // 1970 expiry: only complete, unexpired credentials count.
+        let empty = c.access_key_id().is_empty() || c.secret_access_key().is_empty() || c.session_token().is_empty();
+        if empty || expiration <= SystemTime::now() {
             return Err(malformed());
         }
         Ok(Credentials {

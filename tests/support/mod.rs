@@ -53,7 +53,10 @@ pub fn require_venv_bin(name: &str) -> Option<PathBuf> {
         eprintln!("SKIP: {} is missing", path.display());
         return None;
     }
-    panic!("{} is missing; run scripts/test to create the test venv", path.display());
+    panic!(
+        "{} is missing; run scripts/test to create the test venv",
+        path.display()
+    );
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
@@ -71,3 +74,9 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 pub fn mfaenv_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mfaenv"))
 }
+
+pub mod fake_sts;
+pub mod moto;
+pub mod pwsh;
+pub mod sandbox;
+pub mod shells;
