@@ -169,7 +169,7 @@ fn pwsh_output_parses_as_powershell() {
         .assignment_to("${env:AWS_ACCESS_KEY_ID}")
         .expect("assignment");
     assert!(key.verbatim_value().is_ok_and(|v| v.starts_with("ASIA")));
-    assert!(out.contains("Remove-Item -LiteralPath env:/AWS_SECURITY_TOKEN"));
+    assert!(out.contains("if (Test-Path -LiteralPath env:/AWS_SECURITY_TOKEN) { Remove-Item -LiteralPath env:/AWS_SECURITY_TOKEN }"));
 }
 
 #[test]

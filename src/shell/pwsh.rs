@@ -1,6 +1,9 @@
 //! PowerShell 7: single-quoted strings, where `'` and the typographic single
 //! quotes U+2018–U+201B all end the string and are escaped by doubling.
 
+/// The shell integration (`mfaenv hook pwsh`); `@MFAENV@` is the binary.
+pub const HOOK: &str = include_str!("../../shell/mfaenv.ps1");
+
 use super::Shell;
 
 pub struct Pwsh;
@@ -25,8 +28,12 @@ impl Shell for Pwsh {
     fn set(&self, name: &str, value: &str) -> String {
         format!("${{env:{name}}} = {}\n", self.quote(value))
     }
+    // Guarded rather than -ErrorAction SilentlyContinue: removing a missing
+    // variable would still set $? to false and add to $Error.
     fn unset(&self, name: &str) -> String {
-        format!("Remove-Item -LiteralPath env:/{name} -ErrorAction SilentlyContinue\n")
+        format!(
+            "if (Test-Path -LiteralPath env:/{name}) {{ Remove-Item -LiteralPath env:/{name} }}\n"
+        )
     }
 }
 
