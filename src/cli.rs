@@ -96,12 +96,63 @@ Examples:
   AWS_PROFILE=prod-mfa terraform plan")]
     Write(WriteArgs),
 
+    /// Print the shell integration that loads a directory's `.mfaenv` on `cd`
+    #[command(after_help = "\
+Examples:
+  eval \"$(mfaenv hook bash)\"                          # ~/.bashrc
+  eval \"$(mfaenv hook zsh)\"                           # ~/.zshrc
+  mfaenv hook fish | source                           # ~/.config/fish/config.fish
+  Invoke-Expression (& mfaenv hook pwsh | Out-String)  # $PROFILE")]
+    Hook(HookArgs),
+
+    /// Trust a directory's `.mfaenv` file (this version of it) so the hook loads it
+    #[command(after_help = "\
+Examples:
+  echo 'profile = \"prod\"' > .mfaenv && mfaenv allow
+  mfaenv allow ~/src/infra-prod")]
+    Allow(TrustArgs),
+
+    /// Block a directory's `.mfaenv` file until it is allowed again
+    #[command(after_help = "\
+Examples:
+  mfaenv deny
+  mfaenv deny ~/src/untrusted-checkout")]
+    Deny(TrustArgs),
+
+    /// Print a direnv library so `.envrc` can say `use mfaenv PROFILE`
+    #[command(after_help = "\
+Examples:
+  mfaenv direnv >> ~/.config/direnv/direnvrc
+  echo 'use mfaenv prod' >> .envrc && direnv allow")]
+    Direnv,
+
+    /// The hook's worker, run by the shell integration (prints shell code)
+    #[command(hide = true)]
+    HookEnv(HookEnvArgs),
+
     /// Print shell code that removes what mfaenv set and restores what was there
     #[command(after_help = "\
 Examples:
   eval \"$(mfaenv unset)\"
   mfaenv unset --shell fish | source")]
     Unset(UnsetArgs),
+
+    /// Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = "\
+Examples:
+  mfaenv completions bash > ~/.local/share/bash-completion/completions/mfaenv
+  mfaenv completions zsh > ~/.zfunc/_mfaenv     # with fpath+=(~/.zfunc) before compinit
+  mfaenv completions fish > ~/.config/fish/completions/mfaenv.fish
+  mfaenv completions powershell | Out-String | Invoke-Expression   # in $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Find the MFA device of the profile's IAM user and record it as mfa_serial in ~/.aws/config
+    #[command(after_help = "\
+Examples:
+  mfaenv setup prod        # asks which device when the user has several
+  mfaenv setup prod --serial arn:aws:iam::123456789012:mfa/alice
+  mfaenv login prod        # then: one code, cached")]
+    Setup(SetupArgs),
 }
 
 /// How to get the credentials.
@@ -174,6 +225,10 @@ pub struct StatusArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+
+    /// One short line for a prompt (`prod 42m`) from this shell's environment; nothing when no profile is active
+    #[arg(long, conflicts_with = "json")]
+    pub short: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -199,4 +254,53 @@ pub struct WriteArgs {
     /// The section of the credentials file to write (default: PROFILE-mfa)
     #[arg(long, value_name = "SECTION")]
     pub to: Option<String>,
+}
+
+/// The shells `mfaenv completions` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+    Elvish,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for
+    #[arg(value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SetupArgs {
+    /// AWS profile (default: AWS_PROFILE, else `default`)
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)
+    #[arg(long, value_name = "ARN")]
+    pub serial: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HookArgs {
+    /// bash, zsh, fish or pwsh
+    #[arg(value_name = "SHELL")]
+    pub shell: Format,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TrustArgs {
+    /// The directory (or the `.mfaenv` file); default: the nearest `.mfaenv` from here
+    #[arg(value_name = "DIR")]
+    pub path: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HookEnvArgs {
+    #[arg(short, long, value_name = "SHELL")]
+    pub shell: Format,
 }

@@ -22,6 +22,13 @@ pub const PROFILE_VARS: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
 pub const MFAENV_PROFILE: &str = "MFAENV_PROFILE";
 /// Prior values of what mfaenv changed.
 pub const MFAENV_PRIOR: &str = "MFAENV_PRIOR";
+/// A short hash of each value mfaenv set (`-`: mfaenv unset it), to leave
+/// alone what the user changed by hand.
+pub const MFAENV_SET: &str = "MFAENV_SET";
+/// The project directory whose `.mfaenv` the hook loaded.
+pub const MFAENV_DIR: &str = "MFAENV_DIR";
+/// Epoch seconds at which the hook must look again (expiry approaching).
+pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 
 /// Variables whose values are secrets.
 const SECRETS: [&str; 3] = [SECRET_ACCESS_KEY, SESSION_TOKEN, SECURITY_TOKEN];
@@ -102,7 +109,48 @@ pub fn for_shell(
         }
     }
     changes.push(Change::Set(MFAENV_PRIOR.into(), encode(&prior)));
+    let set = fingerprint(&changes);
+    changes.push(Change::Set(MFAENV_SET.into(), set));
     changes
+}
+
+/// `NAME=hash` (or `NAME=-` for an unset) of every non-state change.
+fn fingerprint(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Set(n, v) if !n.starts_with("MFAENV_") => {
+                Some(format!("{n}={}", short_hash(v)))
+            }
+            Change::Unset(n) if !n.starts_with("MFAENV_") => Some(format!("{n}=-")),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// 64 bits of SHA-256: enough to notice a change, useless to recover a secret.
+fn short_hash(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `name` still holds what mfaenv put there (true when unknown).
+fn still_ours(name: &str, set: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let Some(recorded) = set
+        .split_ascii_whitespace()
+        .find_map(|item| item.strip_prefix(name)?.strip_prefix('='))
+    else {
+        return true;
+    };
+    match (recorded, env(name)) {
+        ("-", None) => true,
+        ("-", Some(_)) | (_, None) => false,
+        (hash, Some(value)) => short_hash(&value) == hash,
+    }
 }
 
 /// The changes that undo mfaenv: restore each prior value, or, with no
@@ -112,7 +160,11 @@ pub fn for_unset(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<Stri
     let mut changes = Vec::new();
     match env(MFAENV_PRIOR) {
         Some(state) => {
+            let set = env(MFAENV_SET).unwrap_or_default();
             for (name, before) in decode(&state) {
+                if !still_ours(&name, &set, env) {
+                    continue; // changed by hand since: the user's value stays
+                }
                 if before == Prior::Secret {
                     notes.push(format!(
                         "{name} held a value before mfaenv set it; mfaenv never stores secrets, so it is removed, not restored"
@@ -127,8 +179,15 @@ pub fn for_unset(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<Stri
             }
         }
     }
-    changes.push(Change::Unset(MFAENV_PRIOR.into()));
-    changes.push(Change::Unset(MFAENV_PROFILE.into()));
+    for state in [
+        MFAENV_PRIOR,
+        MFAENV_SET,
+        MFAENV_PROFILE,
+        MFAENV_DIR,
+        MFAENV_REFRESH_AT,
+    ] {
+        changes.push(Change::Unset(state.into()));
+    }
     (changes, notes)
 }
 
@@ -188,7 +247,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..text.len())
@@ -272,5 +331,26 @@ mod tests {
         expected.remove("AWS_SECRET_ACCESS_KEY");
         assert_eq!(env, expected);
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn a_value_changed_by_hand_is_left_alone() {
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("AWS_PROFILE".into(), "old".into());
+        let snapshot = env.clone();
+        apply(
+            &mut env,
+            &for_shell("prod", &creds(), Some("us-west-2"), &|n| {
+                snapshot.get(n).cloned()
+            }),
+        );
+        env.insert("AWS_REGION".into(), "manual".into());
+        env.insert("AWS_PROFILE".into(), "typed".into());
+        let snapshot = env.clone();
+        apply(&mut env, &for_unset(&|n| snapshot.get(n).cloned()).0);
+        assert_eq!(env.get("AWS_REGION").map(String::as_str), Some("manual"));
+        assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("typed"));
+        assert!(!env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_DEFAULT_REGION"));
+        assert!(env.keys().all(|k| !k.starts_with("MFAENV_")));
     }
 }

@@ -10,13 +10,31 @@ use mfaenv::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let profile = profile_of(&cli);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mfaenv: error: {err:#}");
+            mfaenv::ui::error(format_args!("{err:#}"));
+            if let Some(next) = mfaenv::ui::next_step(&err, &profile) {
+                mfaenv::ui::hint(next);
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The profile the command is for, for the hint after an error.
+fn profile_of(cli: &Cli) -> String {
+    let named = match &cli.command {
+        Some(Command::Export(a)) => a.target.profile.clone(),
+        Some(Command::Exec(a)) => a.target.profile.clone(),
+        Some(Command::Write(a)) => a.target.profile.clone(),
+        Some(Command::CredentialProcess(a) | Command::Login(a)) => a.profile.clone(),
+        Some(Command::Setup(a)) => a.profile.clone(),
+        None => cli.export.target.profile.clone(),
+        _ => None,
+    };
+    named.unwrap_or_else(mfaenv::resolve::default_profile)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -28,7 +46,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Status(args)) => commands::status::run(args)?,
         Some(Command::Forget(args)) => commands::forget::run(args)?,
         Some(Command::Write(args)) => commands::write::run(args)?,
+        Some(Command::Hook(args)) => commands::hook::run(args)?,
+        Some(Command::HookEnv(args)) => commands::hook::hook_env(args),
+        Some(Command::Allow(args)) => commands::trust::allow(args)?,
+        Some(Command::Deny(args)) => commands::trust::deny(args)?,
+        Some(Command::Direnv) => commands::hook::direnv(),
         Some(Command::Exec(args)) => return commands::exec::run(args),
+        Some(Command::Completions(args)) => commands::completions::run(args)?,
+        Some(Command::Setup(args)) => commands::setup::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             let _ = Cli::command().write_help(&mut std::io::stderr());

@@ -23,6 +23,8 @@ pub enum MfaError {
     NoTerminal { serial: String },
     #[error("no MFA code given")]
     Cancelled,
+    #[error("an MFA code for {serial} is needed")]
+    PromptNotAllowed { serial: String },
     #[error("no valid MFA code after {ATTEMPTS} tries")]
     TooManyTries,
 }
@@ -38,15 +40,22 @@ enum Origin {
 pub struct CodeSource {
     token_code: Option<String>,
     mfa_process: Option<String>,
+    /// Whether the terminal may be asked (the hook's cache-only pass says no).
+    prompt: bool,
     last: Option<Origin>,
     asked: u32,
 }
 
 impl CodeSource {
-    pub fn new(token_code: Option<String>, mfa_process: Option<String>) -> CodeSource {
+    pub fn new(
+        token_code: Option<String>,
+        mfa_process: Option<String>,
+        prompt: bool,
+    ) -> CodeSource {
         CodeSource {
             token_code,
             mfa_process,
+            prompt,
             last: None,
             asked: 0,
         }
@@ -79,6 +88,11 @@ impl CodeSource {
     }
 
     fn prompt(&mut self, serial: &str) -> Result<String, MfaError> {
+        if !self.prompt {
+            return Err(MfaError::PromptNotAllowed {
+                serial: serial.to_string(),
+            });
+        }
         self.last = Some(Origin::Terminal);
         let tty = open_tty().ok_or_else(|| MfaError::NoTerminal {
             serial: serial.to_string(),
@@ -180,18 +194,18 @@ mod tests {
 
     #[test]
     fn flag_then_process() {
-        let mut s = CodeSource::new(Some(" 654321 ".into()), None);
+        let mut s = CodeSource::new(Some(" 654321 ".into()), None, true);
         assert_eq!(s.code("arn", None).unwrap(), "654321");
         assert!(!s.can_ask_again());
-        let mut s = CodeSource::new(None, Some("echo 111222".into()));
+        let mut s = CodeSource::new(None, Some("echo 111222".into()), true);
         assert_eq!(s.code("arn", None).unwrap(), "111222");
-        let mut s = CodeSource::new(None, Some("echo nope".into()));
+        let mut s = CodeSource::new(None, Some("echo nope".into()), true);
         assert!(s
             .code("arn", None)
             .unwrap_err()
             .to_string()
             .contains("6-digit"));
-        let mut s = CodeSource::new(None, Some("exit 3".into()));
+        let mut s = CodeSource::new(None, Some("exit 3".into()), true);
         assert!(s
             .code("arn", None)
             .unwrap_err()

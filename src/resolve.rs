@@ -26,6 +26,8 @@ pub struct Options {
     pub direct: bool,
     /// The final credentials must last at least this long.
     pub min_ttl: Duration,
+    /// Whether the terminal may be asked for a code.
+    pub prompt: bool,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
             endpoint_url: None,
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
+            prompt: true,
         }
     }
 }
@@ -117,6 +120,12 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     steps
 }
 
+/// The plan's final credentials when the cache has them: no STS, no code.
+pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentials> {
+    let steps = steps(plan);
+    cache.get(&steps.last()?.key, min_ttl)
+}
+
 /// Credentials for `plan` lasting at least `opts.min_ttl`: from the cache
 /// when it has them, else from STS (asking for a code only when needed).
 pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credentials> {
@@ -135,6 +144,12 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
     }
     for note in &plan.notes {
         eprintln!("mfaenv: note: {note}");
+    }
+    if plan.mfa_serial.is_none() {
+        crate::ui::hint(format_args!(
+            "profile `{}` has no mfa_serial, so this session carries no MFA: `mfaenv setup {}` finds your MFA device and records it",
+            plan.profile, plan.profile
+        ));
     }
     let mut caller = Caller::new(plan, opts);
     let mut creds: Option<Credentials> = None;
@@ -193,7 +208,11 @@ impl<'a> Caller<'a> {
             plan,
             opts,
             sts: None,
-            codes: CodeSource::new(opts.token_code.clone(), plan.mfa_process.clone()),
+            codes: CodeSource::new(
+                opts.token_code.clone(),
+                plan.mfa_process.clone(),
+                opts.prompt,
+            ),
         }
     }
 

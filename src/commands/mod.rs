@@ -1,12 +1,16 @@
 //! One file per subcommand. Each returns what goes to stdout; `main` prints
 //! it only when the whole command succeeded.
 
+pub mod completions;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
 pub mod forget;
+pub mod hook;
 pub mod login;
+pub mod setup;
 pub mod status;
+pub mod trust;
 pub mod unset;
 pub mod write;
 
@@ -26,6 +30,7 @@ impl From<&AuthArgs> for Options {
             endpoint_url: a.endpoint_url.clone(),
             direct: a.direct,
             min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),
+            prompt: true,
         }
     }
 }

@@ -14,6 +14,13 @@ use crate::duration::human;
 use crate::env_vars::{EXPIRATION, MFAENV_PROFILE};
 
 pub fn run(args: &StatusArgs) -> Result<String> {
+    if args.short {
+        return Ok(short(
+            current_env(MFAENV_PROFILE).as_deref(),
+            current_env(EXPIRATION).as_deref(),
+            SystemTime::now(),
+        ));
+    }
     let cache = Cache::open();
     let sessions = cache.list();
     let now = SystemTime::now();
@@ -26,6 +33,51 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     } else {
         as_table(&sessions, active, now)
     })
+}
+
+/// `--short`: `prod 42m`, `prod 1h05m`, `prod expired`, `prod` (no known
+/// expiry), or nothing when no profile is active. Reads the environment only.
+pub fn short(profile: Option<&str>, expiration: Option<&str>, now: SystemTime) -> String {
+    let Some(profile) = profile else {
+        return String::new();
+    };
+    let expires = expiration.and_then(parse_time);
+    match expires {
+        Some(exp) if exp <= now => format!("{profile} expired\n"),
+        Some(exp) => format!("{profile} {}\n", compact(left(exp, now))),
+        None => format!("{profile}\n"),
+    }
+}
+
+/// RFC 3339 as other tools write it too: `Z`, no zone (UTC), or `+HH:MM`.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+        return Some(t);
+    }
+    let at = text.len().checked_sub(6)?;
+    let (base, zone) = (text.get(..at)?, text.get(at..)?.as_bytes());
+    let digits = |a: u8, b: u8| -> Option<u64> {
+        (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u64::from((a - b'0') * 10 + (b - b'0')))
+    };
+    let offset =
+        Duration::from_secs(digits(zone[1], zone[2])? * 3600 + digits(zone[4], zone[5])? * 60);
+    let local = humantime::parse_rfc3339_weak(base).ok()?;
+    match (zone[0], zone[3]) {
+        (b'+', b':') => local.checked_sub(offset),
+        (b'-', b':') => local.checked_add(offset),
+        _ => None,
+    }
+}
+
+/// `42m`, `1h05m`, `30s`: minutes rounded down, as a prompt wants them.
+fn compact(d: Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 3600, secs % 3600 / 60) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m"),
+        (h, m) => format!("{h}h{m:02}m"),
+    }
 }
 
 fn left(exp: SystemTime, now: SystemTime) -> Duration {
@@ -120,4 +172,49 @@ fn as_table(
         None => out.push_str("active in this shell: none\n"),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines() {
+        let now = humantime::parse_rfc3339("2026-01-01T12:00:00Z").unwrap();
+        assert_eq!(short(None, Some("2026-01-01T13:00:00Z"), now), "");
+        assert_eq!(short(Some("prod"), None, now), "prod\n");
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T12:42:30Z"), now),
+            "prod 42m\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T13:05:00Z"), now),
+            "prod 1h05m\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T12:00:30Z"), now),
+            "prod 30s\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T11:59:00Z"), now),
+            "prod expired\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T12:00:00Z"), now),
+            "prod expired\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T14:10:00+02:00"), now),
+            "prod 10m\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T07:20:00-05:00"), now),
+            "prod 20m\n"
+        );
+        assert_eq!(
+            short(Some("prod"), Some("2026-01-01T12:20:00.123Z"), now),
+            "prod 20m\n"
+        );
+        assert_eq!(short(Some("prod"), Some("soon"), now), "prod\n");
+    }
 }

@@ -24,11 +24,53 @@ pub fn set_keys(
     keys: &[(&str, &str)],
     protect_keys: bool,
 ) -> Result<String, EditError> {
+    set_keys_in(text, &|h| h == header, header, keys, protect_keys)
+}
+
+/// The config file's section header of profile `name`: `default` or `profile NAME`.
+pub fn profile_header(name: &str) -> String {
+    if name == "default" {
+        name.to_string()
+    } else {
+        format!("profile {name}")
+    }
+}
+
+/// [`set_keys`] for profile `name` of the config file: its section is the
+/// first `[profile NAME]` (however spaced) or, for `default`, `[default]` or
+/// `[profile default]`, as the AWS CLI reads them; a missing one is appended
+/// as [`profile_header`].
+pub fn set_profile_keys(
+    text: &str,
+    name: &str,
+    keys: &[(&str, &str)],
+) -> Result<String, EditError> {
+    let is_profile = |header: &str| {
+        if name == "default" && header == "default" {
+            return true;
+        }
+        header
+            .strip_prefix("profile")
+            .filter(|rest| rest.starts_with([' ', '\t']))
+            .is_some_and(|rest| rest.trim() == name)
+    };
+    set_keys_in(text, &is_profile, &profile_header(name), keys, false)
+}
+
+/// Sets `keys` in the first section whose header `matches`, else in a new
+/// section `[header]` at the end.
+fn set_keys_in(
+    text: &str,
+    matches: &dyn Fn(&str) -> bool,
+    header: &str,
+    keys: &[(&str, &str)],
+    protect_keys: bool,
+) -> Result<String, EditError> {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
     let Some(start) = lines
         .iter()
-        .position(|l| header_of(l).as_deref() == Some(header))
+        .position(|l| header_of(l).is_some_and(|h| matches(&h)))
     else {
         return Ok(append_section(text, header, keys, eol));
     };
@@ -163,6 +205,34 @@ mod tests {
         assert_eq!(
             set_keys("[a]\r\nx=1\r\n", "m", &KEYS[..1], true).unwrap(),
             "[a]\r\nx=1\r\n\r\n[m]\r\naws_access_key_id = ASIA2\r\n"
+        );
+    }
+
+    #[test]
+    fn profile_sections_of_the_config_file() {
+        let text = "# my config\n[default]\nregion = eu-west-1\n\n[profile  prod] # main\nrole_arn = r\nMFA_SERIAL = old\n; end\n\n[prod]\nx = 1\n";
+        let out = set_profile_keys(text, "prod", &[("mfa_serial", "arn:new")]).unwrap();
+        assert_eq!(
+            out,
+            text.replace("MFA_SERIAL = old", "mfa_serial = arn:new")
+        );
+        let out = set_profile_keys(text, "default", &[("mfa_serial", "arn:d")]).unwrap();
+        assert_eq!(
+            out,
+            text.replace(
+                "region = eu-west-1\n",
+                "region = eu-west-1\nmfa_serial = arn:d\n"
+            )
+        );
+        // A bare [dev] is not a profile of the config file: a section is added.
+        let out = set_profile_keys("[dev]\nx = 1\n", "dev", &[("mfa_serial", "arn:x")]).unwrap();
+        assert_eq!(out, "[dev]\nx = 1\n\n[profile dev]\nmfa_serial = arn:x\n");
+        let out =
+            set_profile_keys("[profile default]\n", "default", &[("mfa_serial", "a")]).unwrap();
+        assert_eq!(out, "[profile default]\nmfa_serial = a\n");
+        assert_eq!(
+            set_profile_keys("", "default", &[("mfa_serial", "a")]).unwrap(),
+            "[default]\nmfa_serial = a\n"
         );
     }
 

@@ -1,5 +1,8 @@
 //! bash: POSIX single quotes; nothing inside them is special but `'` itself.
 
+/// The shell integration (`mfaenv hook bash`); `@MFAENV@` is the binary.
+pub const HOOK: &str = include_str!("../../shell/mfaenv.bash");
+
 use super::Shell;
 
 pub struct Bash;

@@ -1,6 +1,9 @@
 //! fish: inside single quotes `\'` and `\\` are escapes, so both are escaped
 //! (a value ending in `\` would otherwise swallow the closing quote).
 
+/// The shell integration (`mfaenv hook fish`); `@MFAENV@` is the binary.
+pub const HOOK: &str = include_str!("../../shell/mfaenv.fish");
+
 use super::Shell;
 
 pub struct Fish;

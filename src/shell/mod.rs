@@ -91,12 +91,31 @@ impl Format {
         }
     }
 
-    /// The format to use when `--shell` is not given: `$SHELL`, else bash.
+    /// The format to use when `--shell` is not given: the hook's own setting
+    /// (`MFAENV_SHELL`), else `$SHELL`, else bash.
     pub fn detect() -> Format {
-        std::env::var("SHELL")
+        let hook = std::env::var("MFAENV_SHELL")
             .ok()
-            .and_then(|s| Format::from_shell_path(&s))
-            .unwrap_or(Format::Bash)
+            .and_then(|s| s.parse().ok());
+        hook.or_else(|| {
+            std::env::var("SHELL")
+                .ok()
+                .and_then(|s| Format::from_shell_path(&s))
+        })
+        .unwrap_or(Format::Bash)
+    }
+
+    /// The shell integration script, with `mfaenv` at `binary`; `None` for
+    /// the data formats.
+    pub fn hook(self, binary: &str) -> Option<String> {
+        let (shell, script): (&dyn Shell, &str) = match self {
+            Format::Bash => (&Bash, bash::HOOK),
+            Format::Zsh => (&Zsh, zsh::HOOK),
+            Format::Fish => (&Fish, fish::HOOK),
+            Format::Pwsh => (&Pwsh, pwsh::HOOK),
+            Format::Json | Format::Dotenv => return None,
+        };
+        Some(script.replace("@MFAENV@", &shell.quote(binary)))
     }
 }
 

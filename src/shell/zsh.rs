@@ -1,5 +1,8 @@
 //! zsh: the same POSIX single quotes as bash (`'\''` works with or without RC_QUOTES).
 
+/// The shell integration (`mfaenv hook zsh`); `@MFAENV@` is the binary.
+pub const HOOK: &str = include_str!("../../shell/mfaenv.zsh");
+
 use super::bash::posix_quote;
 use super::Shell;
 

@@ -1,0 +1,241 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'mfaenv'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'mfaenv' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print shell code that exports the profile''s temporary credentials')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s temporary credentials in its environment')
+            [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as `credential_process` JSON for ~/.aws/config')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Get or refresh the profile''s session into the cache; prints the expiry on stderr')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List cached sessions with the time they have left, and the profile active in this shell')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Delete cached sessions: those a profile uses, or all of them')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write the profile''s session into a section of ~/.aws/credentials (default PROFILE-mfa)')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
+            [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Print shell code that removes what mfaenv set and restores what was there')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mfaenv;export' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;exec' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;credential-process' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;login' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;status' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('--short', '--short', [CompletionResultType]::ParameterName, 'One short line for a prompt (`prod 42m`) from this shell''s environment; nothing when no profile is active')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;forget' {
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Forget every cached session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;write' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The section of the credentials file to write (default: PROFILE-mfa)')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;hook' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;allow' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;deny' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;direnv' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;hook-env' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 's')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'shell')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;unset' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;setup' {
+            [CompletionResult]::new('--serial', '--serial', [CompletionResultType]::ParameterName, 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;help' {
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print shell code that exports the profile''s temporary credentials')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s temporary credentials in its environment')
+            [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as `credential_process` JSON for ~/.aws/config')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Get or refresh the profile''s session into the cache; prints the expiry on stderr')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List cached sessions with the time they have left, and the profile active in this shell')
+            [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Delete cached sessions: those a profile uses, or all of them')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write the profile''s session into a section of ~/.aws/credentials (default PROFILE-mfa)')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
+            [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Print shell code that removes what mfaenv set and restores what was there')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mfaenv;help;export' {
+            break
+        }
+        'mfaenv;help;exec' {
+            break
+        }
+        'mfaenv;help;credential-process' {
+            break
+        }
+        'mfaenv;help;login' {
+            break
+        }
+        'mfaenv;help;status' {
+            break
+        }
+        'mfaenv;help;forget' {
+            break
+        }
+        'mfaenv;help;write' {
+            break
+        }
+        'mfaenv;help;hook' {
+            break
+        }
+        'mfaenv;help;allow' {
+            break
+        }
+        'mfaenv;help;deny' {
+            break
+        }
+        'mfaenv;help;direnv' {
+            break
+        }
+        'mfaenv;help;hook-env' {
+            break
+        }
+        'mfaenv;help;unset' {
+            break
+        }
+        'mfaenv;help;completions' {
+            break
+        }
+        'mfaenv;help;setup' {
+            break
+        }
+        'mfaenv;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,203 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mfaenv] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mfaenv'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mfaenv'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand export 'Print shell code that exports the profile''s temporary credentials'
+            cand exec 'Run a command with the profile''s temporary credentials in its environment'
+            cand credential-process 'Print credentials as `credential_process` JSON for ~/.aws/config'
+            cand login 'Get or refresh the profile''s session into the cache; prints the expiry on stderr'
+            cand status 'List cached sessions with the time they have left, and the profile active in this shell'
+            cand forget 'Delete cached sessions: those a profile uses, or all of them'
+            cand write 'Write the profile''s session into a section of ~/.aws/credentials (default PROFILE-mfa)'
+            cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
+            cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
+            cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
+            cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
+            cand unset 'Print shell code that removes what mfaenv set and restores what was there'
+            cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
+            cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mfaenv;export'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;exec'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;credential-process'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;login'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;status'= {
+            cand --json 'Print JSON instead of a table'
+            cand --short 'One short line for a prompt (`prod 42m`) from this shell''s environment; nothing when no profile is active'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;forget'= {
+            cand --all 'Forget every cached session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;write'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand --to 'The section of the credentials file to write (default: PROFILE-mfa)'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;hook'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;allow'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;deny'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;direnv'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;hook-env'= {
+            cand -s 's'
+            cand --shell 'shell'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;unset'= {
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;setup'= {
+            cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;help'= {
+            cand export 'Print shell code that exports the profile''s temporary credentials'
+            cand exec 'Run a command with the profile''s temporary credentials in its environment'
+            cand credential-process 'Print credentials as `credential_process` JSON for ~/.aws/config'
+            cand login 'Get or refresh the profile''s session into the cache; prints the expiry on stderr'
+            cand status 'List cached sessions with the time they have left, and the profile active in this shell'
+            cand forget 'Delete cached sessions: those a profile uses, or all of them'
+            cand write 'Write the profile''s session into a section of ~/.aws/credentials (default PROFILE-mfa)'
+            cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
+            cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
+            cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
+            cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
+            cand unset 'Print shell code that removes what mfaenv set and restores what was there'
+            cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
+            cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mfaenv;help;export'= {
+        }
+        &'mfaenv;help;exec'= {
+        }
+        &'mfaenv;help;credential-process'= {
+        }
+        &'mfaenv;help;login'= {
+        }
+        &'mfaenv;help;status'= {
+        }
+        &'mfaenv;help;forget'= {
+        }
+        &'mfaenv;help;write'= {
+        }
+        &'mfaenv;help;hook'= {
+        }
+        &'mfaenv;help;allow'= {
+        }
+        &'mfaenv;help;deny'= {
+        }
+        &'mfaenv;help;direnv'= {
+        }
+        &'mfaenv;help;hook-env'= {
+        }
+        &'mfaenv;help;unset'= {
+        }
+        &'mfaenv;help;completions'= {
+        }
+        &'mfaenv;help;setup'= {
+        }
+        &'mfaenv;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

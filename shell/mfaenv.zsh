@@ -1,0 +1,34 @@
+# mfaenv shell integration for zsh. In ~/.zshrc:  eval "$(mfaenv hook zsh)"
+#
+# chpwd runs on every `cd`; precmd runs at each prompt but starts
+# `mfaenv hook-env` only when $PWD changed or a loaded session nears expiry
+# ($EPOCHSECONDS from zsh/datetime: no process on an idle prompt).
+
+export MFAENV_SHELL=zsh
+zmodload zsh/datetime 2>/dev/null
+
+_mfaenv_hook() {
+    local previous_exit_status=$?
+    if [[ "${_MFAENV_PWD-}" != "$PWD" ]] ||
+        [[ -n "${MFAENV_REFRESH_AT-}" && ${EPOCHSECONDS:-0} -ge ${MFAENV_REFRESH_AT} ]]; then
+        _MFAENV_PWD=$PWD
+        setopt localoptions localtraps
+        trap '' INT
+        eval "$(@MFAENV@ hook-env --shell zsh)"
+    fi
+    return $previous_exit_status
+}
+
+mfaenv() {
+    @MFAENV@ "$@"
+    local exit_status=$?
+    case "${1-}" in
+        allow | deny | login) _MFAENV_PWD= ;;
+    esac
+    return $exit_status
+}
+
+autoload -Uz add-zsh-hook
+add-zsh-hook chpwd _mfaenv_hook
+# First among the precmd functions, once.
+precmd_functions=(_mfaenv_hook ${precmd_functions:#_mfaenv_hook})

@@ -1,0 +1,247 @@
+//! The per-directory hook: what happens when the shell's directory changes
+//! (or a loaded session nears expiry). The shell scripts in `shell/` call
+//! `mfaenv hook-env` only then; [`on_prompt`] decides everything.
+//!
+//! It reads files only (the `.mfaenv`, the trust store, the AWS config, the
+//! cache). STS is called only to load a project whose session is not cached.
+
+pub mod dotfile;
+pub mod trust;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cache::Cache;
+use crate::creds::Credentials;
+use crate::duration::human;
+use crate::env_vars::{self, EXPIRATION, MFAENV_DIR, MFAENV_PROFILE, MFAENV_REFRESH_AT};
+use crate::mfa::MfaError;
+use crate::resolve::{self, Options, DEFAULT_MIN_TTL};
+use crate::shell::Change;
+use dotfile::DotFile;
+use trust::{Trust, TrustStore};
+
+/// The file version the last hint was about: one hint per version, not per prompt.
+pub const MFAENV_HINT: &str = "MFAENV_HINT";
+
+/// What the hook sees.
+pub struct Context<'a> {
+    pub cwd: std::path::PathBuf,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Whether the hook may ask for an MFA code on the terminal.
+    pub may_prompt: bool,
+}
+
+/// What the shell must do now: changes to apply, and lines for stderr.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub changes: Vec<Change>,
+    pub messages: Vec<String>,
+}
+
+/// Decides what happens at this prompt: leave the old project, enter the
+/// new one, or refresh the one we are in.
+pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
+    let env = ctx.env;
+    let found = dotfile::find(&ctx.cwd);
+    let store = TrustStore::open();
+    let trust = match (&found, &store) {
+        (Some(file), Some(store)) => store.check(file),
+        _ => Trust::Unknown,
+    };
+    let active = env(MFAENV_DIR);
+    let mut out = Outcome::default();
+    if let (Some(active), Some(file), Trust::Allowed) = (&active, &found, trust) {
+        if *active == file.dir.to_string_lossy() {
+            refresh(ctx, file, &mut out);
+            return out;
+        }
+    }
+    if active.is_some() {
+        let (changes, notes) = env_vars::for_unset(env);
+        out.messages.extend(notes);
+        if let Some(profile) = env(MFAENV_PROFILE) {
+            out.messages.push(format!("unloaded {profile}"));
+        }
+        out.changes = changes;
+    }
+    let Some(file) = found else { return out };
+    match trust {
+        Trust::Allowed => enter(ctx, &file, &mut out),
+        Trust::Unknown => hint_once(ctx, &file, &mut out, || {
+            format!(
+                "{} is not allowed yet — run `mfaenv allow` to load it",
+                file.path.display()
+            )
+        }),
+        Trust::Denied => hint_once(ctx, &file, &mut out, || {
+            format!(
+                "{} is blocked (mfaenv deny); `mfaenv allow` lifts it",
+                file.path.display()
+            )
+        }),
+    }
+    out
+}
+
+/// Loads the project's profile: from the cache, else (once per file version)
+/// asking for a code on the terminal.
+fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
+    let settings = match file.settings() {
+        Ok(s) => s,
+        Err(e) => return hint_once(ctx, file, out, || e.clone()),
+    };
+    let mut opts = Options {
+        region: settings.region.clone(),
+        prompt: false,
+        ..Options::default()
+    };
+    let result = resolve::plan(&settings.profile, &opts).and_then(|plan| {
+        let cache = Cache::open();
+        match resolve::credentials(&plan, &opts, &cache) {
+            Err(e) if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file) => {
+                opts.prompt = true;
+                resolve::credentials(&plan, &opts, &cache).map(|c| (plan, c))
+            }
+            other => other.map(|c| (plan, c)),
+        }
+    });
+    match result {
+        Ok((plan, creds)) => {
+            let left = creds.time_left(SystemTime::now()).unwrap_or_default();
+            out.messages
+                .push(format!("loaded {} ({} left)", plan.profile, human(left)));
+            let changes = {
+                let view = overlay(ctx.env, &out.changes);
+                load(&plan.profile, plan.region.as_deref(), &creds, file, &view)
+            };
+            out.changes.extend(changes);
+        }
+        Err(e) => {
+            let profile = &settings.profile;
+            let message = if needs_code(&e) || is_cancelled(&e) {
+                format!("{profile} needs an MFA code: run `mfaenv login {profile}` to load it here")
+            } else {
+                format!("cannot load {profile}: {e:#}")
+            };
+            hint_once(ctx, file, out, || message.clone());
+        }
+    }
+}
+
+/// In the project already: pick up fresher keys another shell or `mfaenv
+/// login` put in the cache; near expiry with none, one hint.
+fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
+    let env = ctx.env;
+    let Some(profile) = env(MFAENV_PROFILE) else {
+        return;
+    };
+    let region = file.settings().ok().and_then(|s| s.region);
+    let opts = Options {
+        region,
+        ..Options::default()
+    };
+    let current = env(EXPIRATION).and_then(|e| humantime::parse_rfc3339(&e).ok());
+    if let Ok(plan) = resolve::plan(&profile, &opts) {
+        let fresher = resolve::cached(&plan, &Cache::open(), DEFAULT_MIN_TTL)
+            .filter(|c| c.expiration > current.map(|t| t + Duration::from_secs(1)));
+        if let Some(creds) = fresher {
+            out.changes = load(&profile, plan.region.as_deref(), &creds, file, env);
+            return;
+        }
+    }
+    let now = epoch(SystemTime::now());
+    let due = env(MFAENV_REFRESH_AT)
+        .and_then(|s| s.parse::<u64>().ok())
+        .is_some_and(|at| now >= at);
+    if !due {
+        return;
+    }
+    let expiry = current.map(epoch).unwrap_or(now);
+    if expiry > now {
+        let left = human(Duration::from_secs(expiry - now));
+        out.messages.push(format!(
+            "{profile} credentials expire in {left}: run `mfaenv login {profile}`"
+        ));
+        out.changes
+            .push(Change::Set(MFAENV_REFRESH_AT.into(), expiry.to_string()));
+    } else {
+        out.messages.push(format!(
+            "{profile} credentials have expired: run `mfaenv login {profile}`"
+        ));
+        out.changes.push(Change::Unset(MFAENV_REFRESH_AT.into()));
+    }
+}
+
+/// The changes that put `creds` in the shell, with the hook's state.
+fn load(
+    profile: &str,
+    region: Option<&str>,
+    creds: &Credentials,
+    file: &DotFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Change> {
+    let mut changes = env_vars::for_shell(profile, creds, region, env);
+    changes.push(Change::Set(
+        MFAENV_DIR.into(),
+        file.dir.to_string_lossy().into_owned(),
+    ));
+    if let Some(exp) = creds.expiration {
+        let at = epoch(exp).saturating_sub(DEFAULT_MIN_TTL.as_secs());
+        changes.push(Change::Set(MFAENV_REFRESH_AT.into(), at.to_string()));
+    }
+    changes
+}
+
+fn already_hinted(ctx: &Context<'_>, file: &DotFile) -> bool {
+    (ctx.env)(MFAENV_HINT).as_deref() == Some(trust::version_hash(file).as_str())
+}
+
+/// Says `message` once per version of `file`.
+fn hint_once(
+    ctx: &Context<'_>,
+    file: &DotFile,
+    out: &mut Outcome,
+    message: impl FnOnce() -> String,
+) {
+    if already_hinted(ctx, file) {
+        return;
+    }
+    out.messages.push(message());
+    out.changes
+        .push(Change::Set(MFAENV_HINT.into(), trust::version_hash(file)));
+}
+
+fn needs_code(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<MfaError>(),
+            Some(MfaError::PromptNotAllowed { .. } | MfaError::NoTerminal { .. })
+        )
+    })
+}
+
+fn is_cancelled(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| matches!(c.downcast_ref::<MfaError>(), Some(MfaError::Cancelled)))
+}
+
+fn epoch(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// The environment as it will be once `changes` are applied.
+fn overlay<'a>(
+    env: &'a dyn Fn(&str) -> Option<String>,
+    changes: &'a [Change],
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| {
+        for change in changes.iter().rev() {
+            match change {
+                Change::Set(n, v) if n == name => return Some(v.clone()),
+                Change::Unset(n) if n == name => return None,
+                _ => {}
+            }
+        }
+        env(name)
+    }
+}

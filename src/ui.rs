@@ -1,0 +1,139 @@
+//! Messages on stderr (`mfaenv: error: …`, `warning:`, `hint:`, `note:`),
+//! a spinner while mfaenv waits, and the "what to do next" line after an
+//! error.
+//!
+//! Colour and the spinner appear only when stderr is a terminal; colour also
+//! needs `NO_COLOR` unset or empty (<https://no-color.org>) and `TERM` other
+//! than `dumb`. Nothing here ever writes to stdout.
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::OnceLock;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::mfa::MfaError;
+use crate::sts::StsError;
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const CYAN: &str = "\x1b[1;36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+fn stderr_is_terminal() -> bool {
+    static TTY: OnceLock<bool> = OnceLock::new();
+    *TTY.get_or_init(|| {
+        std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_none_or(|t| t.as_encoded_bytes() != b"dumb")
+    })
+}
+
+/// Whether messages on stderr get colour.
+pub fn color() -> bool {
+    stderr_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `mfaenv: LABEL: message`, the label coloured when [`color`] allows.
+fn say(label: &str, code: &str, message: impl Display) {
+    let line = if color() {
+        format!("mfaenv: {code}{label}:{RESET} {message}\n")
+    } else {
+        format!("mfaenv: {label}: {message}\n")
+    };
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+pub fn error(message: impl Display) {
+    say("error", RED, message);
+}
+
+pub fn warning(message: impl Display) {
+    say("warning", YELLOW, message);
+}
+
+/// What the user can do next.
+pub fn hint(message: impl Display) {
+    say("hint", CYAN, message);
+}
+
+pub fn note(message: impl Display) {
+    say("note", BOLD, message);
+}
+
+/// The next step for an error that has one; `profile` is the profile the
+/// command was run for.
+pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(StsError::ExpiredToken { .. }) = cause.downcast_ref::<StsError>() {
+            return Some(format!(
+                "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
+            ));
+        }
+        if let Some(MfaError::NoTerminal { .. }) = cause.downcast_ref::<MfaError>() {
+            return Some(format!(
+                "or run `mfaenv login {profile}` in a terminal first: later runs use the cached session"
+            ));
+        }
+    }
+    None
+}
+
+/// A spinner on stderr (`⠋ mfaenv: message`) while the guard lives, shown
+/// only on a terminal and only once the wait has lasted a moment; the line
+/// is erased when the guard is dropped.
+pub struct Progress {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// How long a wait lasts before the spinner shows.
+const SPINNER_DELAY: Duration = Duration::from_millis(300);
+const SPINNER_TICK: Duration = Duration::from_millis(100);
+const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn progress(message: impl Display) -> Progress {
+    if !stderr_is_terminal() {
+        return Progress {
+            stop: None,
+            thread: None,
+        };
+    }
+    let message = message.to_string();
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("mfaenv-progress".into())
+        .spawn(move || {
+            let mut wait = SPINNER_DELAY;
+            let mut shown = false;
+            for frame in FRAMES.iter().cycle() {
+                match stopped.recv_timeout(wait) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+                let _ = write!(std::io::stderr(), "\r{frame} mfaenv: {message}");
+                shown = true;
+                wait = SPINNER_TICK;
+            }
+            if shown {
+                // Spaces, not an escape sequence: NO_COLOR users get no escapes at all.
+                let blank = " ".repeat(message.chars().count() + 10);
+                let _ = write!(std::io::stderr(), "\r{blank}\r");
+            }
+        })
+        .ok();
+    Progress {
+        stop: Some(stop),
+        thread,
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! The per-directory hook in real bash, zsh and fish, driven in a
+//! pseudo-terminal: trust, load on enter, swap between projects, restore on
+//! leave, hand edits kept, `$?` kept; no process on an idle prompt; direnv.
+
+mod support;
+
+use std::process::Command;
+
+use rexpect::session::PtySession;
+use support::moto::Moto;
+use support::sandbox::Sandbox;
+
+const PROMPT: &str = "PROMPT> ";
+
+struct Project {
+    moto: Moto,
+    sb: Sandbox,
+}
+
+/// moto, a sandbox with prod and staging logged in, and two projects:
+/// ~/proj-a (prod, with a subdirectory) and ~/proj-b (staging, region override).
+fn projects() -> Option<Project> {
+    let moto = Moto::start()?;
+    let sb = Sandbox::new(&moto.endpoint());
+    sb.ok(&["login", "-t", "123456", "prod"]);
+    sb.ok(&["login", "staging"]);
+    let home = sb.home();
+    std::fs::create_dir_all(home.join("proj-a/sub")).unwrap();
+    std::fs::create_dir_all(home.join("proj-b")).unwrap();
+    std::fs::write(home.join("proj-a/.mfaenv"), "profile = \"prod\"\n").unwrap();
+    std::fs::write(
+        home.join("proj-b/.mfaenv"),
+        "profile = \"staging\"\nregion = \"eu-central-1\"\n",
+    )
+    .unwrap();
+    // `show` is an outside program: it sees what the shell exports.
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    let show = home.join("bin/show");
+    std::fs::write(
+        &show,
+        "#!/bin/sh\necho \"STATE key=${AWS_ACCESS_KEY_ID:-none} region=${AWS_REGION:-none} profile=${AWS_PROFILE:-none} mp=${MFAENV_PROFILE:-none}\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&show, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Some(Project { moto, sb })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Sh {
+    fn program(self) -> &'static str {
+        match self {
+            Sh::Bash => "bash",
+            Sh::Zsh => "zsh",
+            Sh::Fish => "fish",
+        }
+    }
+    fn export(self, name: &str, value: &str) -> String {
+        match self {
+            Sh::Fish => format!("set -gx {name} {value}"),
+            _ => format!("export {name}={value}"),
+        }
+    }
+    fn status(self) -> &'static str {
+        match self {
+            Sh::Fish => "echo \"st=$status\"",
+            _ => "echo \"st=$?\"",
+        }
+    }
+}
+
+/// An interactive shell with the hook installed, in a pty.
+fn spawn(p: &Project, sh: Sh) -> PtySession {
+    let program = support::require_program(sh.program()).expect("shell");
+    let home = p.sb.home();
+    let mfaenv = support::mfaenv_bin();
+    let mut cmd = Command::new(program);
+    cmd.env_clear().envs(p.sb.env()).current_dir(home);
+    let path = format!(
+        "{}:{}",
+        home.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path).env("TERM", "dumb");
+    match sh {
+        Sh::Bash => {
+            let rc = home.join("bashrc");
+            std::fs::write(
+                &rc,
+                format!(
+                    "PS1='{PROMPT}'\neval \"$('{}' hook bash)\"\n",
+                    mfaenv.display()
+                ),
+            )
+            .unwrap();
+            cmd.arg("--noprofile").arg("--rcfile").arg(&rc).arg("-i");
+        }
+        Sh::Zsh => {
+            let dir = home.join("zdot");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(".zshrc"),
+                format!(
+                    "PS1='{PROMPT}'\nunsetopt zle\neval \"$('{}' hook zsh)\"\n",
+                    mfaenv.display()
+                ),
+            )
+            .unwrap();
+            cmd.env("ZDOTDIR", &dir).arg("-i");
+        }
+        Sh::Fish => {
+            let rc = home.join("rc.fish");
+            std::fs::write(
+                &rc,
+                format!(
+                    "function fish_prompt; echo -n '{PROMPT}'; end\n'{}' hook fish | source\n",
+                    mfaenv.display()
+                ),
+            )
+            .unwrap();
+            cmd.args(["--no-config", "-i", "-C"])
+                .arg(format!("source {}", rc.display()));
+            cmd.env("XDG_CONFIG_HOME", home.join("fishconf"));
+        }
+    }
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn shell in a pty");
+    s.exp_string(PROMPT).expect("first prompt");
+    s
+}
+
+/// Runs `show` and returns (key, region, profile, mfaenv profile).
+fn state(s: &mut PtySession) -> [String; 4] {
+    s.send_line("show").unwrap();
+    let (_, line) = s
+        .exp_regex(r"STATE key=\S+ region=\S+ profile=\S+ mp=\S+")
+        .expect("state line");
+    let mut parts = line
+        .split_whitespace()
+        .skip(1)
+        .map(|kv| kv.split_once('=').unwrap().1.to_string());
+    std::array::from_fn(|_| parts.next().unwrap())
+}
+
+fn run(s: &mut PtySession, line: &str) {
+    s.send_line(line).unwrap();
+    s.exp_string(PROMPT).unwrap();
+}
+
+fn scenario(sh: Sh) {
+    let Some(p) = projects() else { return };
+    let mut s = spawn(&p, sh);
+    run(&mut s, &sh.export("AWS_PROFILE", "old"));
+
+    // Untrusted: a hint, nothing loaded.
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("is not allowed yet").unwrap();
+    let [key, _, profile, mp] = state(&mut s);
+    assert_eq!(
+        (key.as_str(), profile.as_str(), mp.as_str()),
+        ("none", "old", "none"),
+        "{sh:?}"
+    );
+
+    // Allowed: loaded at the next prompt, from the cache (no terminal prompt).
+    s.send_line("mfaenv allow").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    let [key_a, region, profile, mp] = state(&mut s);
+    assert!(key_a.starts_with("ASIA"), "{sh:?}: {key_a}");
+    assert_eq!(
+        (region.as_str(), profile.as_str(), mp.as_str()),
+        ("us-west-2", "none", "prod")
+    );
+
+    // A subdirectory keeps it.
+    run(&mut s, "cd sub");
+    assert_eq!(state(&mut s)[0], key_a);
+
+    // Another project swaps keys and region (allowed first).
+    run(&mut s, "mfaenv allow ../../proj-b");
+    s.send_line("cd ../../proj-b").unwrap();
+    s.exp_string("loaded staging").unwrap();
+    let [key_b, region, _, mp] = state(&mut s);
+    assert!(key_b.starts_with("ASIA") && key_b != key_a, "{sh:?}");
+    assert_eq!((region.as_str(), mp.as_str()), ("eu-central-1", "staging"));
+
+    // Leaving restores the prior AWS_PROFILE and unsets the keys.
+    s.send_line("cd ..").unwrap();
+    s.exp_string("unloaded staging").unwrap();
+    assert_eq!(
+        state(&mut s),
+        ["none", "none", "old", "none"].map(String::from),
+        "{sh:?}"
+    );
+
+    // $? survives the hook (which runs at this prompt: the directory changed).
+    run(&mut s, "cd proj-a; false");
+    s.send_line(sh.status()).unwrap();
+    s.exp_string("st=1").unwrap();
+
+    // A variable changed by hand inside is left as the user set it.
+    run(&mut s, &sh.export("AWS_REGION", "manual"));
+    run(&mut s, "cd ..");
+    assert_eq!(
+        state(&mut s),
+        ["none", "manual", "old", "none"].map(String::from),
+        "{sh:?}"
+    );
+
+    // An edited .mfaenv is not applied until allowed again.
+    std::fs::write(
+        p.sb.home().join("proj-a/.mfaenv"),
+        "profile = \"staging\"\n",
+    )
+    .unwrap();
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("is not allowed yet").unwrap();
+    assert_eq!(state(&mut s)[0], "none");
+    s.send_line("mfaenv allow").unwrap();
+    s.exp_string("loaded staging").unwrap();
+    let [_, region, _, mp] = state(&mut s);
+    assert_eq!((region.as_str(), mp.as_str()), ("eu-west-1", "staging"));
+
+    s.send_line("exit").unwrap();
+    // Everything came from the cache filled before the shell started.
+    assert_eq!(p.moto.count("GetSessionToken"), 1);
+}
+
+#[test]
+fn bash_hook() {
+    scenario(Sh::Bash);
+}
+
+#[test]
+fn zsh_hook() {
+    scenario(Sh::Zsh);
+}
+
+#[test]
+fn fish_hook() {
+    scenario(Sh::Fish);
+}
+
+#[test]
+fn idle_bash_prompts_start_no_process() {
+    let Some(p) = projects() else { return };
+    let strace = support::require_program("strace").expect("strace");
+    let mut s = spawn(&p, Sh::Bash);
+    run(&mut s, "mfaenv allow proj-a");
+    run(&mut s, "cd proj-a");
+    s.send_line("echo PID=$$").unwrap();
+    let (_, pid) = s.exp_regex(r"PID=[0-9]+").unwrap();
+    let pid = pid.trim_start_matches("PID=").to_string();
+    let trace = p.sb.home().join("trace");
+    let trace_for = |work: &mut dyn FnMut(&mut PtySession), s: &mut PtySession| -> String {
+        let mut tracer = Command::new(&strace)
+            .args(["-f", "-e", "trace=execve", "-o"])
+            .arg(&trace)
+            .args(["-p", &pid])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("strace");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        work(s);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let _ = tracer.kill();
+        let _ = tracer.wait();
+        std::fs::read_to_string(&trace).unwrap_or_default()
+    };
+    let idle = trace_for(
+        &mut |s| {
+            for _ in 0..5 {
+                run(s, "");
+            }
+        },
+        &mut s,
+    );
+    assert!(
+        !idle.contains("mfaenv"),
+        "an idle prompt started mfaenv:\n{idle}"
+    );
+    // The same trace does see the hook when the directory changes.
+    let moved = trace_for(&mut |s| run(s, "cd sub"), &mut s);
+    assert!(
+        moved.contains("hook-env"),
+        "the trace saw no hook-env:\n{moved}"
+    );
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn inside_a_project_the_secret_is_only_in_its_variable() {
+    let Some(p) = projects() else { return };
+    let mut s = spawn(&p, Sh::Bash);
+    run(&mut s, "mfaenv allow proj-a");
+    run(&mut s, "cd proj-a");
+    let dump = p.sb.home().join("env.dump");
+    run(&mut s, &format!("env -0 > '{}'", dump.display()));
+    s.send_line("exit").unwrap();
+    let raw = std::fs::read(&dump).unwrap();
+    let vars: Vec<(String, String)> = raw
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect();
+    let secret = vars
+        .iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .map(|(_, v)| v.clone())
+        .expect("loaded");
+    let token = vars
+        .iter()
+        .find(|(k, _)| k == "AWS_SESSION_TOKEN")
+        .map(|(_, v)| v.clone())
+        .expect("loaded");
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    for (k, v) in &vars {
+        if k != "AWS_SECRET_ACCESS_KEY" {
+            assert!(
+                !v.contains(&secret) && !v.contains(&hex),
+                "{k} holds the secret"
+            );
+        }
+        if k != "AWS_SESSION_TOKEN" {
+            assert!(!v.contains(&token), "{k} holds the session token");
+        }
+    }
+    assert!(vars.iter().any(|(k, _)| k == "MFAENV_PRIOR"));
+}
+
+#[test]
+fn bash_hook_passes_shellcheck_and_installs_once() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let script = sb.ok(&["hook", "bash"]);
+    let shellcheck = support::require_program("shellcheck").expect("shellcheck");
+    let path = sb.home().join("hook.bash");
+    std::fs::write(&path, &script).unwrap();
+    let out = Command::new(shellcheck)
+        .args(["-s", "bash"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Sourced twice, in both PROMPT_COMMAND forms, the hook is registered once, first.
+    let check = r#"
+        PROMPT_COMMAND='echo mine'
+        eval "$(cat "$1")"; eval "$(cat "$1")"
+        [[ "$PROMPT_COMMAND" == "_mfaenv_hook;echo mine" ]] || { echo "string: $PROMPT_COMMAND"; exit 1; }
+        unset PROMPT_COMMAND; PROMPT_COMMAND=(first second)
+        eval "$(cat "$1")"; eval "$(cat "$1")"
+        [[ "${PROMPT_COMMAND[*]}" == "_mfaenv_hook first second" ]] || { echo "array: ${PROMPT_COMMAND[*]}"; exit 1; }
+    "#;
+    let out = sb
+        .command("bash")
+        .args(["--norc", "--noprofile", "-c", check, "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn pwsh_hook_parses() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let script = sb.ok(&["hook", "pwsh"]);
+    let parsed = support::pwsh::parse(&script);
+    assert!(!parsed.has_error, "{:?}", parsed.errors);
+    assert!(script.contains("LocationChangedAction") && script.contains("function global:prompt"));
+}
+
+#[test]
+fn direnv_use_mfaenv_loads_and_unloads() {
+    let Some(p) = projects() else { return };
+    let direnv = support::require_program("direnv").expect("direnv");
+    let home = p.sb.home();
+    let lib = p.sb.ok(&["direnv"]);
+    std::fs::create_dir_all(home.join(".config/direnv")).unwrap();
+    std::fs::write(home.join(".config/direnv/direnvrc"), lib).unwrap();
+    let proj = home.join("proj-d");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use mfaenv prod\n").unwrap();
+    let allowed =
+        p.sb.command(&direnv)
+            .arg("allow")
+            .arg(&proj)
+            .output()
+            .unwrap();
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+
+    let bash = support::require_program("bash").expect("bash");
+    let rc = home.join("direnv-bashrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "PS1='{PROMPT}'\neval \"$('{}' hook bash)\"\n",
+            direnv.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(bash);
+    cmd.env_clear().envs(p.sb.env()).current_dir(home);
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            home.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    cmd.arg("--noprofile").arg("--rcfile").arg(&rc).arg("-i");
+    let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    s.exp_string(PROMPT).unwrap();
+    run(&mut s, "cd proj-d");
+    let [key, region, _, _] = state(&mut s);
+    assert!(key.starts_with("ASIA"), "{key}");
+    assert_eq!(region, "us-west-2");
+    run(&mut s, "cd ..");
+    assert_eq!(state(&mut s)[0], "none");
+    s.send_line("exit").unwrap();
+}
