@@ -439,3 +439,142 @@ fn direnv_use_mfaenv_loads_and_unloads() {
     assert_eq!(state(&mut s)[0], "none");
     s.send_line("exit").unwrap();
 }
+
+/// Runs `mfaenv hook-env --shell bash` in `dir` with `env` on top of the
+/// sandbox's; returns (the exported NAME=value pairs, the unset names, stderr).
+fn hook_env(
+    sb: &Sandbox,
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+) -> (Vec<(String, String)>, Vec<String>, String) {
+    let mut cmd = sb.mfaenv(&["hook-env", "--shell", "bash"]);
+    cmd.current_dir(dir).env("PWD", dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("hook-env");
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let unsets = stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("unset ")
+                .map(|n| n.trim_end_matches(';').to_string())
+        })
+        .collect();
+    (
+        support::sandbox::bash_exports(&stdout),
+        unsets,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn get<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    vars.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn untrusted_hint_once_per_file_version() {
+    let Some(p) = projects() else { return };
+    let dir = p.sb.home().join("proj-a");
+    let (vars, _, err) = hook_env(&p.sb, &dir, &[]);
+    assert!(err.contains("not allowed yet"), "{err}");
+    let hint = get(&vars, "MFAENV_HINT").expect("hint state").to_string();
+    assert!(get(&vars, "AWS_ACCESS_KEY_ID").is_none());
+    // The next prompt (a subdirectory, same file version): quiet.
+    let (_, _, err) = hook_env(&p.sb, &dir.join("sub"), &[("MFAENV_HINT", hint.clone())]);
+    assert!(err.is_empty(), "{err}");
+    // A new version of the file: a new hint.
+    std::fs::write(dir.join(".mfaenv"), "profile = \"staging\"\n").unwrap();
+    let (_, _, err) = hook_env(&p.sb, &dir, &[("MFAENV_HINT", hint)]);
+    assert!(err.contains("not allowed yet"), "{err}");
+}
+
+#[test]
+fn near_expiry_picks_up_fresher_keys_or_hints_once() {
+    let Some(p) = projects() else { return };
+    let dir = p.sb.home().join("proj-a");
+    p.sb.ok(&["allow", dir.to_str().unwrap()]);
+    let (loaded, _, err) = hook_env(&p.sb, &dir, &[]);
+    assert!(err.contains("loaded prod"), "{err}");
+    let mut state: Vec<(&str, String)> = loaded
+        .iter()
+        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("MFAENV_"))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let set = |state: &mut Vec<(&str, String)>, name: &'static str, value: String| {
+        state.retain(|(k, _)| *k != name);
+        state.push((name, value));
+    };
+    // The shell's keys are about to expire; the cache holds the same ones.
+    let soon = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(120),
+    )
+    .to_string();
+    set(&mut state, "AWS_CREDENTIAL_EXPIRATION", soon);
+    set(&mut state, "MFAENV_REFRESH_AT", "1".into());
+    // Fresher keys in the cache (they expire later than the shell's): taken silently.
+    let (vars, _, err) = hook_env(&p.sb, &dir, &state);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(
+        get(&vars, "AWS_ACCESS_KEY_ID"),
+        get(&loaded, "AWS_ACCESS_KEY_ID")
+    );
+    assert_eq!(
+        get(&vars, "AWS_CREDENTIAL_EXPIRATION"),
+        get(&loaded, "AWS_CREDENTIAL_EXPIRATION")
+    );
+    // Nothing fresher in the cache: one hint, and the next look is at expiry.
+    p.sb.ok(&["forget", "--all"]);
+    let (vars, _, err) = hook_env(&p.sb, &dir, &state);
+    assert!(
+        err.contains("prod credentials expire in") && err.contains("mfaenv login prod"),
+        "{err}"
+    );
+    let next = get(&vars, "MFAENV_REFRESH_AT")
+        .expect("next look")
+        .to_string();
+    assert!(get(&vars, "AWS_ACCESS_KEY_ID").is_none(), "no keys change");
+    set(&mut state, "MFAENV_REFRESH_AT", next);
+    let (_, _, err) = hook_env(&p.sb, &dir, &state);
+    assert!(err.is_empty(), "one hint per session: {err}");
+    // Past expiry: said once, and the hook stops looking.
+    let past = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(5),
+    )
+    .to_string();
+    set(&mut state, "AWS_CREDENTIAL_EXPIRATION", past);
+    set(&mut state, "MFAENV_REFRESH_AT", "1".into());
+    let (_, unsets, err) = hook_env(&p.sb, &dir, &state);
+    assert!(err.contains("have expired"), "{err}");
+    assert!(unsets.iter().any(|u| u == "MFAENV_REFRESH_AT"));
+}
+
+#[test]
+fn bash_clock_triggers_the_refresh() {
+    let Some(p) = projects() else { return };
+    let mut s = spawn(&p, Sh::Bash);
+    run(&mut s, "mfaenv allow proj-a");
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    let key = state(&mut s)[0].clone();
+    // Pretend the loaded keys are old and due: the next idle prompt (no cd)
+    // must run hook-env, which finds the cache's later expiry and re-exports.
+    run(
+        &mut s,
+        "export AWS_CREDENTIAL_EXPIRATION=2020-01-01T00:00:00Z MFAENV_REFRESH_AT=1",
+    );
+    run(&mut s, "");
+    s.send_line("echo \"exp=$AWS_CREDENTIAL_EXPIRATION at=$MFAENV_REFRESH_AT\"")
+        .unwrap();
+    let (_, line) = s.exp_regex(r"exp=\S+ at=[0-9]+").unwrap();
+    assert!(!line.contains("2020-01-01"), "{line}");
+    assert!(
+        !line.contains("at=1\r") && !line.ends_with("at=1"),
+        "{line}"
+    );
+    assert_eq!(state(&mut s)[0], key);
+    s.send_line("exit").unwrap();
+}
