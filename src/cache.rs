@@ -6,11 +6,14 @@
 //! - Writes go to a temporary file in the same directory, then `rename`.
 //! - A lock file per key: when many processes need the same session, one
 //!   refreshes it (asking for the code) while the rest wait, then read it.
+//!   The holder removes the lock file as it lets go (a waiter that then holds
+//!   a removed file notices and starts over), so a run leaves no lock file.
 //! - Only temporary credentials are stored, never long-term keys.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -94,7 +97,7 @@ impl Cache {
             Ok(()) => Cache { dir: Some(dir) },
             Err(reason) => {
                 warn(&format!(
-                    "not caching sessions: {}: {reason}",
+                    "not caching sessions: {}: {reason} (MFAENV_CACHE_DIR=DIR caches elsewhere)",
                     dir.display()
                 ));
                 Cache { dir: None }
@@ -138,17 +141,10 @@ impl Cache {
         let Some(lock_path) = self.path(key, "lock") else {
             return refresh();
         };
-        let lock = match open_private(&lock_path) {
-            Ok(file) => file,
-            Err(e) => {
-                warn(&format!(
-                    "cannot lock {}: {e}; refreshing without a lock",
-                    lock_path.display()
-                ));
-                return refresh();
-            }
+        let Some((_lock, waited)) = lock(&lock_path, &label.target)? else {
+            return refresh();
         };
-        if wait_for_lock(&lock, &label.target)? {
+        if waited {
             // Someone else held it: they refreshed, or they failed.
             return self.get(key, min_ttl).ok_or_else(|| {
                 CacheError::OtherFailed {
@@ -164,7 +160,22 @@ impl Cache {
         let creds = refresh()?;
         self.put(key, label, &creds);
         Ok(creds)
-        // The lock is released when `lock` is dropped (and by the kernel on a crash or Ctrl-C).
+        // The lock is released when `_lock` is dropped (and by the kernel on a crash or Ctrl-C).
+    }
+
+    /// Removes the session for `key` when it still holds the keys
+    /// `access_key_id` (AWS refused them): the next run starts a new one.
+    /// The lock file is left alone. True if it was removed.
+    pub fn drop_session(&self, key: &Key, access_key_id: &str) -> bool {
+        let Some(path) = self.path(key, "json") else {
+            return false;
+        };
+        match read_entry(&path) {
+            Some((_, creds)) if creds.access_key_id == access_key_id => {
+                std::fs::remove_file(&path).is_ok()
+            }
+            _ => false,
+        }
     }
 
     /// Stores `creds` atomically; a failure is a warning, never an error.
@@ -260,27 +271,88 @@ pub fn default_dir() -> Option<PathBuf> {
     }
 }
 
+/// A warning on stderr, once per process for the same text: a bad file is
+/// looked at several times in one run (the final session, then under the
+/// lock) and the user needs to hear about it once.
 fn warn(message: &str) {
-    eprintln!("mfaenv: warning: {message}");
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|m| m == message) {
+        said.push(message.to_string());
+        crate::ui::warning(message);
+    }
 }
 
-/// Takes the lock, waiting (with a message) while another process holds it.
-/// Returns whether it had to wait.
-fn wait_for_lock(lock: &File, what: &str) -> anyhow::Result<bool> {
-    match lock.try_lock() {
-        Ok(()) => return Ok(false),
-        Err(std::fs::TryLockError::WouldBlock) => {}
-        Err(std::fs::TryLockError::Error(e)) => {
-            warn(&format!("cannot lock the cache: {e}"));
-            return Ok(false);
+/// A held per-key lock. Dropping it removes the lock file, then lets go.
+struct Held {
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Removed while still held, and only when the path still names the
+        // file we hold (`forget` may have removed it): a process that opened
+        // this file in the meantime finds, once it holds it, that the path
+        // no longer names it, and starts over on a new file (see `lock`).
+        if REMOVE_LOCK_FILES && is_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
-    eprintln!("mfaenv: waiting for another mfaenv that is refreshing {what}…");
+}
+
+/// Takes the lock at `path`, waiting (with one line on stderr) while another
+/// process holds it. `Some((lock, waited))`; `None` when locking is
+/// impossible here (warned: the caller goes on without a lock).
+fn lock(path: &Path, what: &str) -> anyhow::Result<Option<(Held, bool)>> {
     let start = Instant::now();
+    let mut waited = false;
+    loop {
+        let file = match open_private(path) {
+            Ok(file) => file,
+            Err(e) => {
+                warn(&format!(
+                    "cannot lock {}: {e}; refreshing without a lock",
+                    path.display()
+                ));
+                return Ok(None);
+            }
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !waited {
+                    crate::ui::info(format_args!(
+                        "waiting for another mfaenv that is refreshing {what}…"
+                    ));
+                }
+                waited = true;
+                wait_for_lock(&file, what, start)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                warn(&format!("cannot lock the cache: {e}"));
+                return Ok(None);
+            }
+        }
+        if is_at(&file, path) {
+            return Ok(Some((
+                Held {
+                    file,
+                    path: path.to_path_buf(),
+                },
+                waited,
+            )));
+        }
+        // The holder removed this file as it let go: lock the current one.
+    }
+}
+
+/// Blocks until `lock` is ours, for at most [`LOCK_WAIT`] since `start`.
+fn wait_for_lock(lock: &File, what: &str, start: Instant) -> anyhow::Result<()> {
     while start.elapsed() < LOCK_WAIT {
         std::thread::sleep(Duration::from_millis(50));
         match lock.try_lock() {
-            Ok(()) => return Ok(true),
+            Ok(()) => return Ok(()),
             Err(std::fs::TryLockError::WouldBlock) => continue,
             Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
         }
@@ -353,6 +425,14 @@ mod platform {
     }
 
     pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+        if let Ok(meta) = std::fs::symlink_metadata(dir) {
+            if meta.file_type().is_symlink() {
+                return Err("it is a symlink, not a directory".into());
+            }
+            if !meta.is_dir() {
+                return Err("it exists and is not a directory".into());
+            }
+        }
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -388,6 +468,17 @@ mod platform {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
+    }
+
+    /// Removing a lock file is safe where `is_at` can tell a removed file.
+    pub const REMOVE_LOCK_FILES: bool = true;
+
+    /// Whether `path` still names the open `file` (same device and inode).
+    pub fn is_at(file: &File, path: &Path) -> bool {
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
     }
 
     pub fn check_private(file: &File) -> Result<(), String> {
@@ -430,9 +521,16 @@ mod platform {
     pub fn check_private(_: &File) -> Result<(), String> {
         Ok(())
     }
+
+    /// Lock files stay: without inodes a removed one cannot be told apart.
+    pub const REMOVE_LOCK_FILES: bool = false;
+
+    pub fn is_at(_: &File, _: &Path) -> bool {
+        true
+    }
 }
 
-use platform::{check_private, open_nofollow, open_private, prepare_dir};
+use platform::{check_private, is_at, open_nofollow, open_private, prepare_dir, REMOVE_LOCK_FILES};
 
 #[cfg(test)]
 mod tests {
@@ -494,6 +592,48 @@ mod tests {
         assert_eq!(cache.list().len(), 1);
         assert!(cache.remove(&key));
         assert!(cache.list().is_empty());
+    }
+
+    #[test]
+    fn a_waiter_reads_what_the_holder_stored_and_no_lock_file_stays() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let key = Key::new(&["shared"]);
+        let (started, go) = std::sync::mpsc::channel();
+        let holder = {
+            let dir = dir.clone();
+            let key = key.clone();
+            std::thread::spawn(move || {
+                Cache::at(dir).get_or_refresh(&key, &label(), Duration::ZERO, || {
+                    started.send(()).unwrap();
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok(creds(3600))
+                })
+            })
+        };
+        go.recv().unwrap();
+        let lock_file = dir.join(format!("{}.lock", key.0));
+        assert!(lock_file.exists(), "held while refreshing");
+        let waited = Cache::at(dir.clone())
+            .get_or_refresh(&key, &label(), Duration::ZERO, || {
+                panic!("a waiter never refreshes")
+            })
+            .unwrap();
+        assert_eq!(waited.access_key_id, "ASIAX");
+        holder.join().unwrap().unwrap();
+        assert!(!lock_file.exists(), "the last holder removed the lock file");
+        // A failed refresh leaves nothing either.
+        let other = Key::new(&["failing"]);
+        let cache = Cache::at(dir.clone());
+        assert!(cache
+            .get_or_refresh(&other, &label(), Duration::ZERO, || anyhow::bail!("no"))
+            .is_err());
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(format!("{}.json", key.0))]);
     }
 
     #[test]

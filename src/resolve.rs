@@ -143,7 +143,7 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
         return Ok(creds);
     }
     for note in &plan.notes {
-        eprintln!("mfaenv: note: {note}");
+        crate::ui::note(note);
     }
     if plan.mfa_serial.is_none() {
         crate::ui::hint(format_args!(
@@ -161,7 +161,16 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
             match (&prev, i < role_offset) {
                 (None, true) => caller.session_token(),
                 (None, false) => caller.assume_with_code(&roles[0]),
-                (Some(from), _) => caller.assume(from, &roles[i - role_offset], None),
+                (Some(from), _) => {
+                    // AWS refusing these keys as expired makes the cached
+                    // session they came from useless: drop it, so that the
+                    // next run starts a new one instead of failing again.
+                    let parent = &steps[i - 1];
+                    caller.assume(from, &roles[i - role_offset], || Refused::Session {
+                        label: parent.label.clone(),
+                        dropped: cache.drop_session(&parent.key, &from.access_key_id),
+                    })
+                }
             }
         })?);
     }
@@ -219,8 +228,9 @@ impl<'a> Caller<'a> {
     fn sts(&mut self) -> Result<&Sts> {
         if self.sts.is_none() {
             let region = sts_region(self.plan, self.opts);
-            let endpoint = sts_endpoint(self.plan, self.opts);
-            self.sts = Some(Sts::new(region.as_deref(), endpoint.as_deref())?);
+            let (endpoint, origin) = sts_endpoint(self.plan, self.opts).unzip();
+            self.sts =
+                Some(Sts::new(region.as_deref(), endpoint.as_deref())?.endpoint_origin(origin));
         }
         self.sts.as_ref().context("STS client")
     }
@@ -233,6 +243,7 @@ impl<'a> Caller<'a> {
         let sts = sts.as_ref().context("STS client")?;
         with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
             sts.get_session_token(&plan.source.credentials, plan.session_seconds, mfa)
+                .map_err(|e| refused(e, || Refused::source(plan)))
         })
         .with_context(|| {
             format!(
@@ -250,17 +261,104 @@ impl<'a> Caller<'a> {
         let sts = sts.as_ref().context("STS client")?;
         with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
             assume(sts, &plan.source.credentials, step, mfa)
+                .map_err(|e| refused(e, || Refused::source(plan)))
         })
+        .with_context(|| assuming(step))
     }
 
+    /// A role assumed from `from` (a session's keys), with no code.
+    /// `refused_keys` says (and acts on) where `from` came from, when AWS
+    /// refuses it as expired.
     fn assume(
         &mut self,
         from: &Credentials,
         step: &RoleStep,
-        mfa: Option<Mfa<'_>>,
+        refused_keys: impl FnOnce() -> Refused,
     ) -> Result<Credentials> {
         let sts = self.sts()?;
-        assume(sts, from, step, mfa)
+        assume(sts, from, step, None)
+            .map_err(|e| refused(e, refused_keys))
+            .with_context(|| assuming(step))
+    }
+}
+
+fn assuming(step: &RoleStep) -> String {
+    format!("profile `{}`: assuming {}", step.profile, step.role_arn)
+}
+
+/// An STS error as anyhow's, wrapped in [`ExpiredKeys`] when AWS refused
+/// the calling keys as expired.
+fn refused(err: StsError, keys: impl FnOnce() -> Refused) -> anyhow::Error {
+    match err {
+        StsError::ExpiredToken { .. } => ExpiredKeys {
+            err,
+            refused: keys(),
+        }
+        .into(),
+        other => other.into(),
+    }
+}
+
+/// AWS refused the keys a call was made with as expired. Shows as the STS
+/// error; [`ExpiredKeys::next_step`] says what mfaenv did and what to do.
+#[derive(Debug)]
+pub struct ExpiredKeys {
+    err: StsError,
+    refused: Refused,
+}
+
+/// Whose keys AWS refused.
+#[derive(Debug)]
+pub enum Refused {
+    /// A session mfaenv had (cached); `dropped` when it was removed from the cache.
+    Session { label: Label, dropped: bool },
+    /// The source profile's own keys (temporary ones, with a session token).
+    Source { profile: String, environment: bool },
+}
+
+impl Refused {
+    fn source(plan: &Plan) -> Refused {
+        Refused::Source {
+            profile: plan.source.profile.clone(),
+            environment: plan.source.kind == config::SourceKind::Environment,
+        }
+    }
+}
+
+impl std::fmt::Display for ExpiredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl std::error::Error for ExpiredKeys {}
+
+impl ExpiredKeys {
+    /// The hint line; `profile` is the profile the command was run for.
+    pub fn next_step(&self, profile: &str) -> String {
+        match &self.refused {
+            Refused::Session { label, dropped } => {
+                let what = match label.kind.as_str() {
+                    "mfa-session" => format!("MFA session of `{}`", label.profile),
+                    _ => format!("session of role {}", label.target),
+                };
+                if *dropped {
+                    format!(
+                        "AWS refused the {what} as expired (revoked, or this machine's clock is off); mfaenv dropped it from the cache: run the command again, or `mfaenv login {profile}`, for a new one"
+                    )
+                } else {
+                    format!(
+                        "AWS refused the {what} as expired (revoked, or this machine's clock is off): `mfaenv forget {profile}`, then `mfaenv login {profile}`"
+                    )
+                }
+            }
+            Refused::Source {
+                environment: true, ..
+            } => "the keys in AWS_ACCESS_KEY_ID / AWS_SESSION_TOKEN are temporary and have expired: renew them".to_string(),
+            Refused::Source { profile, .. } => format!(
+                "the keys of profile `{profile}` are temporary (aws_session_token) and have expired: renew them"
+            ),
+        }
     }
 }
 
@@ -269,7 +367,7 @@ fn assume(
     creds: &Credentials,
     step: &RoleStep,
     mfa: Option<Mfa<'_>>,
-) -> Result<Credentials> {
+) -> Result<Credentials, StsError> {
     let session_name = step
         .session_name
         .clone()
@@ -284,7 +382,6 @@ fn assume(
             mfa,
         },
     )
-    .with_context(|| format!("profile `{}`: assuming {}", step.profile, step.role_arn))
 }
 
 /// Calls `call` with a code when `serial` is set, asking again on the
@@ -338,17 +435,25 @@ fn sts_region(plan: &Plan, opts: &Options) -> Option<String> {
 
 /// `--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's
 /// `endpoint_url`; the configured ones are skipped under
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, as in the SDKs.
-fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<String> {
-    if opts.endpoint_url.is_some() {
-        return opts.endpoint_url.clone();
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, as in the SDKs. With it, what
+/// set it (for messages).
+fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<(String, String)> {
+    if let Some(url) = &opts.endpoint_url {
+        return Some((url.clone(), "--endpoint-url".to_string()));
     }
     let ignore = env_value("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if ignore {
         return None;
     }
-    env_value("AWS_ENDPOINT_URL_STS")
-        .or_else(|| env_value("AWS_ENDPOINT_URL"))
-        .or_else(|| plan.endpoint_url.clone())
+    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| env_value(name).map(|url| (url, name.to_string())))
+        .or_else(|| {
+            let url = plan.endpoint_url.clone()?;
+            Some((
+                url,
+                format!("endpoint_url in the config of `{}`", plan.profile),
+            ))
+        })
 }

@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region, SharedHttpClient};
@@ -28,42 +29,125 @@ pub fn started() -> bool {
     STARTED.load(Ordering::Relaxed)
 }
 
+/// How many times one call is tried (throttling, 5xx and timeouts are retried).
+pub const MAX_ATTEMPTS: u32 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StsError {
     #[error("AWS rejected the MFA code for {serial}: {message} A code is accepted once: if it was just used, wait for the next one.")]
     MfaCodeRejected { serial: String, message: String },
+    #[error("AWS could not validate the MFA device {serial}: {message}")]
+    MfaDeviceRejected { serial: String, message: String },
     #[error("{op}: access denied: {message}")]
     AccessDenied { op: &'static str, message: String },
     #[error("{op}: the keys used have expired ({message})")]
     ExpiredToken { op: &'static str, message: String },
-    #[error("{op}: AWS kept throttling the request ({message}); try again in a minute")]
+    #[error("{op}: AWS kept throttling the request ({message}) and mfaenv gave up after {MAX_ATTEMPTS} attempts; try again in a minute")]
     Throttled { op: &'static str, message: String },
     #[error("{op}: {code}: {message}")]
     Service {
         op: &'static str,
         code: String,
         message: String,
+        /// The HTTP status of the last answer.
+        status: u16,
     },
     #[error("{op}: no answer from {endpoint} within {seconds}s")]
     Timeout {
         op: &'static str,
         endpoint: String,
+        /// What set the endpoint (`AWS_ENDPOINT_URL`, …); `None` for AWS's own.
+        origin: Option<String>,
         seconds: u64,
     },
     #[error("{op}: cannot reach {endpoint} ({detail})")]
     Connect {
         op: &'static str,
         endpoint: String,
+        origin: Option<String>,
+        detail: String,
+    },
+    #[error("{op}: the connection to {endpoint} broke off during the answer ({detail})")]
+    Interrupted {
+        op: &'static str,
+        endpoint: String,
+        origin: Option<String>,
         detail: String,
     },
     #[error("{op}: the answer from {endpoint} is not a readable STS response{status}")]
     Malformed {
         op: &'static str,
         endpoint: String,
+        origin: Option<String>,
         status: String,
     },
     #[error("cannot start the STS client: {0}")]
     Setup(String),
+}
+
+impl StsError {
+    /// What the user can do about it, for the `hint:` line after the error;
+    /// `profile` is the profile the command was run for.
+    pub fn next_step(&self, profile: &str) -> Option<String> {
+        let endpoint_check = |endpoint: &str, origin: &Option<String>| match origin {
+            Some(origin) => format!("that {endpoint} (set by {origin}) is the endpoint you want"),
+            None => format!("that {endpoint} can be reached from here (proxy, firewall, VPN)"),
+        };
+        match self {
+            StsError::MfaCodeRejected { .. } | StsError::Throttled { .. } | StsError::Setup(_) => {
+                None
+            }
+            StsError::MfaDeviceRejected { .. } => Some(format!(
+                "check mfa_serial of `{profile}`: it must be an MFA device of the IAM user whose keys are used; `mfaenv setup {profile}` looks it up"
+            )),
+            StsError::AccessDenied { op: "AssumeRole", .. } => Some(
+                "check the role's trust policy: it must allow your IAM user to call sts:AssumeRole (with MFA when it requires aws:MultiFactorAuthPresent), and your user's own policies must allow sts:AssumeRole on the role".to_string(),
+            ),
+            StsError::AccessDenied { op, .. } => Some(format!(
+                "check the IAM policies of the user whose keys are used: they must allow sts:{op}"
+            )),
+            StsError::ExpiredToken { .. } => Some(format!(
+                "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
+            )),
+            StsError::Service { status, .. } if *status >= 500 => Some(format!(
+                "STS failed on its side {MAX_ATTEMPTS} times in a row: try again in a minute"
+            )),
+            StsError::Service { code, .. }
+                if matches!(
+                    code.as_str(),
+                    "InvalidClientTokenId" | "SignatureDoesNotMatch" | "UnrecognizedClientException"
+                ) =>
+            {
+                Some(format!(
+                    "AWS does not accept the long-term keys `{profile}` uses: check aws_access_key_id and aws_secret_access_key, and that the key is still active"
+                ))
+            }
+            StsError::Service { .. } => None,
+            StsError::Timeout {
+                endpoint, origin, ..
+            } => Some(format!(
+                "check your network connection and {}; MFAENV_STS_TIMEOUT=SECONDS waits longer",
+                endpoint_check(endpoint, origin)
+            )),
+            StsError::Connect {
+                endpoint, origin, ..
+            }
+            | StsError::Interrupted {
+                endpoint, origin, ..
+            } => Some(format!(
+                "check your network connection and {}",
+                endpoint_check(endpoint, origin)
+            )),
+            StsError::Malformed {
+                endpoint, origin, ..
+            } => Some(match origin {
+                Some(origin) => format!(
+                    "{endpoint} (set by {origin}) may not be an STS endpoint: check it"
+                ),
+                None => "the answer was garbled on the way (a proxy?): try again".to_string(),
+            }),
+        }
+    }
 }
 
 /// An MFA device and the code it showed.
@@ -85,6 +169,8 @@ pub struct Sts {
     http: SharedHttpClient,
     region: String,
     endpoint: Option<String>,
+    /// What set `endpoint`, for messages.
+    origin: Option<String>,
     timeouts: Timeouts,
 }
 
@@ -129,8 +215,16 @@ impl Sts {
             http,
             region: region.unwrap_or(FALLBACK_REGION).to_string(),
             endpoint: endpoint.map(str::to_string),
+            origin: None,
             timeouts: Timeouts::from_env(),
         })
+    }
+
+    /// Names what set the endpoint (`AWS_ENDPOINT_URL`, `--endpoint-url`, …),
+    /// for the hint after a network error.
+    pub fn endpoint_origin(mut self, origin: Option<String>) -> Sts {
+        self.origin = origin;
+        self
     }
 
     /// Where requests go, for messages.
@@ -163,7 +257,7 @@ impl Sts {
             )
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(3)
+                    .with_max_attempts(MAX_ATTEMPTS)
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(2)),
             );
@@ -228,6 +322,7 @@ impl Sts {
         let malformed = || StsError::Malformed {
             op,
             endpoint: self.endpoint(),
+            origin: self.origin.clone(),
             status: " (no credentials in it)".to_string(),
         };
         let c = creds.ok_or_else(malformed)?;
@@ -250,48 +345,60 @@ impl Sts {
 
     /// Turns an SDK error into one line naming the cause. Response bodies are
     /// never quoted: a truncated success would carry secrets.
-    fn classify<E, R>(
+    fn classify<E>(
         &self,
         op: &'static str,
         serial: Option<&str>,
-        err: SdkError<E, R>,
+        err: SdkError<E, HttpResponse>,
     ) -> StsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let endpoint = self.endpoint();
+        let origin = self.origin.clone();
         match &err {
             SdkError::TimeoutError(_) => StsError::Timeout {
                 op,
                 endpoint,
+                origin,
                 seconds: self.timeouts.total.as_secs().max(1),
             },
             SdkError::DispatchFailure(f) if f.is_timeout() => StsError::Timeout {
                 op,
                 endpoint,
+                origin,
                 seconds: self.timeouts.total.as_secs().max(1),
             },
             SdkError::DispatchFailure(f) => StsError::Connect {
                 op,
                 endpoint,
+                origin,
                 detail: f
                     .as_connector_error()
                     .map(|e| root_cause(e))
                     .unwrap_or_else(|| "the request could not be sent".to_string()),
             },
-            SdkError::ServiceError(_) => {
+            SdkError::ServiceError(ctx) => {
+                let status = ctx.raw().status().as_u16();
                 let code = err.code().unwrap_or_default().to_string();
                 let message = err.message().unwrap_or_default().trim().to_string();
-                service_error(op, serial, code, message).unwrap_or(StsError::Malformed {
+                service_error(op, serial, status, code, message).unwrap_or(StsError::Malformed {
                     op,
                     endpoint,
-                    status: String::new(),
+                    origin,
+                    status: format!(" (HTTP {status})"),
                 })
             }
+            SdkError::ResponseError(_) if transport_failure(&err) => StsError::Interrupted {
+                op,
+                endpoint,
+                origin,
+                detail: root_cause(&err),
+            },
             _ => StsError::Malformed {
                 op,
                 endpoint,
+                origin,
                 status: String::new(),
             },
         }
@@ -301,17 +408,30 @@ impl Sts {
 fn service_error(
     op: &'static str,
     serial: Option<&str>,
+    status: u16,
     code: String,
     message: String,
 ) -> Option<StsError> {
     if code.is_empty() {
         return None;
     }
+    let serial = || serial.unwrap_or("the MFA device").to_string();
     Some(match code.as_str() {
-        "AccessDenied" if message.contains("MultiFactorAuthentication") => {
+        // AWS says the same for a wrong code and for one already used.
+        "AccessDenied"
+            if message.contains("MultiFactorAuthentication")
+                && message.contains("one time pass code") =>
+        {
             StsError::MfaCodeRejected {
-                serial: serial.unwrap_or("the MFA device").to_string(),
+                serial: serial(),
                 message: with_period(message),
+            }
+        }
+        // "unable to validate MFA code. Please verify your MFA serial number…"
+        "AccessDenied" if message.contains("MultiFactorAuthentication") => {
+            StsError::MfaDeviceRejected {
+                serial: serial(),
+                message,
             }
         }
         "AccessDenied" => StsError::AccessDenied { op, message },
@@ -321,7 +441,12 @@ fn service_error(
         "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
             StsError::Throttled { op, message }
         }
-        _ => StsError::Service { op, code, message },
+        _ => StsError::Service {
+            op,
+            code,
+            message,
+            status,
+        },
     })
 }
 
@@ -330,6 +455,19 @@ fn with_period(mut s: String) -> String {
         s.push('.');
     }
     s
+}
+
+/// Whether reading the answer failed on the connection (an I/O error
+/// somewhere in the chain) rather than on its content.
+fn transport_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.is::<std::io::Error>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// The innermost cause, e.g. "Connection refused (os error 111)".
@@ -375,6 +513,7 @@ impl Sts {
             _ => Err(StsError::Malformed {
                 op: OP,
                 endpoint: self.endpoint(),
+                origin: self.origin.clone(),
                 status: " (no ARN in it)".to_string(),
             }),
         }
@@ -448,7 +587,7 @@ impl Sts {
             )
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(3)
+                    .with_max_attempts(MAX_ATTEMPTS)
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(2)),
             );
@@ -462,9 +601,21 @@ impl Sts {
 /// `err` naming `endpoint` (classify names the STS endpoint).
 fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
     match &mut err {
-        StsError::Timeout { endpoint, .. }
-        | StsError::Connect { endpoint, .. }
-        | StsError::Malformed { endpoint, .. } => *endpoint = shown.to_string(),
+        StsError::Timeout {
+            endpoint, origin, ..
+        }
+        | StsError::Connect {
+            endpoint, origin, ..
+        }
+        | StsError::Interrupted {
+            endpoint, origin, ..
+        }
+        | StsError::Malformed {
+            endpoint, origin, ..
+        } => {
+            *endpoint = shown.to_string();
+            *origin = None;
+        }
         _ => {}
     }
     err

@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::mfa::MfaError;
+use crate::resolve::ExpiredKeys;
 use crate::sts::StsError;
 
 const RED: &str = "\x1b[1;31m";
@@ -62,14 +63,21 @@ pub fn note(message: impl Display) {
     say("note", BOLD, message);
 }
 
+/// A plain `mfaenv: message` line: what mfaenv is doing or did.
+pub fn info(message: impl Display) {
+    let line = format!("mfaenv: {message}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
 /// The next step for an error that has one; `profile` is the profile the
 /// command was run for.
 pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
     for cause in err.chain() {
-        if let Some(StsError::ExpiredToken { .. }) = cause.downcast_ref::<StsError>() {
-            return Some(format!(
-                "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
-            ));
+        if let Some(expired) = cause.downcast_ref::<ExpiredKeys>() {
+            return Some(expired.next_step(profile));
+        }
+        if let Some(sts) = cause.downcast_ref::<StsError>() {
+            return sts.next_step(profile);
         }
         if let Some(MfaError::NoTerminal { .. }) = cause.downcast_ref::<MfaError>() {
             return Some(format!(

@@ -483,7 +483,8 @@ fn an_expired_token_suggests_forget_and_login() {
     let sb = Sandbox::new(&fake.endpoint());
     let err = sb.fails(&["export", "--shell", "bash", "-t", "123456", "prod"]);
     assert!(err.contains("mfaenv: hint:"), "{err}");
-    assert!(err.contains("`mfaenv forget prod`"), "{err}");
+    // The refused MFA session is dropped from the cache: no `forget` needed.
+    assert!(err.contains("dropped it from the cache"), "{err}");
     assert!(err.contains("`mfaenv login prod`"), "{err}");
 }
 

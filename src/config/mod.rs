@@ -8,7 +8,7 @@ mod profiles;
 
 use std::path::PathBuf;
 
-pub use plan::{resolve, MfaMode, Plan, RoleStep, Source, MAX_CHAIN};
+pub use plan::{resolve, MfaMode, Plan, RoleStep, Source, SourceKind, MAX_CHAIN};
 pub use profiles::{Location, Profile, Profiles};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +32,17 @@ pub enum ConfigError {
     },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
-    #[error("source_profile cycle: {}", .0.join(" -> "))]
-    Cycle(Vec<String>),
-    #[error("profile `{0}`: source_profile chain is deeper than {MAX_CHAIN} profiles")]
-    TooDeep(String),
+    /// `location`: the `source_profile` line that closes the cycle.
+    #[error("{location}: source_profile cycle: {}", .names.join(" -> "))]
+    Cycle {
+        location: Location,
+        names: Vec<String>,
+    },
+    /// `location`: the `source_profile` line that goes one too deep.
+    #[error(
+        "{location}: profile `{name}`: source_profile chain is deeper than {MAX_CHAIN} profiles"
+    )]
+    TooDeep { location: Location, name: String },
     #[error("{0}")]
     Unsupported(String),
 }

@@ -5,7 +5,7 @@
 //! profile's static keys win over its `role_arn`; a profile may name itself as
 //! `source_profile` only when it holds keys.
 
-use super::profiles::{Profile, Profiles};
+use super::profiles::{Location, Profile, Profiles};
 use super::ConfigError;
 use crate::creds::Credentials;
 use crate::duration;
@@ -127,7 +127,11 @@ fn walk<'a>(
     let mut current = profiles.require(name)?;
     loop {
         if chain.len() >= MAX_CHAIN {
-            return Err(ConfigError::TooDeep(name.to_string()));
+            let last = chain.last().copied().unwrap_or(current);
+            return Err(ConfigError::TooDeep {
+                location: last.location_of("source_profile"),
+                name: name.to_string(),
+            });
         }
         chain.push(current);
         let is_source = chain.len() > 1;
@@ -336,7 +340,16 @@ fn invalid(profile: &Profile, key: &str, message: &str) -> ConfigError {
 fn cycle(chain: &[&Profile], back_to: &str) -> ConfigError {
     let mut names: Vec<String> = chain.iter().map(|p| p.name.clone()).collect();
     names.push(back_to.to_string());
-    ConfigError::Cycle(names)
+    ConfigError::Cycle {
+        location: chain
+            .last()
+            .map(|p| p.location_of("source_profile"))
+            .unwrap_or_else(|| Location {
+                path: "<config>".into(),
+                line: 0,
+            }),
+        names,
+    }
 }
 
 #[cfg(test)]
@@ -464,10 +477,11 @@ aws_access_key_id = AKIAHALF
 
     #[test]
     fn cycle_is_named() {
+        // Named at the source_profile line that closes the cycle.
         let e = plan("a").unwrap_err().to_string();
-        assert_eq!(e, "source_profile cycle: a -> b -> a");
+        assert_eq!(e, "config:19: source_profile cycle: a -> b -> a");
         let e = plan("selfish").unwrap_err().to_string();
-        assert_eq!(e, "source_profile cycle: selfish -> selfish");
+        assert_eq!(e, "config:22: source_profile cycle: selfish -> selfish");
     }
 
     #[test]
@@ -533,7 +547,11 @@ aws_access_key_id = AKIAHALF
         )
         .unwrap();
         let e = resolve(&profiles, "p0", &no_env).unwrap_err().to_string();
-        assert!(e.contains("deeper than 10"), "{e}");
+        // p9's source_profile (line 30) would make an 11th.
+        assert!(
+            e.starts_with("config:30: profile `p0`") && e.contains("deeper than 10"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub fn mfaenv_bin() -> PathBuf {
 }
 
 pub mod fake_sts;
+pub mod faults;
 pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
