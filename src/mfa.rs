@@ -131,7 +131,8 @@ fn no_tty(serial: &str) -> MfaError {
     }
 }
 
-fn open_tty() -> Option<std::fs::File> {
+/// The controlling terminal, for questions that must not touch stdin/stdout.
+pub fn open_tty() -> Option<std::fs::File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -235,36 +235,28 @@ impl Sts {
     }
 
     fn client(&self, creds: &Credentials) -> aws_sdk_sts::Client {
-        let t = self.timeouts;
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                &creds.access_key_id,
-                &creds.secret_access_key,
-                creds.session_token.clone(),
-                None,
-                "mfaenv",
-            ))
+            .credentials_provider(sdk_credentials(creds))
             .http_client(self.http.clone())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(t.connect)
-                    .read_timeout(t.attempt)
-                    .operation_attempt_timeout(t.attempt)
-                    .operation_timeout(t.total)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(2)),
-            );
+            .timeout_config(self.timeout_config())
+            .retry_config(retry_config());
         if let Some(url) = &self.endpoint {
             config = config.endpoint_url(url);
         }
         aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    /// Short timeouts for interactive use (the same for STS and IAM).
+    fn timeout_config(&self) -> TimeoutConfig {
+        let t = self.timeouts;
+        TimeoutConfig::builder()
+            .connect_timeout(t.connect)
+            .read_timeout(t.attempt)
+            .operation_attempt_timeout(t.attempt)
+            .operation_timeout(t.total)
+            .build()
     }
 
     /// GetSessionToken, with the MFA device when given.
@@ -563,39 +555,38 @@ impl Sts {
     }
 
     fn iam_client(&self, creds: &Credentials, endpoint: Option<&str>) -> aws_sdk_iam::Client {
-        let t = self.timeouts;
         // IAM is global in its partition: the SDK picks the partition's
         // endpoint (and signing region) from the profile's region.
         let mut config = aws_sdk_iam::Config::builder()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new(self.region.clone()))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                &creds.access_key_id,
-                &creds.secret_access_key,
-                creds.session_token.clone(),
-                None,
-                "mfaenv",
-            ))
+            .credentials_provider(sdk_credentials(creds))
             .http_client(self.http.clone())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(t.connect)
-                    .read_timeout(t.attempt)
-                    .operation_attempt_timeout(t.attempt)
-                    .operation_timeout(t.total)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(2)),
-            );
+            .timeout_config(self.timeout_config())
+            .retry_config(retry_config());
         if let Some(url) = endpoint {
             config = config.endpoint_url(url);
         }
         aws_sdk_iam::Client::from_conf(config.build())
     }
+}
+
+/// A few quick retries with backoff: throttling and 5xx, never a wrong code.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+fn sdk_credentials(creds: &Credentials) -> aws_sdk_sts::config::Credentials {
+    aws_sdk_sts::config::Credentials::new(
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        creds.session_token.clone(),
+        None,
+        "mfaenv",
+    )
 }
 
 /// `err` naming `endpoint` (classify names the STS endpoint).

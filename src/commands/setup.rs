@@ -14,14 +14,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::SetupArgs;
 use crate::config::{self, edit, Plan, Profiles};
+use crate::mfa::open_tty;
 use crate::resolve;
 use crate::sts::{Identity, MfaDevice, Sts, StsError};
 use crate::ui;
-
-#[cfg(unix)]
-const TTY: &str = "/dev/tty";
-#[cfg(windows)]
-const TTY: &str = "CONIN$";
 
 /// How many times a person may answer the "which device" question wrongly.
 const ATTEMPTS: u32 = 3;
@@ -225,14 +221,6 @@ fn ask(tty: &std::fs::File, owner: &Owner, devices: &[MfaDevice], profile: &str)
         }
     }
     bail!("no valid answer after {ATTEMPTS} tries; nothing was written")
-}
-
-fn open_tty() -> Option<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(TTY)
-        .ok()
 }
 
 /// A serial goes into an INI line: one word, printable.
