@@ -7,9 +7,10 @@
 export MFAENV_SHELL=bash
 
 _mfaenv_hook() {
-    local previous_exit_status=$? now
-    # printf's %(…)T is a builtin clock (bash >= 4.2): no `date` process.
-    printf -v now '%(%s)T' -1
+    local previous_exit_status=$? now=${EPOCHSECONDS-}
+    # Builtin clocks, no `date` process: $EPOCHSECONDS (bash >= 5), else
+    # printf's %(…)T (bash >= 4.2; slower: it stats /etc/localtime each time).
+    [[ -n "$now" ]] || printf -v now '%(%s)T' -1
     if [[ "${_MFAENV_PWD-}" != "$PWD" ]] ||
         [[ -n "${MFAENV_REFRESH_AT-}" && "$now" -ge "${MFAENV_REFRESH_AT}" ]]; then
         _MFAENV_PWD=$PWD

@@ -304,3 +304,164 @@ pub struct HookEnvArgs {
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Format,
 }
+
+/// Every subcommand name (a bare `mfaenv NAME` with one of these is that
+/// command, not a profile); a test checks it against clap's own list.
+const SUBCOMMANDS: &[&str] = &[
+    "export",
+    "exec",
+    "credential-process",
+    "login",
+    "status",
+    "forget",
+    "write",
+    "hook",
+    "allow",
+    "deny",
+    "direnv",
+    "hook-env",
+    "unset",
+    "completions",
+    "setup",
+    "help",
+];
+
+/// The command lines the shells run at every `eval` and `cd`: `mfaenv
+/// PROFILE` and `mfaenv export PROFILE`, each with an optional `--shell S`
+/// (`-s S`), and `mfaenv hook-env --shell S`. These are read without
+/// building clap's command tree, which costs a cached run a fifth of its
+/// instructions and the pages they live on. The result is exactly what clap
+/// would return (a test compares them); every other command line, and every
+/// mistake, returns `None` and goes to clap.
+pub fn parse_fast(args: impl IntoIterator<Item = OsString>) -> Option<Cli> {
+    let args = args
+        .into_iter()
+        .skip(1)
+        .map(|arg| arg.into_string().ok())
+        .collect::<Option<Vec<String>>>()?;
+    let (first, rest) = args.split_first()?;
+    let command = match first.as_str() {
+        "hook-env" => {
+            let [flag, shell] = rest else { return None };
+            if flag != "--shell" && flag != "-s" {
+                return None;
+            }
+            Command::HookEnv(HookEnvArgs {
+                shell: shell.parse().ok()?,
+            })
+        }
+        "export" => Command::Export(export_args(rest)?),
+        _ => {
+            if args.iter().any(|arg| SUBCOMMANDS.contains(&arg.as_str())) {
+                return None;
+            }
+            return Some(Cli {
+                command: None,
+                export: export_args(&args)?,
+            });
+        }
+    };
+    Some(Cli {
+        command: Some(command),
+        export: ExportArgs::default(),
+    })
+}
+
+/// `PROFILE` with an optional `--shell S` / `-s S` before or after it.
+fn export_args(args: &[String]) -> Option<ExportArgs> {
+    let (mut profile, mut shell) = (None, None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--shell" || arg == "-s" {
+            if shell.is_some() {
+                return None;
+            }
+            shell = Some(args.next()?.parse().ok()?);
+        } else if arg.starts_with('-') || profile.is_some() {
+            return None;
+        } else {
+            profile = Some(arg.clone());
+        }
+    }
+    Some(ExportArgs {
+        target: ProfileArgs {
+            profile: Some(profile?),
+            auth: AuthArgs::default(),
+        },
+        shell,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    fn argv(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn subcommand_list_is_clap_s() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut clap: Vec<&str> = cmd
+            .get_subcommands()
+            .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+            .collect();
+        let mut ours = SUBCOMMANDS.to_vec();
+        clap.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(ours, clap);
+    }
+
+    #[test]
+    fn fast_parse_agrees_with_clap() {
+        for line in [
+            "mfaenv prod",
+            "mfaenv export prod",
+            "mfaenv export --shell fish prod",
+            "mfaenv export prod -s zsh",
+            "mfaenv export status",
+            "mfaenv -s json prod",
+            "mfaenv prod --shell pwsh",
+            "mfaenv prod --shell sh",
+            "mfaenv hook-env --shell bash",
+            "mfaenv hook-env -s fish",
+            "mfaenv hook-env --shell zsh",
+        ] {
+            let fast = parse_fast(argv(line)).unwrap_or_else(|| panic!("{line}: not fast"));
+            let clap = Cli::try_parse_from(argv(line)).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{line}");
+        }
+    }
+
+    #[test]
+    fn everything_else_goes_to_clap() {
+        for line in [
+            "mfaenv",
+            "mfaenv status",
+            "mfaenv help",
+            "mfaenv --version",
+            "mfaenv --help",
+            "mfaenv export",
+            "mfaenv export -h",
+            "mfaenv prod -t 123456",
+            "mfaenv prod --min-ttl 2h",
+            "mfaenv export --shell=bash prod",
+            "mfaenv export prod other",
+            "mfaenv export -s bash -s zsh prod",
+            "mfaenv export --shell nope prod",
+            "mfaenv export prod --shell",
+            "mfaenv --shell bash status",
+            "mfaenv prod --",
+            "mfaenv hook-env",
+            "mfaenv hook-env --shell nope",
+            "mfaenv hook-env --shell bash extra",
+            "mfaenv hook-env --shell=bash",
+            "mfaenv exec prod -- true",
+        ] {
+            assert!(parse_fast(argv(line)).is_none(), "{line}");
+        }
+    }
+}

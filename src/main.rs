@@ -9,7 +9,7 @@ use mfaenv::cli::{Cli, Command};
 use mfaenv::commands;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = mfaenv::cli::parse_fast(std::env::args_os()).unwrap_or_else(Cli::parse);
     let profile = profile_of(&cli);
     match run(cli) {
         Ok(code) => code,

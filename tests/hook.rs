@@ -248,12 +248,33 @@ fn fish_hook() {
 
 #[test]
 fn idle_bash_prompts_start_no_process() {
+    idle_prompts_start_no_process(Sh::Bash);
+}
+
+#[test]
+fn idle_zsh_prompts_start_no_process() {
+    idle_prompts_start_no_process(Sh::Zsh);
+}
+
+/// fish has no clock variable: the hook reads the time with the `path`
+/// builtin (fish >= 3.5), so an idle prompt in a loaded project starts no
+/// process either.
+#[test]
+fn idle_fish_prompts_start_no_process() {
+    idle_prompts_start_no_process(Sh::Fish);
+}
+
+fn idle_prompts_start_no_process(sh: Sh) {
     let Some(p) = projects() else { return };
     let strace = support::require_program("strace").expect("strace");
-    let mut s = spawn(&p, Sh::Bash);
+    let mut s = spawn(&p, sh);
     run(&mut s, "mfaenv allow proj-a");
     run(&mut s, "cd proj-a");
-    s.send_line("echo PID=$$").unwrap();
+    s.send_line(match sh {
+        Sh::Fish => "echo PID=$fish_pid",
+        _ => "echo PID=$$",
+    })
+    .unwrap();
     let (_, pid) = s.exp_regex(r"PID=[0-9]+").unwrap();
     let pid = pid.trim_start_matches("PID=").to_string();
     let trace = p.sb.home().join("trace");
@@ -282,7 +303,7 @@ fn idle_bash_prompts_start_no_process() {
     );
     assert!(
         !idle.contains("mfaenv"),
-        "an idle prompt started mfaenv:\n{idle}"
+        "an idle {sh:?} prompt started mfaenv:\n{idle}"
     );
     // The same trace does see the hook when the directory changes.
     let moved = trace_for(&mut |s| run(s, "cd sub"), &mut s);
@@ -554,8 +575,22 @@ fn near_expiry_picks_up_fresher_keys_or_hints_once() {
 
 #[test]
 fn bash_clock_triggers_the_refresh() {
+    clock_triggers_the_refresh(Sh::Bash);
+}
+
+#[test]
+fn zsh_clock_triggers_the_refresh() {
+    clock_triggers_the_refresh(Sh::Zsh);
+}
+
+#[test]
+fn fish_clock_triggers_the_refresh() {
+    clock_triggers_the_refresh(Sh::Fish);
+}
+
+fn clock_triggers_the_refresh(sh: Sh) {
     let Some(p) = projects() else { return };
-    let mut s = spawn(&p, Sh::Bash);
+    let mut s = spawn(&p, sh);
     run(&mut s, "mfaenv allow proj-a");
     s.send_line("cd proj-a").unwrap();
     s.exp_string("loaded prod").unwrap();
@@ -564,13 +599,14 @@ fn bash_clock_triggers_the_refresh() {
     // must run hook-env, which finds the cache's later expiry and re-exports.
     run(
         &mut s,
-        "export AWS_CREDENTIAL_EXPIRATION=2020-01-01T00:00:00Z MFAENV_REFRESH_AT=1",
+        &sh.export("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z"),
     );
+    run(&mut s, &sh.export("MFAENV_REFRESH_AT", "1"));
     run(&mut s, "");
     s.send_line("echo \"exp=$AWS_CREDENTIAL_EXPIRATION at=$MFAENV_REFRESH_AT\"")
         .unwrap();
     let (_, line) = s.exp_regex(r"exp=\S+ at=[0-9]+").unwrap();
-    assert!(!line.contains("2020-01-01"), "{line}");
+    assert!(!line.contains("2020-01-01"), "{sh:?}: {line}");
     assert!(
         !line.contains("at=1\r") && !line.ends_with("at=1"),
         "{line}"
