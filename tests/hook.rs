@@ -79,6 +79,8 @@ impl Sh {
 fn spawn(p: &Project, sh: Sh) -> PtySession {
     let program = support::require_program(sh.program()).expect("shell");
     let home = p.sb.home();
+    // (direnv compares mtimes in whole seconds: let one pass first.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let mfaenv = support::mfaenv_bin();
     let mut cmd = Command::new(program);
     cmd.env_clear().envs(p.sb.env()).current_dir(home);
@@ -456,6 +458,25 @@ fn direnv_use_mfaenv_loads_and_unloads() {
     let [key, region, _, _] = state(&mut s);
     assert!(key.starts_with("ASIA"), "{key}");
     assert_eq!(region, "us-west-2");
+    // `mfaenv login` rewrites the cache directory direnv watches: reloaded
+    // at the next prompt, with the new role session's keys.
+    // (direnv compares mtimes in whole seconds: let one pass first.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mfaenv = support::mfaenv_bin();
+    run(
+        &mut s,
+        &format!(
+            "'{0}' forget prod && '{0}' login -t 123456 prod",
+            mfaenv.display()
+        ),
+    );
+    s.send_line("").unwrap();
+    s.exp_string("direnv: loading").unwrap();
+    let fresh = state(&mut s)[0].clone();
+    assert!(
+        fresh.starts_with("ASIA") && fresh != key,
+        "{fresh} vs {key}"
+    );
     run(&mut s, "cd ..");
     assert_eq!(state(&mut s)[0], "none");
     s.send_line("exit").unwrap();
@@ -612,5 +633,62 @@ fn clock_triggers_the_refresh(sh: Sh) {
         "{line}"
     );
     assert_eq!(state(&mut s)[0], key);
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn the_hook_asks_for_a_code_once_skips_on_empty_and_can_be_told_never() {
+    let Some(p) = projects() else { return };
+    p.sb.ok(&["forget", "--all"]);
+    p.sb.ok(&["allow", p.sb.home().join("proj-a").to_str().unwrap()]);
+    p.sb.ok(&["allow", p.sb.home().join("proj-b").to_str().unwrap()]);
+    let mut s = spawn(&p, Sh::Bash);
+    // Nothing cached: the hook asks on the terminal; an empty answer skips.
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
+        .unwrap();
+    s.send_line("").unwrap();
+    s.exp_string("prod needs an MFA code: run `mfaenv login prod`")
+        .unwrap();
+    assert_eq!(state(&mut s)[0], "none");
+    // Same file version: no second question on the next cd.
+    s.send_line("cd sub").unwrap();
+    s.send_line("show").unwrap();
+    let (before, _) = s.exp_regex(r"STATE key=\S+").unwrap();
+    assert!(!before.contains("MFA code for"), "asked again: {before}");
+    // `mfaenv login` (through the hook's function) loads it at the next prompt.
+    s.send_line("mfaenv login -t 123456 prod").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    assert!(state(&mut s)[0].starts_with("ASIA"));
+    // MFAENV_HOOK_PROMPT=never: a hint, no question.
+    run(&mut s, "cd ../..");
+    run(
+        &mut s,
+        "mfaenv forget --all; export MFAENV_HOOK_PROMPT=never",
+    );
+    s.send_line("cd proj-b").unwrap();
+    s.send_line("show").unwrap();
+    let (before, _) = s.exp_regex(r"STATE key=\S+").unwrap();
+    assert!(before.contains("staging needs an MFA code"), "{before}");
+    assert!(
+        !before.contains("MFA code for"),
+        "asked despite never: {before}"
+    );
+    // And answering the question loads the project.
+    run(&mut s, "cd ..; unset MFAENV_HOOK_PROMPT");
+    std::fs::write(
+        p.sb.home().join("proj-a/.mfaenv"),
+        "profile = \"prod\"\nregion = \"us-east-2\"\n",
+    )
+    .unwrap();
+    run(&mut s, "mfaenv allow proj-a");
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
+        .unwrap();
+    s.send_line("123456").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    let [key, region, _, _] = state(&mut s);
+    assert!(key.starts_with("ASIA"), "{key}");
+    assert_eq!(region, "us-east-2");
     s.send_line("exit").unwrap();
 }
