@@ -77,7 +77,7 @@ impl Key {
             hasher.update([0u8]);
         }
         let digest = hasher.finalize();
-        Key(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+        Key(crate::env_vars::hex(&digest[..16]))
     }
 }
 

@@ -18,6 +18,12 @@ pub const REGION: &str = "AWS_REGION";
 pub const DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 pub const PROFILE_VARS: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
 
+/// Reads this process's environment; an empty value counts as unset, as
+/// the AWS tools treat it.
+pub fn get(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// The profile mfaenv loaded into this shell.
 pub const MFAENV_PROFILE: &str = "MFAENV_PROFILE";
 /// Prior values of what mfaenv changed.
@@ -132,10 +138,7 @@ fn fingerprint(changes: &[Change]) -> String {
 /// 64 bits of SHA-256: enough to notice a change, useless to recover a secret.
 fn short_hash(value: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(value.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(value.as_bytes())[..8])
 }
 
 /// Whether `name` still holds what mfaenv put there (true when unknown).
@@ -242,7 +245,8 @@ fn is_var_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex: state values, cache file names and trust entries.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -11,6 +11,7 @@ use crate::cache::{Cache, Key, Label};
 use crate::config::{self, MfaMode, Plan, Profiles, RoleStep};
 use crate::creds::Credentials;
 use crate::duration::human;
+use crate::env_vars::get as env_value;
 use crate::mfa::CodeSource;
 use crate::sts::{self, Mfa, Sts, StsError};
 
@@ -418,10 +419,6 @@ fn default_session_name() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     format!("mfaenv-{}", now.as_secs())
-}
-
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile chain.

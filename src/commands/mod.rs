@@ -47,7 +47,4 @@ pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
     Ok((plan, creds))
 }
 
-/// Reads this process's environment (empty values count as unset).
-pub fn current_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+pub use crate::env_vars::get as current_env;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::dotfile::DotFile;
+use crate::env_vars::hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trust {
@@ -21,10 +22,6 @@ pub enum Trust {
 
 pub struct TrustStore {
     root: PathBuf,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The file's real path, so a project reached through a symlink is one project.
