@@ -26,9 +26,10 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
-            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Print the keys even when stdout is a terminal (refused by default without --shell)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -57,9 +58,10 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
-            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Print the keys even when stdout is a terminal (refused by default without --shell)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -150,8 +152,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;unset' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
-            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Remove every AWS credential variable, also those mfaenv did not set')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -119,7 +119,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -s -h -V --token-code --region --endpoint-url --direct --min-ttl --shell --help --version export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help"
+            opts="-t -s -h -V --token-code --region --endpoint-url --direct --min-ttl --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,7 +285,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__export)
-            opts="-t -s -h --token-code --region --endpoint-url --direct --min-ttl --shell --help"
+            opts="-t -s -h --token-code --region --endpoint-url --direct --min-ttl --shell --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -681,7 +681,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__unset)
-            opts="-s -h --shell --help"
+            opts="-s -h --shell --all --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

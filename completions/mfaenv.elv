@@ -23,9 +23,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
-            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
-            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --force 'Print the keys even when stdout is a terminal (refused by default without --shell)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -53,9 +54,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
-            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
-            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --force 'Print the keys even when stdout is a terminal (refused by default without --shell)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -134,8 +136,9 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --help 'Print help'
         }
         &'mfaenv;unset'= {
-            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
-            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)'
+            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand --all 'Remove every AWS credential variable, also those mfaenv did not set'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mfaenv_global_optspecs
-    string join \n t/token-code= region= endpoint-url= direct min-ttl= s/shell= h/help V/version
+    string join \n t/token-code= region= endpoint-url= direct min-ttl= s/shell= force h/help V/version
 end
 
 function __fish_mfaenv_needs_command
@@ -28,8 +28,9 @@ complete -c mfaenv -n "__fish_mfaenv_needs_command" -s t -l token-code -d 'The M
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
-complete -c mfaenv -n "__fish_mfaenv_needs_command" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -l force -d 'Print the keys even when stdout is a terminal (refused by default without --shell)'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -s V -l version -d 'Print version'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "export" -d 'Print shell code that exports the profile\'s temporary credentials'
@@ -52,8 +53,9 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s t -l token-code
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l force -d 'Print the keys even when stdout is a terminal (refused by default without --shell)'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s t -l token-code -d 'The MFA code (else `mfa_process`, else a prompt on the terminal)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
@@ -91,7 +93,8 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand deny" -s h -l help -d 'Pri
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand direnv" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook-env" -s s -l shell -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook-env" -s h -l help -d 'Print help'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -l all -d 'Remove every AWS credential variable, also those mfaenv did not set'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l serial -d 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)' -r

@@ -4,7 +4,10 @@
 # last; only when the directory changed (or a loaded session nears expiry)
 # does it start `mfaenv hook-env`. An idle prompt starts no process.
 
-export MFAENV_SHELL=bash
+# The output format reaches mfaenv only through the `mfaenv` function below,
+# for that one call: an exported MFAENV_SHELL would follow every child
+# process (a fish setting would give a bash script fish syntax).
+unset MFAENV_SHELL
 
 _mfaenv_hook() {
     local previous_exit_status=$? now=${EPOCHSECONDS-}
@@ -24,7 +27,7 @@ _mfaenv_hook() {
 # `mfaenv allow|deny|login` change what the next prompt must load: forget the
 # directory we saw so the hook looks again.
 mfaenv() {
-    @MFAENV@ "$@"
+    MFAENV_SHELL=bash @MFAENV@ "$@"
     local status=$?
     case "${1-}" in
         allow | deny | login) _MFAENV_PWD= ;;

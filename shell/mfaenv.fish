@@ -7,7 +7,10 @@
 # mtime plus its age); an older fish asks mfaenv at each prompt while a
 # session is loaded.
 
-set -gx MFAENV_SHELL fish
+# The output format reaches mfaenv only through the `mfaenv` function below,
+# for that one call: an exported MFAENV_SHELL would follow every child (a
+# bash script run from fish would get fish syntax, whose quoting is not POSIX).
+set -e MFAENV_SHELL
 
 function _mfaenv_hook --on-variable PWD --on-event fish_prompt
     set -l previous_status $status
@@ -31,7 +34,7 @@ function _mfaenv_due
 end
 
 function mfaenv --wraps mfaenv
-    @MFAENV@ $argv
+    MFAENV_SHELL=fish @MFAENV@ $argv
     set -l exit_status $status
     if contains -- "$argv[1]" allow deny login
         set -g _mfaenv_pwd ''

@@ -4,7 +4,9 @@
 # `mfaenv hook-env` only when $PWD changed or a loaded session nears expiry
 # ($EPOCHSECONDS from zsh/datetime: no process on an idle prompt).
 
-export MFAENV_SHELL=zsh
+# The output format reaches mfaenv only through the `mfaenv` function below,
+# for that one call: an exported MFAENV_SHELL would follow every child.
+unset MFAENV_SHELL
 zmodload zsh/datetime 2>/dev/null
 
 _mfaenv_hook() {
@@ -20,7 +22,7 @@ _mfaenv_hook() {
 }
 
 mfaenv() {
-    @MFAENV@ "$@"
+    MFAENV_SHELL=zsh @MFAENV@ "$@"
     local exit_status=$?
     case "${1-}" in
         allow | deny | login) _MFAENV_PWD= ;;

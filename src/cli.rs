@@ -198,9 +198,13 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
 
-    /// Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)
+    /// Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Option<Format>,
+
+    /// Print the keys even when stdout is a terminal (refused by default without --shell)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -215,9 +219,13 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct UnsetArgs {
-    /// Output: bash, zsh, fish, pwsh, json or dotenv (default: from $SHELL)
+    /// Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Option<Format>,
+
+    /// Remove every AWS credential variable, also those mfaenv did not set
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -389,6 +397,7 @@ fn export_args(args: &[String]) -> Option<ExportArgs> {
             auth: AuthArgs::default(),
         },
         shell,
+        force: false,
     })
 }
 

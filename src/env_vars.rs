@@ -36,6 +36,20 @@ pub const MFAENV_DIR: &str = "MFAENV_DIR";
 /// Epoch seconds at which the hook must look again (expiry approaching).
 pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 
+/// Every variable mfaenv sets or removes (besides its own `MFAENV_*` state):
+/// the only names its state may restore.
+const MANAGED: [&str; 9] = [
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    SECURITY_TOKEN,
+    EXPIRATION,
+    REGION,
+    DEFAULT_REGION,
+    PROFILE_VARS[0],
+    PROFILE_VARS[1],
+];
+
 /// Variables whose values are secrets.
 const SECRETS: [&str; 3] = [SECRET_ACCESS_KEY, SESSION_TOKEN, SECURITY_TOKEN];
 
@@ -156,15 +170,21 @@ fn still_ours(name: &str, set: &str, env: &dyn Fn(&str) -> Option<String>) -> bo
     }
 }
 
-/// The changes that undo mfaenv: restore each prior value, or, with no
-/// state, remove the credential variables. Also returns notes for stderr.
-pub fn for_unset(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<String>) {
+/// The changes that undo mfaenv: restore each prior value of what mfaenv
+/// set and the user did not change since. With no state, nothing but the
+/// state itself is touched (the user's own keys stay), unless `all` asks to
+/// remove every AWS credential variable. Also returns notes for stderr.
+pub fn for_unset(env: &dyn Fn(&str) -> Option<String>, all: bool) -> (Vec<Change>, Vec<String>) {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     match env(MFAENV_PRIOR) {
         Some(state) => {
             let set = env(MFAENV_SET).unwrap_or_default();
-            for (name, before) in decode(&state) {
+            let (prior, ignored) = decode_checked(&state);
+            notes.extend(ignored.iter().map(|name| {
+                format!("ignoring `{name}` in {MFAENV_PRIOR}: mfaenv never sets it, so it restores it neither")
+            }));
+            for (name, before) in prior {
                 if !still_ours(&name, &set, env) {
                     continue; // changed by hand since: the user's value stays
                 }
@@ -176,8 +196,14 @@ pub fn for_unset(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<Stri
                 changes.push(restore(&name, &before));
             }
         }
-        None => {
-            for name in CREDENTIAL_VARS.iter().chain([&SECURITY_TOKEN]) {
+        None if !all => notes.push(
+            "nothing to undo: mfaenv set nothing in this shell (`mfaenv unset --all` removes every AWS credential variable)".to_string(),
+        ),
+        None => {}
+    }
+    if all {
+        for name in CREDENTIAL_VARS.iter().chain([&SECURITY_TOKEN]) {
+            if !changes.iter().any(|c| c.name() == *name) {
                 changes.push(Change::Unset(name.to_string()));
             }
         }
@@ -222,9 +248,18 @@ pub fn encode(prior: &[(String, Prior)]) -> String {
         .join(" ")
 }
 
-/// Reads [`encode`]'s form; malformed entries are skipped, never trusted as code.
+/// Reads [`encode`]'s form; malformed entries, and names mfaenv does not
+/// manage, are skipped, never trusted as code.
 pub fn decode(state: &str) -> Vec<(String, Prior)> {
-    state
+    decode_checked(state).0
+}
+
+/// [`decode`], with the well-formed names it refused because mfaenv never
+/// sets them (a crafted state must not make `unset` restore `PATH` or
+/// `LD_PRELOAD`).
+fn decode_checked(state: &str) -> (Vec<(String, Prior)>, Vec<String>) {
+    let mut ignored = Vec::new();
+    let prior = state
         .split_ascii_whitespace()
         .filter_map(|item| {
             let (name, before) = if let Some(name) = item.strip_suffix('?') {
@@ -234,9 +269,17 @@ pub fn decode(state: &str) -> Vec<(String, Prior)> {
             } else {
                 (item, Prior::Unset)
             };
-            is_var_name(name).then(|| (name.to_string(), before))
+            if !is_var_name(name) {
+                return None;
+            }
+            if !MANAGED.contains(&name) {
+                ignored.push(name.to_string());
+                return None;
+            }
+            Some((name.to_string(), before))
         })
-        .collect()
+        .collect();
+    (prior, ignored)
 }
 
 fn is_var_name(name: &str) -> bool {
@@ -292,14 +335,61 @@ mod tests {
     #[test]
     fn state_round_trips() {
         let prior = vec![
-            ("A".to_string(), Prior::Unset),
-            ("B".to_string(), Prior::Value("x y'$\n".to_string())),
-            ("C".to_string(), Prior::Secret),
+            ("AWS_PROFILE".to_string(), Prior::Unset),
+            (
+                "AWS_REGION".to_string(),
+                Prior::Value("x y'$\n".to_string()),
+            ),
+            ("AWS_SESSION_TOKEN".to_string(), Prior::Secret),
         ];
         assert_eq!(decode(&encode(&prior)), prior);
-        assert!(decode("1BAD=zz ok=6 $(x) GOOD")
+        let decoded = decode("1BAD=zz ok=6 $(x) AWS_REGION");
+        assert_eq!(decoded, vec![("AWS_REGION".to_string(), Prior::Unset)]);
+    }
+
+    #[test]
+    fn state_restores_only_what_mfaenv_manages() {
+        let crafted = encode(&[
+            ("PATH".to_string(), Prior::Value("/tmp/evil".to_string())),
+            (
+                "LD_PRELOAD".to_string(),
+                Prior::Value("/tmp/x.so".to_string()),
+            ),
+            ("HOME".to_string(), Prior::Unset),
+            (
+                "AWS_REGION".to_string(),
+                Prior::Value("eu-west-1".to_string()),
+            ),
+        ]);
+        let env = |n: &str| (n == MFAENV_PRIOR).then(|| crafted.clone());
+        let (changes, notes) = for_unset(&env, false);
+        let touched: Vec<&str> = changes
             .iter()
-            .all(|(n, _)| n == "GOOD"));
+            .map(Change::name)
+            .filter(|n| !n.starts_with("MFAENV_"))
+            .collect();
+        assert_eq!(touched, ["AWS_REGION"]);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("`LD_PRELOAD`")));
+    }
+
+    #[test]
+    fn unset_without_state_keeps_the_users_keys() {
+        let env =
+            |n: &str| (n == ACCESS_KEY_ID || n == SECRET_ACCESS_KEY).then(|| "mine".to_string());
+        let (changes, notes) = for_unset(&env, false);
+        assert!(changes.iter().all(|c| c.name().starts_with("MFAENV_")));
+        assert!(notes[0].contains("--all"));
+        let (changes, _) = for_unset(&env, true);
+        for name in [
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            SESSION_TOKEN,
+            SECURITY_TOKEN,
+            EXPIRATION,
+        ] {
+            assert!(changes.contains(&Change::Unset(name.to_string())), "{name}");
+        }
     }
 
     #[test]
@@ -329,7 +419,7 @@ mod tests {
             }
         }
         let snapshot = env.clone();
-        let (changes, notes) = for_unset(&|n| snapshot.get(n).cloned());
+        let (changes, notes) = for_unset(&|n| snapshot.get(n).cloned(), false);
         apply(&mut env, &changes);
         let mut expected = before.clone();
         expected.remove("AWS_SECRET_ACCESS_KEY");
@@ -351,7 +441,7 @@ mod tests {
         env.insert("AWS_REGION".into(), "manual".into());
         env.insert("AWS_PROFILE".into(), "typed".into());
         let snapshot = env.clone();
-        apply(&mut env, &for_unset(&|n| snapshot.get(n).cloned()).0);
+        apply(&mut env, &for_unset(&|n| snapshot.get(n).cloned(), false).0);
         assert_eq!(env.get("AWS_REGION").map(String::as_str), Some("manual"));
         assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("typed"));
         assert!(!env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_DEFAULT_REGION"));

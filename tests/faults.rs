@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use support::fake_sts::{Creds, FakeSts, Reply};
 use support::faults::{self, Fault, SERIAL};
-use support::sandbox::Sandbox;
+use support::sandbox::{failure_stdout, Sandbox};
 
 fn session_creds() -> Creds {
     Creds::new()
@@ -119,10 +119,10 @@ fn check(name: &str) {
     let context = format!("fault `{name}` ({took:?}):\n{stderr}");
 
     assert_eq!(out.status.code(), Some(1), "{context}");
-    assert!(
-        out.stdout.is_empty(),
-        "stdout must be empty: {:?}\n{context}",
-        String::from_utf8_lossy(&out.stdout)
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        failure_stdout(fault.args),
+        "stdout holds only the failing statement\n{context}"
     );
     let s = said(&stderr);
     assert_eq!(s.errors.len(), 1, "exactly one error line\n{context}");
@@ -372,7 +372,7 @@ fn three_rejected_codes_at_the_terminal_end_with_the_reason() {
     .unwrap();
     let status = ended(&p, Duration::from_secs(10));
     assert!(exited_with(&status, 1), "{status:?}");
-    assert!(std::fs::read(&stdout).unwrap().is_empty());
+    assert_eq!(std::fs::read(&stdout).unwrap(), b"false\n");
     assert_eq!(fake.count("GetSessionToken"), 3);
     assert!(snapshot(&sb.cache_dir()).is_empty());
 }
@@ -459,7 +459,7 @@ fn ctrl_c_while_another_run_waits_releases_it() {
     let stderr = std::fs::read_to_string(&waiter_err).unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty());
+    assert_eq!(out.stdout, b"false\n");
     assert!(stderr.contains("did not finish"), "{stderr}");
     assert!(fake.requests().is_empty());
     // Whoever held the lock last removed it.
@@ -592,7 +592,7 @@ fn config_errors_name_file_and_line_and_send_nothing() {
         let stderr = stderr_of(&out);
         let context = format!("{}:\n{stderr}", case.name);
         assert_eq!(out.status.code(), Some(1), "{context}");
-        assert!(out.stdout.is_empty(), "{context}");
+        assert_eq!(out.stdout, b"false\n", "{context}");
         let s = said(&stderr);
         assert_eq!(s.errors.len(), 1, "{context}");
         assert!(

@@ -28,7 +28,7 @@ use std::process::Output;
 
 use support::fake_sts::{Creds, FakeSts, Reply};
 use support::faults::{self, TEMP_SOURCE_CREDENTIALS};
-use support::sandbox::{bash_exports, Sandbox, BASE_SECRET};
+use support::sandbox::{bash_exports, failure_stdout, Sandbox, BASE_SECRET};
 
 const BASE_KEY_ID: &str = "AKIABASEEXAMPLE00001";
 const PRIOR_SECRET: &str = "prior/shell/SECRET+was-here-before";
@@ -488,7 +488,12 @@ fn failures_say_no_secret() {
                     .output()
                     .unwrap();
                 assert!(!out.status.success(), "{}", fault.name);
-                assert!(out.stdout.is_empty(), "{}", fault.name);
+                assert_eq!(
+                    String::from_utf8_lossy(&out.stdout),
+                    failure_stdout(fault.args),
+                    "{}",
+                    fault.name
+                );
                 secrets.scan(
                     &format!("stderr of fault `{}`", fault.name),
                     &out.stderr,

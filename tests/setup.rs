@@ -443,13 +443,13 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     );
     assert!(!err.contains('\x1b'), "{err:?}");
     // A terminal: the label is red.
-    let tty = in_pty(&sb, &["export", "nosuch"], &[]);
+    let tty = in_pty(&sb, &["login", "nosuch"], &[]);
     assert!(
         tty.contains("mfaenv: \x1b[1;31merror:\x1b[0m profile `nosuch`"),
         "{tty:?}"
     );
     // A terminal with NO_COLOR: plain.
-    let tty = in_pty(&sb, &["export", "nosuch"], &[("NO_COLOR", "1")]);
+    let tty = in_pty(&sb, &["login", "nosuch"], &[("NO_COLOR", "1")]);
     assert!(tty.contains("mfaenv: error: profile `nosuch`"), "{tty:?}");
     assert!(!tty.contains('\x1b'), "{tty:?}");
 }

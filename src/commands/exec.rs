@@ -25,7 +25,10 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
             Change::Unset(name) => cmd.env_remove(name),
         };
     }
+    // Shell state is for the shell, not its children: a script the command
+    // runs must not inherit the hook's output format.
     cmd.env_remove(env_vars::MFAENV_PRIOR);
+    cmd.env_remove("MFAENV_SHELL");
     run_command(cmd, program)
 }
 

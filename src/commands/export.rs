@@ -1,15 +1,54 @@
 //! `mfaenv export PROFILE` (and bare `mfaenv PROFILE`).
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 
 use super::{credentials, current_env};
 use crate::cli::ExportArgs;
 use crate::env_vars;
-use crate::shell::{self, Format};
+use crate::shell::{self, Format, Shell};
+
+/// `mfaenv PROFILE` typed at a terminal, without `eval`: the keys would only
+/// be shown on screen (and in the scrollback), never loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout is a terminal, so the keys would only be shown on screen, not loaded: run `{usage}` (or pass --shell or --force to print them)")]
+pub struct ToTerminal {
+    usage: String,
+}
 
 pub fn run(args: &ExportArgs) -> Result<String> {
     let format = args.shell.unwrap_or_else(Format::detect);
+    let profile = args
+        .target
+        .profile
+        .clone()
+        .unwrap_or_else(crate::resolve::default_profile);
+    if args.shell.is_none() && !args.force && std::io::stdout().is_terminal() {
+        return Err(ToTerminal {
+            usage: usage(format, &profile),
+        }
+        .into());
+    }
     let (plan, creds) = credentials(&args.target)?;
     let changes = env_vars::for_shell(&plan.profile, &creds, plan.region.as_deref(), &current_env);
     Ok(shell::render(format, &changes))
+}
+
+/// How `format`'s shell loads the export of `profile`.
+fn usage(format: Format, profile: &str) -> String {
+    let plain = profile
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-@+".contains(&b));
+    let quoted = match (plain, format) {
+        (true, _) => profile.to_string(),
+        (false, Format::Fish) => shell::Fish.quote(profile),
+        (false, Format::Pwsh) => shell::Pwsh.quote(profile),
+        (false, _) => shell::Bash.quote(profile),
+    };
+    match format {
+        Format::Fish => format!("mfaenv {quoted} | source"),
+        Format::Pwsh => format!("mfaenv {quoted} | Invoke-Expression"),
+        _ => format!("eval \"$(mfaenv {quoted})\""),
+    }
 }

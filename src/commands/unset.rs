@@ -9,7 +9,7 @@ use crate::shell::{self, Format};
 
 pub fn run(args: &UnsetArgs) -> Result<String> {
     let format = args.shell.unwrap_or_else(Format::detect);
-    let (changes, notes) = env_vars::for_unset(&current_env);
+    let (changes, notes) = env_vars::for_unset(&current_env, args.all);
     for note in notes {
         eprintln!("mfaenv: {note}");
     }

@@ -57,7 +57,7 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
         }
     }
     if active.is_some() {
-        let (changes, notes) = env_vars::for_unset(env);
+        let (changes, notes) = env_vars::for_unset(env, false);
         out.messages.extend(notes);
         if let Some(profile) = env(MFAENV_PROFILE) {
             out.messages.push(format!("unloaded {profile}"));

@@ -32,6 +32,9 @@ impl Shell for Bash {
     fn unset(&self, name: &str) -> String {
         format!("unset {name};\n")
     }
+    fn failure(&self) -> &'static str {
+        "false\n"
+    }
 }
 
 #[cfg(test)]

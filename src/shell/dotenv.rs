@@ -39,4 +39,7 @@ impl Shell for Dotenv {
     fn unset(&self, _name: &str) -> String {
         String::new()
     }
+    fn failure(&self) -> &'static str {
+        ""
+    }
 }

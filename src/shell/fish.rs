@@ -30,6 +30,9 @@ impl Shell for Fish {
     fn unset(&self, name: &str) -> String {
         format!("set -e -g {name}; or true;\n")
     }
+    fn failure(&self) -> &'static str {
+        "false\n"
+    }
 }
 
 #[cfg(test)]

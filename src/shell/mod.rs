@@ -26,6 +26,15 @@ pub enum Change {
     Unset(String),
 }
 
+impl Change {
+    /// The variable this change is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Change::Set(name, _) | Change::Unset(name) => name,
+        }
+    }
+}
+
 // Values may be secrets: never show them in debug output.
 impl fmt::Debug for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,6 +53,10 @@ pub trait Shell {
     fn set(&self, name: &str, value: &str) -> String;
     /// One statement (with its line end) that removes `name` from the environment.
     fn unset(&self, name: &str) -> String;
+    /// What stdout holds when the command failed: one statement that changes
+    /// nothing and fails, so `eval "$(mfaenv …)" && next` stops (empty for
+    /// the data formats, which have no statement to fail with).
+    fn failure(&self) -> &'static str;
 }
 
 /// Every output format: the four shells plus `json` and `dotenv`.
@@ -92,17 +105,32 @@ impl Format {
     }
 
     /// The format to use when `--shell` is not given: the hook's own setting
-    /// (`MFAENV_SHELL`), else `$SHELL`, else bash.
+    /// (`MFAENV_SHELL`, which the hook's `mfaenv` function passes to this one
+    /// call and never exports), else the shell that started mfaenv (the one
+    /// running `eval`/`source`), else `$SHELL`, else bash.
     pub fn detect() -> Format {
         let hook = std::env::var("MFAENV_SHELL")
             .ok()
             .and_then(|s| s.parse().ok());
-        hook.or_else(|| {
-            std::env::var("SHELL")
-                .ok()
-                .and_then(|s| Format::from_shell_path(&s))
-        })
-        .unwrap_or(Format::Bash)
+        hook.or_else(parent_shell)
+            .or_else(|| {
+                std::env::var("SHELL")
+                    .ok()
+                    .and_then(|s| Format::from_shell_path(&s))
+            })
+            .unwrap_or(Format::Bash)
+    }
+
+    /// What stdout holds when the command failed (see [`Shell::failure`]).
+    pub fn failure(self) -> &'static str {
+        match self {
+            Format::Bash => Bash.failure(),
+            Format::Zsh => Zsh.failure(),
+            Format::Fish => Fish.failure(),
+            Format::Pwsh => Pwsh.failure(),
+            Format::Dotenv => Dotenv.failure(),
+            Format::Json => "",
+        }
     }
 
     /// The shell integration script, with `mfaenv` at `binary`; `None` for
@@ -140,6 +168,21 @@ impl FromStr for Format {
             )),
         }
     }
+}
+
+/// The shell of the parent process, from its command name: one read of
+/// `/proc/PPID/comm`, no process started. Linux only; elsewhere `None`.
+#[cfg(target_os = "linux")]
+fn parent_shell() -> Option<Format> {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let ppid = unsafe { libc::getppid() };
+    let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
+    Format::from_shell_path(comm.trim_end())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn parent_shell() -> Option<Format> {
+    None
 }
 
 /// Renders `changes` as code (or data) for `format`.

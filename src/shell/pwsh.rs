@@ -35,6 +35,11 @@ impl Shell for Pwsh {
             "if (Test-Path -LiteralPath env:/{name}) {{ Remove-Item -LiteralPath env:/{name} }}\n"
         )
     }
+    // A script-terminating error: `mfaenv prod | Invoke-Expression && next`
+    // and the rest of a script stop, as `false` stops `eval … &&` in bash.
+    fn failure(&self) -> &'static str {
+        "throw 'mfaenv failed: see the error above'\n"
+    }
 }
 
 #[cfg(test)]

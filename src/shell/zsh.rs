@@ -18,4 +18,7 @@ impl Shell for Zsh {
     fn unset(&self, name: &str) -> String {
         format!("unset {name};\n")
     }
+    fn failure(&self) -> &'static str {
+        "false\n"
+    }
 }

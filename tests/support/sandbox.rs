@@ -140,8 +140,9 @@ impl Sandbox {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
-    /// Runs mfaenv and asserts the failure contract: non-zero, empty stdout.
-    /// Returns stderr.
+    /// Runs mfaenv and asserts the failure contract: non-zero, and stdout
+    /// exactly [`failure_stdout`] (one failing statement for the shell
+    /// formats, nothing for the others). Returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -149,10 +150,10 @@ impl Sandbox {
             !out.status.success(),
             "mfaenv {args:?} should fail; stderr: {stderr}"
         );
-        assert!(
-            out.stdout.is_empty(),
-            "stdout must be empty on error, got {:?}",
-            String::from_utf8_lossy(&out.stdout)
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            failure_stdout(args),
+            "stdout on error of mfaenv {args:?}"
         );
         stderr
     }
@@ -163,6 +164,44 @@ impl Sandbox {
         env.extend(extra.iter().cloned());
         let (status, out, err) = super::moto::run_aws(env, args);
         (status.success(), out, err)
+    }
+}
+
+/// What stdout must hold when `mfaenv ARGS` fails: `false` for the commands
+/// that print shell code in a shell format (bash by default here: the
+/// sandbox has no `$SHELL` and the test is no shell), PowerShell's failing
+/// statement for pwsh, and nothing for everything else.
+pub fn failure_stdout(args: &[&str]) -> &'static str {
+    const OTHERS: &[&str] = &[
+        "exec",
+        "credential-process",
+        "login",
+        "status",
+        "forget",
+        "write",
+        "hook",
+        "allow",
+        "deny",
+        "direnv",
+        "hook-env",
+        "completions",
+        "setup",
+        "help",
+    ];
+    let Some(first) = args.iter().find(|a| !a.starts_with('-')) else {
+        return "";
+    };
+    if OTHERS.contains(first) {
+        return "";
+    }
+    let shell = args
+        .windows(2)
+        .find(|w| w[0] == "--shell" || w[0] == "-s")
+        .map(|w| w[1]);
+    match shell {
+        Some("json" | "dotenv" | "terragrunt") => "",
+        Some("pwsh" | "powershell") => "throw 'mfaenv failed: see the error above'\n",
+        _ => "false\n",
     }
 }
 

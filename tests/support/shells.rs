@@ -158,3 +158,69 @@ pub fn parse_env0(raw: &[u8]) -> BTreeMap<String, Vec<u8>> {
         })
         .collect()
 }
+
+/// The prompt of [`interactive`] shells.
+pub const PROMPT: &str = "PROMPT> ";
+
+/// An interactive `shell` in a pseudo-terminal, in the sandbox's HOME and
+/// environment (plus `env`), with no startup files of the user's: only the
+/// prompt [`PROMPT`] and the lines `rc` (e.g. `eval "$(mfaenv hook bash)"`).
+/// Returns once the first prompt is shown.
+pub fn interactive(
+    shell: RealShell,
+    sb: &super::sandbox::Sandbox,
+    rc: &str,
+    env: &[(&str, &str)],
+) -> rexpect::session::PtySession {
+    let program = shell.require().expect("shell");
+    let home = sb.home();
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
+        .envs(sb.env())
+        .env("TERM", "dumb")
+        .envs(env.iter().copied())
+        .current_dir(home);
+    match shell {
+        RealShell::Bash => {
+            let file = home.join("bashrc");
+            std::fs::write(&file, format!("PS1='{PROMPT}'\n{rc}\n")).unwrap();
+            cmd.args(["--noprofile", "--rcfile"]).arg(&file).arg("-i");
+        }
+        RealShell::Zsh => {
+            let dir = home.join("zdot");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(".zshrc"),
+                format!("PS1='{PROMPT}'\nunsetopt zle\n{rc}\n"),
+            )
+            .unwrap();
+            cmd.env("ZDOTDIR", &dir).arg("-i");
+        }
+        RealShell::Fish => {
+            let file = home.join("rc.fish");
+            std::fs::write(
+                &file,
+                format!("function fish_prompt; echo -n '{PROMPT}'; end\n{rc}\n"),
+            )
+            .unwrap();
+            cmd.args(["--no-config", "-i", "-C"])
+                .arg(format!("source {}", file.display()))
+                .env("XDG_CONFIG_HOME", home.join("fishconf"));
+        }
+    }
+    let mut session =
+        rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn shell in a pty");
+    session.exp_string(PROMPT).expect("first prompt");
+    session
+}
+
+/// Types `line` and waits until it has run; returns what was printed
+/// meanwhile (the echo of the line included). The end is a marker the line
+/// echoes, written so that the typed text does not contain it: a prompt
+/// alone would not do, as fish draws its prompt again while reading a line.
+pub fn type_line(session: &mut rexpect::session::PtySession, line: &str) -> String {
+    session
+        .send_line(&format!("{line}; echo __DO''NE"))
+        .unwrap();
+    session.exp_string("__DONE").unwrap()
+}
