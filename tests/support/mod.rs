@@ -40,7 +40,28 @@ pub fn require_program(name: &str) -> Option<PathBuf> {
         eprintln!("SKIP: `{name}` is not installed");
         return None;
     }
-    panic!("`{name}` is required by this test and is not installed; run scripts/test (and .ci/run for system packages)");
+    panic!("{}", missing_program(name));
+}
+
+/// What to say when `name` is missing: the apt-get line that installs it
+/// (its package, when scripts/apt-packages.txt lists one of that name, else
+/// the whole list).
+pub fn missing_program(name: &str) -> String {
+    let list = std::fs::read_to_string(root().join("scripts/apt-packages.txt")).unwrap_or_default();
+    let packages: Vec<&str> = list
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .collect();
+    let install = if packages.contains(&name) {
+        name.to_string()
+    } else {
+        packages.join(" ")
+    };
+    format!(
+        "`{name}` is required by this test and is not installed: run `sudo apt-get install {install}` \
+         (scripts/apt-packages.txt lists every package the tests need; scripts/test installs them when run as root)"
+    )
 }
 
 /// Like [`require_program`] for a program of the test venv.
