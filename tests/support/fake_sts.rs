@@ -260,7 +260,7 @@ fn bad_data(msg: &str) -> std::io::Error {
 }
 
 /// Reads one CRLF (or LF) terminated line; `None` at a clean EOF.
-fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
+pub fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
     let mut buf = Vec::new();
     let n = reader.take(64 * 1024).read_until(b'\n', &mut buf)?;
     if n == 0 {
@@ -272,7 +272,7 @@ fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
 }
 
-fn read_headers(reader: &mut impl BufRead) -> std::io::Result<BTreeMap<String, String>> {
+pub fn read_headers(reader: &mut impl BufRead) -> std::io::Result<BTreeMap<String, String>> {
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let line = read_line(reader)?.ok_or_else(|| bad_data("EOF in headers"))?;
@@ -296,7 +296,7 @@ fn read_headers(reader: &mut impl BufRead) -> std::io::Result<BTreeMap<String, S
 
 /// Reads a message body framed by `Content-Length` or chunked encoding; with
 /// neither, reads to EOF when `to_eof` (responses) or takes none (requests).
-fn read_body(
+pub fn read_body(
     reader: &mut impl BufRead,
     headers: &BTreeMap<String, String>,
     to_eof: bool,

@@ -102,3 +102,4 @@ pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
 pub mod shells;
+pub mod signing_sts;

@@ -1,0 +1,389 @@
+//! A signature-checking STS: a thin HTTP proxy on 127.0.0.1 in front of moto
+//! (which checks no signature and no session token), so that a wrong secret
+//! or token anywhere — mfaenv's own STS calls, or an SDK reading what mfaenv
+//! handed it — fails a test the way AWS would fail it.
+//!
+//! Every request must carry a SigV4 `Authorization` header whose signature
+//! is right for the secret of its access key id; keys are the long-term ones
+//! the test registers plus every key pair an answer handed out (recorded from
+//! moto's XML). A temporary key must come with its own session token in
+//! `X-Amz-Security-Token`. Otherwise the answer is AWS's own 403:
+//! `InvalidClientTokenId` (key or token unknown) or `SignatureDoesNotMatch`.
+//! Verified requests go to moto as they came; its answer comes back.
+//!
+//! Signing follows the SigV4 specification: canonical request (method, URI,
+//! sorted query, the signed headers lowercased with values trimmed and inner
+//! spaces folded, the signed-header list, the body's SHA-256), string to sign
+//! with the credential scope, and the HMAC-SHA256 key chain
+//! (`AWS4` + secret → date → region → service → `aws4_request`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+use super::fake_sts::{http_request, read_body, read_headers, read_line, xml_escape};
+
+/// A known key: its secret, and for a temporary key its session token.
+#[derive(Clone, Debug)]
+struct Key {
+    secret: String,
+    token: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    keys: HashMap<String, Key>,
+    /// (access key id, AWS error code) of every refused request.
+    refused: Vec<(String, String)>,
+    /// How many requests were verified and forwarded.
+    verified: usize,
+}
+
+pub struct SigningSts {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl SigningSts {
+    /// Starts the proxy in front of `upstream` (moto's `http://127.0.0.1:PORT`)
+    /// knowing the long-term `keys` (access key id, secret).
+    pub fn start(upstream: &str, keys: &[(&str, &str)]) -> SigningSts {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .expect("upstream is http://127.0.0.1:PORT");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the signing STS");
+        let addr = listener.local_addr().expect("local addr");
+        let mut state = State::default();
+        for (id, secret) in keys {
+            state.keys.insert(
+                id.to_string(),
+                Key {
+                    secret: secret.to_string(),
+                    token: None,
+                },
+            );
+        }
+        let state = Arc::new(Mutex::new(state));
+        let shared = Arc::clone(&state);
+        std::thread::Builder::new()
+            .name("signing-sts".into())
+            .spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let shared = Arc::clone(&shared);
+                    std::thread::spawn(move || serve(stream, upstream, &shared));
+                }
+            })
+            .expect("spawn the signing STS");
+        SigningSts { addr, state }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// (access key id, error code) of each refused request, in order.
+    pub fn refused(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().refused.clone()
+    }
+
+    /// How many requests passed the check.
+    pub fn verified(&self) -> usize {
+        self.state.lock().unwrap().verified
+    }
+}
+
+fn serve(stream: TcpStream, upstream: SocketAddr, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    while let Ok(Some(line)) = read_line(&mut reader) {
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        let Ok(headers) = read_headers(&mut reader) else {
+            return;
+        };
+        if headers
+            .get("expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+        {
+            let _ = writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        let Ok(body) = read_body(&mut reader, &headers, false) else {
+            return;
+        };
+        let (status, answer) = handle(method, target, &headers, &body, upstream, state);
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+            if status == 200 { "OK" } else { "Error" },
+            answer.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&answer).is_err() {
+            return;
+        }
+    }
+}
+
+fn handle(
+    method: &str,
+    target: &str,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+    upstream: SocketAddr,
+    state: &Mutex<State>,
+) -> (u16, Vec<u8>) {
+    let keys = state.lock().unwrap().keys.clone();
+    if let Err((id, code, message)) = verify(method, target, headers, body, &keys) {
+        state.lock().unwrap().refused.push((id, code.to_string()));
+        return (403, error_xml(code, &message).into_bytes());
+    }
+    let forwarded: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "host" | "connection" | "content-length"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, answer) = match http_request(
+        upstream,
+        method,
+        target,
+        &forwarded,
+        body,
+        Duration::from_secs(30),
+    ) {
+        Ok(reply) => reply,
+        Err(e) => {
+            return (
+                502,
+                error_xml("ServiceUnavailable", &e.to_string()).into_bytes(),
+            )
+        }
+    };
+    let mut st = state.lock().unwrap();
+    st.verified += 1;
+    if let Some((id, key)) = issued(&String::from_utf8_lossy(&answer)) {
+        st.keys.insert(id, key);
+    }
+    (status, answer)
+}
+
+/// The key pair and token an STS answer hands out, if any.
+fn issued(xml: &str) -> Option<(String, Key)> {
+    let id = element(xml, "AccessKeyId")?;
+    let secret = element(xml, "SecretAccessKey")?;
+    let token = element(xml, "SessionToken");
+    Some((id, Key { secret, token }))
+}
+
+fn element(xml: &str, name: &str) -> Option<String> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(unescape(&xml[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+type Refusal = (String, &'static str, String);
+
+/// Checks the request's SigV4 signature and session token against `keys`.
+fn verify(
+    method: &str,
+    target: &str,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+    keys: &HashMap<String, Key>,
+) -> Result<(), Refusal> {
+    let refuse = |id: &str, code, message: &str| Err((id.to_string(), code, message.to_string()));
+    let Some(auth) = headers.get("authorization") else {
+        return refuse(
+            "",
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        );
+    };
+    let Some(parsed) = Authorization::parse(auth) else {
+        return refuse("", "IncompleteSignature", "malformed Authorization header");
+    };
+    let Some(key) = keys.get(&parsed.access_key_id) else {
+        return refuse(
+            &parsed.access_key_id,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        );
+    };
+    if key.token.as_deref() != headers.get("x-amz-security-token").map(String::as_str) {
+        return refuse(
+            &parsed.access_key_id,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        );
+    }
+    let Some(date) = headers.get("x-amz-date") else {
+        return refuse(
+            &parsed.access_key_id,
+            "IncompleteSignature",
+            "no X-Amz-Date",
+        );
+    };
+    if !date.starts_with(&parsed.date) {
+        return refuse(
+            &parsed.access_key_id,
+            "SignatureDoesNotMatch",
+            "X-Amz-Date is not the date of the credential scope",
+        );
+    }
+    let canonical = canonical_request(method, target, headers, &parsed.signed_headers, body);
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        parsed.date, parsed.region, parsed.service
+    );
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{date}\n{scope}\n{}",
+        hex(&Sha256::digest(canonical.as_bytes()))
+    );
+    let signing_key = [
+        parsed.date.as_str(),
+        &parsed.region,
+        &parsed.service,
+        "aws4_request",
+    ]
+    .iter()
+    .fold(format!("AWS4{}", key.secret).into_bytes(), |k, part| {
+        hmac(&k, part.as_bytes())
+    });
+    if hex(&hmac(&signing_key, to_sign.as_bytes())) != parsed.signature {
+        return refuse(
+            &parsed.access_key_id,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+        );
+    }
+    Ok(())
+}
+
+/// `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=a;b, Signature=hex`
+struct Authorization {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+    signed_headers: Vec<String>,
+    signature: String,
+}
+
+impl Authorization {
+    fn parse(value: &str) -> Option<Authorization> {
+        let rest = value.strip_prefix("AWS4-HMAC-SHA256")?;
+        let mut fields = BTreeMap::new();
+        for part in rest.split(',') {
+            let (k, v) = part.trim().split_once('=')?;
+            fields.insert(k.trim(), v.trim());
+        }
+        let scope: Vec<&str> = fields.get("Credential")?.split('/').collect();
+        let [id, date, region, service, "aws4_request"] = scope.as_slice() else {
+            return None;
+        };
+        Some(Authorization {
+            access_key_id: id.to_string(),
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            signed_headers: fields
+                .get("SignedHeaders")?
+                .split(';')
+                .map(str::to_string)
+                .collect(),
+            signature: fields.get("Signature")?.to_string(),
+        })
+    }
+}
+
+fn canonical_request(
+    method: &str,
+    target: &str,
+    headers: &BTreeMap<String, String>,
+    signed: &[String],
+    body: &[u8],
+) -> String {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                uri_encode(&super::fake_sts::percent_decode(k)),
+                uri_encode(&super::fake_sts::percent_decode(v)),
+            )
+        })
+        .collect();
+    pairs.sort();
+    let query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let header_lines: String = signed
+        .iter()
+        .map(|name| {
+            let value = headers.get(name).map(String::as_str).unwrap_or("");
+            let folded = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("{name}:{folded}\n")
+        })
+        .collect();
+    let payload = headers
+        .get("x-amz-content-sha256")
+        .cloned()
+        .unwrap_or_else(|| hex(&Sha256::digest(body)));
+    format!(
+        "{method}\n{path}\n{query}\n{header_lines}\n{}\n{payload}",
+        signed.join(";")
+    )
+}
+
+/// RFC 3986 encoding as SigV4 wants it: unreserved characters stay.
+fn uri_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
+        xml_escape(message)
+    )
+}
