@@ -5,10 +5,17 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+// Questions are read from the terminal's input and written to its output.
+// On Unix both are /dev/tty; on Windows the console's input buffer `CONIN$`
+// only reads, and a prompt written to it is lost: it goes to `CONOUT$`.
 #[cfg(unix)]
-const TTY: &str = "/dev/tty";
+const TTY_IN: &str = "/dev/tty";
+#[cfg(unix)]
+const TTY_OUT: &str = "/dev/tty";
 #[cfg(windows)]
-const TTY: &str = "CONIN$";
+const TTY_IN: &str = "CONIN$";
+#[cfg(windows)]
+const TTY_OUT: &str = "CONOUT$";
 
 /// How many times a person may mistype (or have AWS reject) a code.
 const ATTEMPTS: u32 = 3;
@@ -97,12 +104,23 @@ impl CodeSource {
         let tty = open_tty().ok_or_else(|| MfaError::NoTerminal {
             serial: serial.to_string(),
         })?;
-        let mut reader = BufReader::new(&tty);
+        let mut reader = BufReader::new(&tty.input);
+        self.ask(&mut reader, &mut &tty.output, serial)
+    }
+
+    /// Asks for a code: the question on `output`, the answer from `input`.
+    fn ask(
+        &mut self,
+        input: &mut dyn BufRead,
+        output: &mut dyn Write,
+        serial: &str,
+    ) -> Result<String, MfaError> {
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(&tty, "MFA code for {serial}: ").map_err(|_| no_tty(serial))?;
+            write!(output, "MFA code for {serial}: ").map_err(|_| no_tty(serial))?;
+            let _ = output.flush();
             let mut line = String::new();
-            let read = reader.read_line(&mut line).map_err(|_| no_tty(serial))?;
+            let read = input.read_line(&mut line).map_err(|_| no_tty(serial))?;
             let answer = line.trim();
             if read == 0 || answer.is_empty() {
                 return Err(MfaError::Cancelled);
@@ -110,7 +128,7 @@ impl CodeSource {
             match checked(answer) {
                 Ok(code) => return Ok(code),
                 Err(_) => {
-                    let _ = writeln!(&tty, "mfaenv: an MFA code is 6 digits; try again");
+                    let _ = writeln!(output, "mfaenv: an MFA code is 6 digits; try again");
                 }
             }
         }
@@ -119,7 +137,7 @@ impl CodeSource {
 
     fn tell(&self, line: &str) -> std::io::Result<()> {
         match open_tty() {
-            Some(tty) => writeln!(&tty, "{line}"),
+            Some(tty) => writeln!(&tty.output, "{line}"),
             None => writeln!(std::io::stderr(), "{line}"),
         }
     }
@@ -131,12 +149,28 @@ fn no_tty(serial: &str) -> MfaError {
     }
 }
 
-/// The controlling terminal, for questions that must not touch stdin/stdout.
-pub fn open_tty() -> Option<std::fs::File> {
+/// The controlling terminal, for questions that must not touch stdin/stdout:
+/// answers are read from `input`, questions written to `output`.
+pub struct Tty {
+    pub input: std::fs::File,
+    pub output: std::fs::File,
+}
+
+/// Opens the controlling terminal; `None` when there is none.
+pub fn open_tty() -> Option<Tty> {
+    Some(Tty {
+        input: open_console(TTY_IN)?,
+        output: open_console(TTY_OUT)?,
+    })
+}
+
+// Both read and write: Windows wants GENERIC_READ | GENERIC_WRITE on a
+// console handle for anything beyond plain reading or writing.
+fn open_console(path: &str) -> Option<std::fs::File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(TTY)
+        .open(path)
         .ok()
 }
 
@@ -184,6 +218,22 @@ fn run_process(command: &str) -> Result<String, MfaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The question goes to the terminal's output, the answer comes from its
+    /// input: on Windows those are CONOUT$ and CONIN$, two handles.
+    #[test]
+    fn questions_go_to_the_output_answers_come_from_the_input() {
+        #[cfg(windows)]
+        assert_eq!((TTY_IN, TTY_OUT), ("CONIN$", "CONOUT$"));
+        let mut s = CodeSource::new(None, None, true);
+        let mut input = std::io::Cursor::new(b"12x\n123456\n".to_vec());
+        let mut output = Vec::new();
+        assert_eq!(s.ask(&mut input, &mut output, "arn").unwrap(), "123456");
+        assert_eq!(
+            String::from_utf8(output).unwrap(),
+            "MFA code for arn: mfaenv: an MFA code is 6 digits; try again\nMFA code for arn: "
+        );
+    }
 
     #[test]
     fn codes_are_six_digits() {

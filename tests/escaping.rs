@@ -8,8 +8,9 @@
 //!   must exit 0 with nothing on stdout/stderr, and no value may run as code
 //!   (fragments like `$(touch pwned)` would create `pwned` in the shell's cwd).
 //! - pwsh: not installable here, so its tree-sitter grammar (test venv,
-//!   tests/support/pwsh_parse.py) checks the script parses with each value as
-//!   one verbatim string, read back with PowerShell's own quote rule.
+//!   tests/support/pwsh_parse.py) checks the script is ASCII and parses with
+//!   each value as one verbatim string or a `('…' + [char]0x…)` chain, read
+//!   back with PowerShell's own quote rule.
 //! - json: serde_json; dotenv: a strict decoder for the rules in src/shell/dotenv.rs.
 //!
 //! Each proptest case is a batch of 1..=80 values run by one shell process
@@ -328,6 +329,8 @@ fn check_pwsh(
 ) -> Result<(), TestCaseError> {
     use support::pwsh::Statement;
     prop_assert!(!parsed.has_error, "parse errors {:?}", parsed.errors);
+    // ASCII only: what PowerShell decodes with a console code page.
+    prop_assert!(code.is_ascii(), "not ASCII: {code:?}");
     // A set is one assignment; an unset is `if (Test-Path …) { Remove-Item … }`: two commands.
     let expected = changes
         .iter()
@@ -353,7 +356,7 @@ fn check_pwsh(
                     a.variable_types.last().map(String::as_str),
                     Some("braced_variable")
                 );
-                let got = a.verbatim_value();
+                let got = a.value();
                 prop_assert!(
                     got.as_ref() == Ok(value),
                     "{name} should be {value:?}, reads as {got:?}\nrendered: {:?}",
@@ -425,6 +428,51 @@ fn pwsh_canaries_and_each_value_alone() {
         .collect();
     let codes: Vec<&str> = scripts.iter().map(|(_, code)| code.as_str()).collect();
     for ((changes, code), parsed) in scripts.iter().zip(support::pwsh::parse_many(&codes)) {
+        check_pwsh(changes, code, &parsed).unwrap();
+    }
+}
+
+/// Every character whose UTF-8 form holds a byte that a Windows code page
+/// reads as a single quote (0x82 is U+201A, 0x91 U+2018, 0x92 U+2019 in
+/// cp1250..cp1258), the quotes themselves, and some beyond the BMP: the
+/// output is ASCII, parses, and reads back exactly.
+#[test]
+fn pwsh_code_page_traps() {
+    if !support::pwsh::available() {
+        return;
+    }
+    let traps = ('\u{80}'..=char::MAX).filter(|c| {
+        let mut buf = [0; 4];
+        c.encode_utf8(&mut buf)
+            .bytes()
+            .any(|b| matches!(b, 0x82 | 0x91 | 0x92))
+    });
+    let extra = [
+        '\u{2018}',
+        '\u{2019}',
+        '\u{201A}',
+        '\u{201B}',
+        '\u{1F980}',
+        '\u{10FFFF}',
+    ];
+    let values: Vec<String> = traps
+        .take(4000)
+        .chain(extra)
+        .map(|c| format!("C:\\Users\\{c}'{c}"))
+        .collect();
+    let batches: Vec<(Vec<Change>, String)> = values
+        .chunks(500)
+        .map(|chunk| {
+            let changes: Vec<Change> = chunk
+                .iter()
+                .map(|v| Change::Set("MFAENV_DIR".into(), v.clone()))
+                .collect();
+            let code = render(Format::Pwsh, &changes);
+            (changes, code)
+        })
+        .collect();
+    let codes: Vec<&str> = batches.iter().map(|(_, code)| code.as_str()).collect();
+    for ((changes, code), parsed) in batches.iter().zip(support::pwsh::parse_many(&codes)) {
         check_pwsh(changes, code, &parsed).unwrap();
     }
 }

@@ -399,13 +399,326 @@ fn bash_hook_passes_shellcheck_and_installs_once() {
     );
 }
 
+// ---------------------------------------------------------------- PowerShell
+//
+// PowerShell is not installable here: its hook and output are checked with
+// its tree-sitter grammar (tests/support/pwsh_parse.py), snapshots, and the
+// statements that carry each guarantee. Their behaviour is reviewed, not run.
+
+/// `mfaenv hook pwsh` with the data dir (so the stamp file) under a name
+/// that is not ASCII.
+fn pwsh_hook(sb: &Sandbox, data_dir: &std::path::Path) -> String {
+    let out = sb
+        .mfaenv(&["hook", "pwsh"])
+        .env("MFAENV_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The text of `function global:NAME { … }` in `script`, up to its closing
+/// brace at the start of a line.
+fn pwsh_function<'a>(script: &'a str, name: &str) -> &'a str {
+    let start = script
+        .find(&format!("function global:{name}"))
+        .unwrap_or_else(|| panic!("no {name}"));
+    let rest = &script[start..];
+    &rest[..rest.find("\n}\n").map_or(rest.len(), |end| end + 2)]
+}
+
 #[test]
-fn pwsh_hook_parses() {
+fn pwsh_hook_parses_and_carries_its_guards() {
     let sb = Sandbox::new("http://127.0.0.1:9");
-    let script = sb.ok(&["hook", "pwsh"]);
+    let data = sb.home().join("d\u{E4}t\u{E4}\u{2019}s");
+    let script = pwsh_hook(&sb, &data);
     let parsed = support::pwsh::parse(&script);
     assert!(!parsed.has_error, "{:?}", parsed.errors);
-    assert!(script.contains("LocationChangedAction") && script.contains("function global:prompt"));
+    assert!(script.is_ascii(), "the hook is read through a code page");
+    // The stamp file, named through `[char]` for what is not ASCII.
+    let stamp = parsed
+        .assignment_to("$global:_MfaenvStampFile")
+        .expect("stamp file");
+    assert_eq!(
+        stamp.value().unwrap(),
+        data.join("hook-stamp").to_str().unwrap()
+    );
+    // No MFAENV_SHELL (children would inherit it), no `mfaenv` function
+    // (it would drop `--` and always leave `$?` true).
+    assert!(!script.contains("MFAENV_SHELL"));
+    assert!(!script.contains("function global:mfaenv"));
+    let row_of = |needle: &str| {
+        parsed
+            .statements
+            .iter()
+            .find_map(|st| match st {
+                support::pwsh::Statement::Assignment(a) if a.text.starts_with(needle) => {
+                    Some(a.row)
+                }
+                support::pwsh::Statement::Command(c) if c.text.starts_with(needle) => Some(c.row),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no statement starts with {needle:?}"))
+    };
+
+    // 1. LocationChangedAction: combined with the delegate already there,
+    //    never overwritten, never called with `&`; 7 only.
+    let location = "$ExecutionContext.SessionState.InvokeCommand.LocationChangedAction";
+    let sets: Vec<_> = parsed
+        .assignments()
+        .filter(|a| a.variable == location)
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(
+        sets[0].rhs_text,
+        "[Delegate]::Combine($current, $global:_MfaenvLocationAction)"
+    );
+    assert!(
+        script.contains("$current.GetInvocationList() -notcontains $global:_MfaenvLocationAction")
+    );
+    let guard = script
+        .find("if ($PSVersionTable.PSVersion.Major -ge 7) {")
+        .expect("version guard");
+    assert!(
+        guard
+            < script
+                .find("[EventHandler[System.Management.Automation.LocationChangedEventArgs]]")
+                .unwrap()
+    );
+    assert!(guard < script.find("[Delegate]::Combine").unwrap());
+    assert!(!parsed
+        .commands()
+        .any(|c| c.text.starts_with("& $") && c.text.contains("LocationAction")));
+
+    // 3. $LASTEXITCODE: saved before the native call, put back in `finally`.
+    let apply = pwsh_function(&script, "_MfaenvApply");
+    let call = apply.find("hook-env --shell pwsh").expect("native call");
+    let save = apply
+        .find("$exitCode = if ($hadExitCode) { $global:LASTEXITCODE }")
+        .expect("save");
+    let finally = apply.find("} finally {").expect("finally");
+    let restore = apply
+        .find("$global:LASTEXITCODE = $exitCode")
+        .expect("restore");
+    assert!(
+        save < call && call < finally && finally < restore,
+        "{apply}"
+    );
+    // 8. $env:PWD for the call, and back afterwards.
+    assert!(apply.find("$env:PWD = $here").unwrap() < call);
+    assert!(finally < apply.find("$env:PWD = $oldPwd").unwrap());
+
+    // 4. $?: read first, handed to the previous prompt right before it runs.
+    let status = row_of("$status = $global:?");
+    let write_error = row_of("Write-Error -Message 'mfaenv' -ErrorAction Ignore");
+    let previous = row_of("& $previous");
+    assert!(status < row_of("$null = _MfaenvHook") && write_error + 1 == previous);
+    let wrapper = parsed.assignment_to("$wrapper").expect("wrapper");
+    assert!(wrapper
+        .rhs_text
+        .starts_with("{\n        $status = $global:?\n"));
+
+    // 6. Ctrl-C: held back only around Invoke-Expression of captured output,
+    //    set inside try, restored in finally, never on a redirected stdin.
+    let eval = pwsh_function(&script, "_MfaenvEval");
+    let try_at = eval.find("try {").unwrap();
+    let set = eval
+        .find("[Console]::TreatControlCAsInput = $true")
+        .unwrap();
+    let invoke = eval.find("Invoke-Expression $code").unwrap();
+    let finally = eval.find("} finally {").unwrap();
+    assert!(try_at < set && set < invoke && invoke < finally, "{eval}");
+    assert!(eval.contains("if (-not [Console]::IsInputRedirected)"));
+    assert!(!apply.contains("TreatControlCAsInput"));
+    assert!(!pwsh_function(&script, "_MfaenvHook").contains("TreatControlCAsInput"));
+
+    // 8. Case-sensitive directories, a TryParse'd clock, declared state,
+    //    and a prompt re-wrapped when a reload replaced it.
+    let hook = pwsh_function(&script, "_MfaenvHook");
+    assert!(hook.contains("($here -cne $global:_MfaenvPwd)"));
+    assert!(hook.contains("[long]::TryParse([string]$env:MFAENV_REFRESH_AT, [ref]$refreshAt)"));
+    assert!(!script.contains("[long]$env:"));
+    for name in ["$global:_MfaenvPwd", "$global:_MfaenvStamp"] {
+        assert!(parsed
+            .assignments()
+            .any(|a| a.variable == name && a.depth == 0 && a.rhs_text == "$null"));
+    }
+    assert!(script.contains("if ([string]$function:prompt -cne [string]$wrapper) {"));
+    assert!(!script.contains("Test-Path variable:global:_MfaenvOriginalPrompt"));
+}
+
+/// The hook script as a whole, for review (paths replaced).
+#[test]
+fn pwsh_hook_snapshot() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let data = sb.home().join("data");
+    let script = pwsh_hook(&sb, &data)
+        .replace(support::mfaenv_bin().to_str().unwrap(), "[MFAENV]")
+        .replace(data.join("hook-stamp").to_str().unwrap(), "[STAMP]");
+    insta::assert_snapshot!(script);
+}
+
+/// `mfaenv hook-env --shell pwsh` in `dir`: (stdout, stderr).
+fn pwsh_hook_env(sb: &Sandbox, dir: &std::path::Path, env: &[(&str, String)]) -> (String, String) {
+    let mut cmd = sb.mfaenv(&["hook-env", "--shell", "pwsh"]);
+    cmd.current_dir(dir).env("PWD", dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("hook-env");
+    assert!(out.status.success());
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The output of every hook-env branch parses as PowerShell, is ASCII, and
+/// each value reads back; the snapshots show each branch's statements, with
+/// secrets, clocks and hashes replaced.
+#[test]
+fn pwsh_hook_env_branches() {
+    let Some(p) = projects() else { return };
+    let home = p.sb.home();
+    let dir = home.join("pr\u{F8}j-\u{E4}\u{2019}");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\n").unwrap();
+    let check = |branch: &str, out: &str| -> Vec<(String, String)> {
+        let parsed = support::pwsh::parse(out);
+        assert!(!parsed.has_error, "{branch}: {:?}\n{out}", parsed.errors);
+        assert!(out.is_ascii(), "{branch}: {out}");
+        let values: Vec<(String, String)> = parsed
+            .assignments()
+            .map(|a| {
+                let name = a
+                    .variable
+                    .trim_start_matches("${env:")
+                    .trim_end_matches('}');
+                (
+                    name.to_string(),
+                    a.value().unwrap_or_else(|e| panic!("{branch}: {e}")),
+                )
+            })
+            .collect();
+        let redacted: String = out
+            .lines()
+            .map(|line| {
+                let secret = [
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN",
+                    "AWS_CREDENTIAL_EXPIRATION",
+                    "MFAENV_SET",
+                    "MFAENV_REFRESH_AT",
+                    "MFAENV_HINT",
+                ]
+                .iter()
+                .find(|n| line.starts_with(&format!("${{env:{n}}} = ")));
+                match secret {
+                    Some(n) => format!("${{env:{n}}} = '[redacted]'\n"),
+                    None => format!("{}\n", line.replace(home.to_str().unwrap(), "[HOME]")),
+                }
+            })
+            .collect();
+        insta::assert_snapshot!(format!("pwsh_hook_env_{branch}"), redacted);
+        values
+    };
+    let get = |vars: &[(String, String)], name: &str| {
+        vars.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &[]);
+    assert!(err.contains("not allowed yet"), "{err}");
+    check("untrusted", &out);
+
+    p.sb.ok(&["allow", dir.to_str().unwrap()]);
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &[]);
+    assert!(err.contains("loaded prod"), "{err}");
+    let loaded = check("enter", &out);
+    assert_eq!(get(&loaded, "MFAENV_DIR").as_deref(), dir.to_str());
+    let state: Vec<(&str, String)> = loaded
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+
+    // Near expiry, nothing fresher cached: a hint, and the next look at expiry.
+    p.sb.ok(&["forget", "--all"]);
+    let soon = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(120),
+    )
+    .to_string();
+    let mut near = state.clone();
+    near.push(("AWS_CREDENTIAL_EXPIRATION", soon));
+    near.push(("MFAENV_REFRESH_AT", "1".into()));
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &near);
+    assert!(err.contains("expire in"), "{err}");
+    check("near_expiry", &out);
+
+    let past = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(5),
+    )
+    .to_string();
+    let mut expired = state.clone();
+    expired.push(("AWS_CREDENTIAL_EXPIRATION", past));
+    expired.push(("MFAENV_REFRESH_AT", "1".into()));
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &expired);
+    assert!(err.contains("have expired"), "{err}");
+    check("expired", &out);
+
+    // Leave: everything mfaenv set goes, the state with it.
+    let (out, err) = pwsh_hook_env(&p.sb, home, &state);
+    assert!(err.contains("unloaded prod"), "{err}");
+    check("leave", &out);
+    assert!(out.contains("Remove-Item -LiteralPath env:/AWS_ACCESS_KEY_ID"));
+    assert!(out.contains("Remove-Item -LiteralPath env:/MFAENV_DIR"));
+}
+
+/// `allow`, `deny` and `login` give the stamp file the PowerShell hook
+/// watches a new version (0600, in the data dir); a failed command does not;
+/// the bash, zsh and fish hooks never name it.
+#[test]
+fn allow_deny_login_touch_the_pwsh_stamp() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(p) = projects() else { return };
+    let home = p.sb.home();
+    let data = home.join("data");
+    let stamp = data.join("hook-stamp");
+    let run = |args: &[&str]| {
+        p.sb.mfaenv(args)
+            .env("MFAENV_DATA_DIR", &data)
+            .output()
+            .unwrap()
+    };
+    let version = || std::fs::read(&stamp).ok();
+    assert_eq!(version(), None);
+    let dir = home.join("proj-a");
+    assert!(run(&["allow", dir.to_str().unwrap()]).status.success());
+    let after_allow = version().expect("allow touched the stamp");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&stamp), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    assert!(run(&["deny", dir.to_str().unwrap()]).status.success());
+    let after_deny = version().unwrap();
+    assert_ne!(after_deny, after_allow);
+    assert!(run(&["login", "prod"]).status.success());
+    let after_login = version().unwrap();
+    assert_ne!(after_login, after_deny);
+    // Failures change nothing.
+    assert!(!run(&["allow", home.to_str().unwrap()]).status.success());
+    assert!(!run(&["login", "no-such-profile"]).status.success());
+    assert_eq!(version().unwrap(), after_login);
+    // The pwsh hook watches exactly that file; the others never look.
+    let script = pwsh_hook(&p.sb, &data);
+    let parsed = support::pwsh::parse(&script);
+    let watched = parsed.assignment_to("$global:_MfaenvStampFile").unwrap();
+    assert_eq!(watched.value().unwrap(), stamp.to_str().unwrap());
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(!p.sb.ok(&["hook", shell]).contains("hook-stamp"), "{shell}");
+    }
 }
 
 #[test]

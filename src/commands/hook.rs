@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use super::current_env;
 use crate::cli::{HookArgs, HookEnvArgs};
 use crate::hook::{self, Context};
-use crate::shell::{self, Bash, Shell};
+use crate::shell::{self, Bash, Format, Pwsh, Shell};
 
 /// The path the scripts call mfaenv by: this very binary.
 fn binary() -> String {
@@ -18,12 +18,23 @@ fn binary() -> String {
 }
 
 pub fn run(args: &HookArgs) -> Result<String> {
-    args.shell.hook(&binary()).with_context(|| {
+    let script = args.shell.hook(&binary()).with_context(|| {
         format!(
             "there is no hook for `{}`: use bash, zsh, fish or pwsh",
             args.shell
         )
+    })?;
+    Ok(match args.shell {
+        Format::Pwsh => script.replace("@STAMP@", &Pwsh.quote(&stamp())),
+        _ => script,
     })
+}
+
+/// The stamp file the PowerShell hook watches (empty: none on this system).
+fn stamp() -> String {
+    hook::stamp_path()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Never fails: whatever goes wrong is said on stderr, and stdout holds only

@@ -11,6 +11,7 @@ use crate::duration::human;
 
 pub fn run(args: &ProfileArgs) -> Result<String> {
     let (plan, creds) = credentials(args)?;
+    crate::hook::touch_stamp();
     match creds.expiration {
         Some(exp) => {
             let left = creds.time_left(SystemTime::now()).unwrap_or_default();

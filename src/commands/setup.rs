@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::SetupArgs;
 use crate::config::{self, edit, Plan, Profiles};
-use crate::mfa::open_tty;
+use crate::mfa::{open_tty, Tty};
 use crate::resolve;
 use crate::sts::{Identity, MfaDevice, Sts, StsError};
 use crate::ui;
@@ -185,9 +185,9 @@ fn choose(
 }
 
 /// Asks on the terminal which device to record.
-fn ask(tty: &std::fs::File, owner: &Owner, devices: &[MfaDevice], profile: &str) -> Result<String> {
+fn ask(tty: &Tty, owner: &Owner, devices: &[MfaDevice], profile: &str) -> Result<String> {
     let io = |e: std::io::Error| anyhow::anyhow!("cannot use the terminal: {e}");
-    let mut out = tty;
+    let mut out = &tty.output;
     writeln!(out, "{} has {} MFA devices:", owner.label(), devices.len()).map_err(io)?;
     for (i, d) in devices.iter().enumerate() {
         match &d.enabled {
@@ -196,7 +196,7 @@ fn ask(tty: &std::fs::File, owner: &Owner, devices: &[MfaDevice], profile: &str)
         }
         .map_err(io)?;
     }
-    let mut reader = BufReader::new(tty);
+    let mut reader = BufReader::new(&tty.input);
     for _ in 0..ATTEMPTS {
         write!(
             out,

@@ -32,6 +32,7 @@ pub fn allow(args: &TrustArgs) -> Result<String> {
     store
         .allow(&file)
         .with_context(|| format!("cannot record trust for {}", file.path.display()))?;
+    crate::hook::touch_stamp();
     eprintln!(
         "mfaenv: allowed {} (profile {})",
         file.path.display(),
@@ -45,6 +46,7 @@ pub fn deny(args: &TrustArgs) -> Result<String> {
     store
         .deny(&file)
         .with_context(|| format!("cannot record the block of {}", file.path.display()))?;
+    crate::hook::touch_stamp();
     eprintln!("mfaenv: blocked {}", file.path.display());
     Ok(String::new())
 }

@@ -8,6 +8,8 @@
 pub mod dotfile;
 pub mod trust;
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::Cache;
@@ -22,6 +24,36 @@ use trust::{Trust, TrustStore};
 
 /// The file version the last hint was about: one hint per version, not per prompt.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
+
+/// The file `mfaenv allow`, `deny` and `login` touch, in the data dir. The
+/// PowerShell hook compares its mtime at each prompt, in-process, to know it
+/// must look again; it has no `mfaenv` wrapper function to do that, because
+/// a PowerShell function drops `--` from its arguments and always leaves `$?`
+/// true. bash, zsh and fish never read it.
+pub fn stamp_path() -> Option<PathBuf> {
+    TrustStore::open().map(|store| store.root().join("hook-stamp"))
+}
+
+/// Gives the stamp a new mtime: a fresh 0600 file renamed over the old one.
+/// A failure is only a warning: the command that calls this has succeeded.
+pub fn touch_stamp() {
+    let Some(path) = stamp_path() else { return };
+    if let Err(e) = write_stamp(&path) {
+        eprintln!("mfaenv: warning: cannot update {}: {e}", path.display());
+    }
+}
+
+fn write_stamp(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    trust::create_private_dir(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    writeln!(file, "{}", now.as_nanos())?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
 
 /// What the hook sees.
 pub struct Context<'a> {

@@ -52,6 +52,11 @@ impl TrustStore {
         Some(TrustStore { root })
     }
 
+    /// The data directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn check(&self, file: &DotFile) -> Trust {
         if self.root.join("deny").join(path_hash(&file.path)).exists() {
             Trust::Denied
@@ -100,7 +105,7 @@ impl TrustStore {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;

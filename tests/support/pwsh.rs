@@ -53,10 +53,23 @@ pub struct Assignment {
     pub rhs_text: String,
     /// Node types from the right-hand side down through single-child nodes.
     pub rhs_types: Vec<String>,
+    /// The right-hand side as one string or a parenthesised `+` chain of
+    /// strings and `[char]0x…` casts; `None` when it is anything else.
+    pub rhs_terms: Option<Vec<Term>>,
     pub row: usize,
     pub text: String,
     /// Script blocks around the statement (0 = top level).
     pub depth: usize,
+}
+
+/// One operand of the right-hand side's `+` chain.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Term {
+    /// `verbatim` (a single-quoted string), `char` (`[char]` and a hex
+    /// literal) or `other`.
+    pub kind: String,
+    /// The literal as written: `'…'`, or `0x00E9`.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +126,43 @@ impl Assignment {
             ));
         }
         decode_verbatim(&self.rhs_text)
+    }
+}
+
+impl Assignment {
+    /// The value of a right-hand side that is one verbatim string, or a
+    /// parenthesised `+` chain of verbatim strings and `[char]0xHHHH` casts
+    /// whose first operand is a string (PowerShell's `+` takes its meaning
+    /// from the left operand: with a string there, each operand is appended
+    /// as text; a `[char]` there would add numbers). Each `[char]` is one
+    /// UTF-16 unit, so a surrogate pair is two.
+    pub fn value(&self) -> Result<String, String> {
+        if self.operator != "=" {
+            return Err(format!("operator is {:?}, not `=`", self.operator));
+        }
+        let Some(terms) = &self.rhs_terms else {
+            return Err(format!(
+                "right-hand side is not a string: {:?}",
+                self.rhs_text
+            ));
+        };
+        if terms.first().is_none_or(|t| t.kind != "verbatim") {
+            return Err(format!("{:?} does not start with a string", self.rhs_text));
+        }
+        let mut units: Vec<u16> = Vec::new();
+        for term in terms {
+            match term.kind.as_str() {
+                "verbatim" => units.extend(decode_verbatim(&term.text)?.encode_utf16()),
+                "char" => {
+                    let hex = term.text.strip_prefix("0x").unwrap_or(&term.text);
+                    let unit = u16::from_str_radix(hex, 16)
+                        .map_err(|e| format!("[char]{}: {e}", term.text))?;
+                    units.push(unit);
+                }
+                _ => return Err(format!("{:?} is neither a string nor a [char]", term.text)),
+            }
+        }
+        String::from_utf16(&units).map_err(|e| format!("{:?}: {e}", self.rhs_text))
     }
 }
 

@@ -14,13 +14,16 @@ Each object:
     errors      [{type, row, column, text}] of those nodes
     statements  every assignment and command anywhere in the tree, in source order:
       {kind: "assignment", row, text, depth,
-       variable, variable_types, operator, rhs_text, rhs_types}
+       variable, variable_types, operator, rhs_text, rhs_types, rhs_terms}
       {kind: "command", row, text, depth, name, args: [{type, text}]}
 
 `*_types` lists the node types from that side's top node down through every
 node that has exactly one child, so a plain single-quoted string ends in
 ["string_literal", "verbatim_string_characters"] and `rhs_text` is exactly that
-literal. `depth` counts the script blocks around a statement (0 = top level).
+literal. `rhs_terms` reads a right-hand side that is one string, or a
+parenthesised `+` chain of strings and `[char]` casts of hexadecimal literals
+(how mfaenv writes what is not printable ASCII), as a list of
+{kind: "verbatim"|"char"|"other", text}; null for anything else. `depth` counts the script blocks around a statement (0 = top level).
 A command inside an assignment (`$x = Get-Foo`) is listed as both.
 
 Note: the grammar (0.26.4) only knows the ASCII `'` as a single quote, whereas
@@ -50,6 +53,42 @@ def chain(node):
     return types, node
 
 
+def term(src, node):
+    """One operand of a `+` chain: a verbatim string, a `[char]0x...` cast, or other."""
+    _, last = chain(node)
+    if last.type == "verbatim_string_characters":
+        return {"kind": "verbatim", "text": text(src, last)}
+    if last.type == "cast_expression":
+        kids = last.children
+        if len(kids) == 2 and kids[0].type == "type_literal" and text(src, kids[0]) == "[char]":
+            _, operand = chain(kids[1])
+            if operand.type == "hexadecimal_integer_literal":
+                return {"kind": "char", "text": text(src, operand)}
+    return {"kind": "other", "text": text(src, last)}
+
+
+def additive_terms(src, node):
+    """The operands of a left-associative `a + b + c`, in order."""
+    if node.type == "additive_expression" and node.child_count == 3:
+        if node.children[1].type == "+":
+            return additive_terms(src, node.children[0]) + [term(src, node.children[2])]
+        return None
+    return [term(src, node)]
+
+
+def rhs_terms(src, rhs):
+    _, last = chain(rhs)
+    if last.type == "verbatim_string_characters":
+        return [{"kind": "verbatim", "text": text(src, last)}]
+    if last.type != "parenthesized_expression" or last.child_count != 3:
+        return None
+    inner = last.children[1]
+    # Down to the additive expression: pipeline, pipeline_chain, logical_expression, ...
+    while inner.type != "additive_expression" and inner.child_count == 1:
+        inner = inner.children[0]
+    return additive_terms(src, inner)
+
+
 def assignment(src, node):
     kids = node.children
     lhs = kids[0]
@@ -63,10 +102,12 @@ def assignment(src, node):
         "operator": text(src, op) if op is not None else "",
         "rhs_text": "",
         "rhs_types": [],
+        "rhs_terms": None,
     }
     if rhs is not None:
         out["rhs_types"], _ = chain(rhs)
         out["rhs_text"] = text(src, rhs)
+        out["rhs_terms"] = rhs_terms(src, rhs)
     return out
 
 
