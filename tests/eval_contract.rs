@@ -265,3 +265,21 @@ fn a_closed_or_broken_stdout_is_an_error() {
         assert!(!err.contains("panicked"), "{what}: {err}");
     }
 }
+
+#[test]
+fn powershells_failure_parses_and_changes_nothing() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let out = sb.run(&["export", "--shell", "pwsh", "nosuch"]);
+    let code = String::from_utf8(out.stdout).unwrap();
+    assert!(code.starts_with("throw '"), "{code}");
+    if !support::pwsh::available() {
+        return;
+    }
+    let parsed = support::pwsh::parse(&code);
+    assert!(!parsed.has_error, "{:?}", parsed.errors);
+    assert_eq!(
+        parsed.assignments().count() + parsed.commands().count(),
+        0,
+        "{code}"
+    );
+}
