@@ -81,3 +81,4 @@ pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
 pub mod shells;
+pub mod users;
