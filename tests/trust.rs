@@ -544,23 +544,23 @@ fn forget_during_a_login_leaves_its_lock_so_one_code_is_spent() {
         assert!(start.elapsed() < LIMIT, "the first login never called STS");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let out = sb.run(&["forget", "--all"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("another mfaenv is refreshing"),
-        "{}",
-        stderr(&out)
-    );
+    let forget = sb.run(&["forget", "--all"]);
     let second = login("654321").output().unwrap();
     let first = output_within(first, LIMIT, "the first login");
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(fake.count("GetSessionToken"), 1, "a second code was spent");
     assert!(
         stderr(&second).contains("waiting for another mfaenv"),
         "{}",
         stderr(&second)
     );
-    assert_eq!(fake.count("GetSessionToken"), 1, "a second code was spent");
+    assert!(forget.status.success(), "{}", stderr(&forget));
+    assert!(
+        stderr(&forget).contains("another mfaenv is refreshing"),
+        "{}",
+        stderr(&forget)
+    );
 }
 
 #[test]
