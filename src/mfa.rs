@@ -68,7 +68,7 @@ impl CodeSource {
             if !self.can_ask_again() {
                 return Err(MfaError::TooManyTries);
             }
-            let _ = self.tell(&format!("mfaenv: {reason}"));
+            let _ = self.tell(&format!("mfaenv: {}", crate::ui::escape(reason)));
             return self.prompt(serial);
         }
         if let Some(code) = self.token_code.take() {
@@ -100,7 +100,7 @@ impl CodeSource {
         let mut reader = BufReader::new(&tty);
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(&tty, "MFA code for {serial}: ").map_err(|_| no_tty(serial))?;
+            write!(&tty, "MFA code for {}: ", crate::ui::escape(serial)).map_err(|_| no_tty(serial))?;
             let mut line = String::new();
             let read = reader.read_line(&mut line).map_err(|_| no_tty(serial))?;
             let answer = line.trim();
