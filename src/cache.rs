@@ -732,6 +732,28 @@ mod tests {
     }
 
     #[test]
+    fn clear_leaves_a_held_lock_and_removes_a_free_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let cache = Cache::at(dir.clone());
+        let key = Key::new(&["held"]);
+        cache.put(&key, &label(), &creds(3600));
+        let lock_file = dir.join(format!("{}.lock", key.0));
+        let held = lock(&lock_file, "arn").unwrap().expect("locked");
+        let removed = cache.clear();
+        assert_eq!((removed.sessions, removed.busy), (1, 1));
+        assert!(lock_file.exists(), "a held lock file stays");
+        drop(held);
+        // A lock file a killed run left (nobody holds it) goes.
+        std::fs::write(&lock_file, "").unwrap();
+        let removed = cache.clear();
+        assert_eq!((removed.sessions, removed.busy), (0, 0));
+        assert!(!lock_file.exists());
+        assert!(removed.failed.is_empty());
+    }
+
+    #[test]
     fn loose_dir_is_tightened() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("c");

@@ -100,7 +100,8 @@ impl CodeSource {
         let mut reader = BufReader::new(&tty);
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(&tty, "MFA code for {}: ", crate::ui::escape(serial)).map_err(|_| no_tty(serial))?;
+            write!(&tty, "MFA code for {}: ", crate::ui::escape(serial))
+                .map_err(|_| no_tty(serial))?;
             let mut line = String::new();
             let read = reader.read_line(&mut line).map_err(|_| no_tty(serial))?;
             let answer = line.trim();
