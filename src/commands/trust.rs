@@ -16,7 +16,7 @@ fn target(args: &TrustArgs) -> Result<(Found, TrustStore)> {
         Some(p) => logical_cwd().join(p),
         None => logical_cwd(),
     };
-    let Some(found) = dotfile::find_for(&start) else {
+    let Some(found) = dotfile::find(&start) else {
         bail!(
             "no {} file in {} or above",
             dotfile::FILE_NAME,

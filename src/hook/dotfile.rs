@@ -80,7 +80,8 @@ impl DotFile {
     }
 }
 
-/// The nearest `.mfaenv` at or above `start` (a directory), read or refused.
+/// The nearest `.mfaenv` at or above `start`, read or refused. `start` may
+/// name a file (`mfaenv allow proj/.mfaenv`): its directory is searched.
 pub fn find(start: &Path) -> Option<Found> {
     normalize(start).ancestors().find_map(|dir| {
         let path = dir.join(FILE_NAME);
@@ -93,19 +94,6 @@ pub fn find(start: &Path) -> Option<Found> {
     })
 }
 
-/// `start` itself when it names a `.mfaenv` file (or anything but a
-/// directory), else the nearest one at or above the directory.
-pub fn find_for(start: &Path) -> Option<Found> {
-    let start = normalize(start);
-    match std::fs::symlink_metadata(&start) {
-        Ok(meta) if !meta.is_dir() && !std::fs::metadata(&start).is_ok_and(|m| m.is_dir()) => {
-            let dir = start.parent()?.to_path_buf();
-            Some(read(&dir, start, &meta))
-        }
-        _ => find(&start),
-    }
-}
-
 /// `path` with `.` and `..` taken out as the shell's `cd` does (by name, not
 /// by following symlinks), so `allow ../proj` names what `cd ../proj` reaches.
 pub fn normalize(path: &Path) -> PathBuf {
@@ -114,8 +102,10 @@ pub fn normalize(path: &Path) -> PathBuf {
         match part {
             Component::CurDir => {}
             Component::ParentDir => {
-                // `/..` is `/`; a relative path keeps its leading `..`.
-                if !out.pop() && !out.has_root() {
+                // `/..` is `/`; a relative path keeps its leading `..`s.
+                let after_parent =
+                    matches!(out.components().next_back(), Some(Component::ParentDir));
+                if after_parent || (!out.pop() && !out.has_root()) {
                     out.push(part);
                 }
             }
@@ -260,7 +250,7 @@ mod tests {
             file.real,
             std::fs::canonicalize(root.join("real/.mfaenv")).unwrap()
         );
-        let via_file = find_for(&root.join("other/.mfaenv")).unwrap().unwrap();
+        let via_file = found(&root.join("other/.mfaenv"));
         assert_eq!(via_file.path, file.path);
         assert_eq!(via_file.dir, file.dir);
     }
@@ -312,5 +302,6 @@ mod tests {
     fn normalize_is_by_name() {
         assert_eq!(normalize(Path::new("/a/b/../c/./d/..")), Path::new("/a/c"));
         assert_eq!(normalize(Path::new("/..")), Path::new("/"));
+        assert_eq!(normalize(Path::new("../a/../../b")), Path::new("../../b"));
     }
 }
