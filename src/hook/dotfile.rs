@@ -303,5 +303,6 @@ mod tests {
         assert_eq!(normalize(Path::new("/a/b/../c/./d/..")), Path::new("/a/c"));
         assert_eq!(normalize(Path::new("/..")), Path::new("/"));
         assert_eq!(normalize(Path::new("../a/../../b")), Path::new("../../b"));
+        assert_eq!(normalize(Path::new("../b")), Path::new("../b"));
     }
 }
