@@ -11,7 +11,7 @@
 //! - Only temporary credentials are stored, never long-term keys.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -26,6 +26,12 @@ use crate::creds::{rfc3339, Credentials};
 const LOCK_WAIT: Duration = Duration::from_secs(180);
 
 const FORMAT_VERSION: u32 = 1;
+
+/// A session entry is a few KiB; a bigger file is not one of ours.
+const MAX_ENTRY: u64 = 64 * 1024;
+
+/// The prefix of the cache's temporary files (see [`write_atomic`]).
+const TEMP_PREFIX: &str = ".tmp-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -229,37 +235,88 @@ impl Cache {
         listed
     }
 
-    /// Deletes the session for `key` (and its lock file). True if there was one.
-    pub fn remove(&self, key: &Key) -> bool {
-        let removed = self
-            .path(key, "json")
-            .is_some_and(|p| std::fs::remove_file(p).is_ok());
-        if let Some(p) = self.path(key, "lock") {
-            let _ = std::fs::remove_file(p);
+    /// Deletes the session for `key` and its lock file unless another
+    /// process holds it; counts into `removed`.
+    pub fn remove(&self, key: &Key, removed: &mut Removed) {
+        if let Some(p) = self.path(key, "json") {
+            remove_session(&p, removed);
         }
+        if let Some(p) = self.path(key, "lock") {
+            release_lock(&p, removed);
+        }
+    }
+
+    /// Deletes every session, every lock file nobody holds, and what killed
+    /// runs left behind.
+    pub fn clear(&self) -> Removed {
+        let mut removed = Removed::default();
+        let Some(dir) = &self.dir else {
+            return removed;
+        };
+        let read = match std::fs::read_dir(dir) {
+            Ok(read) => read,
+            Err(e) => {
+                removed.failed.push((dir.clone(), e));
+                return removed;
+            }
+        };
+        for path in read.filter_map(|e| e.ok().map(|e| e.path())) {
+            match path.extension().and_then(|x| x.to_str()) {
+                Some("json") => remove_session(&path, &mut removed),
+                Some("lock") => release_lock(&path, &mut removed),
+                _ => {}
+            }
+        }
+        removed.failed.extend(self.remove_stale_temps());
         removed
     }
 
-    /// Deletes every session; returns how many.
-    pub fn clear(&self) -> usize {
-        let Some(dir) = &self.dir else { return 0 };
-        let Ok(read) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        let mut count = 0;
-        for path in read.filter_map(|e| e.ok().map(|e| e.path())) {
-            let ext = path
-                .extension()
-                .and_then(|x| x.to_str())
-                .unwrap_or_default();
-            if matches!(ext, "json" | "lock")
-                && std::fs::remove_file(&path).is_ok()
-                && ext == "json"
-            {
-                count += 1;
+    /// Deletes the temporary files killed runs left in the cache directory;
+    /// returns the ones that could not be deleted.
+    pub fn remove_stale_temps(&self) -> Vec<(PathBuf, std::io::Error)> {
+        match &self.dir {
+            Some(dir) => crate::files::remove_stale_temps(dir, TEMP_PREFIX),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// What [`Cache::remove`] and [`Cache::clear`] did.
+#[derive(Debug, Default)]
+pub struct Removed {
+    pub sessions: usize,
+    /// Lock files another mfaenv holds (it is refreshing): left alone.
+    pub busy: usize,
+    pub failed: Vec<(PathBuf, std::io::Error)>,
+}
+
+fn remove_session(path: &Path, removed: &mut Removed) {
+    match std::fs::remove_file(path) {
+        Ok(()) => removed.sessions += 1,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => removed.failed.push((path.to_path_buf(), e)),
+    }
+}
+
+/// Removes the lock file at `path` only after taking the lock: unlinking a
+/// held one would let the next process lock a fresh file and refresh (and
+/// spend a code) beside the holder. Removed while held, as [`Held`] does.
+fn release_lock(path: &Path, removed: &mut Removed) {
+    let file = match open_lock(path, false) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => return removed.failed.push((path.to_path_buf(), e)),
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            if REMOVE_LOCK_FILES && is_at(&file, path) {
+                if let Err(e) = std::fs::remove_file(path) {
+                    removed.failed.push((path.to_path_buf(), e));
+                }
             }
         }
-        count
+        Err(std::fs::TryLockError::WouldBlock) => removed.busy += 1,
+        Err(std::fs::TryLockError::Error(e)) => removed.failed.push((path.to_path_buf(), e)),
     }
 }
 
@@ -377,7 +434,16 @@ fn read_entry(path: &Path) -> Option<(Label, Credentials)> {
         warn(&format!("ignoring cache file {}: {reason}", path.display()));
         return None;
     }
-    let entry: Entry = match serde_json::from_reader(std::io::BufReader::new(file)) {
+    if file.metadata().is_ok_and(|m| m.len() > MAX_ENTRY) {
+        warn(&format!(
+            "ignoring cache file {}: larger than {} KiB",
+            path.display(),
+            MAX_ENTRY >> 10
+        ));
+        return None;
+    }
+    let reader = std::io::BufReader::new(file.take(MAX_ENTRY));
+    let entry: Entry = match serde_json::from_reader(reader) {
         Ok(e) => e,
         Err(_) => {
             warn(&format!("ignoring corrupt cache file {}", path.display()));
@@ -404,8 +470,12 @@ fn read_entry(path: &Path) -> Option<(Label, Credentials)> {
 }
 
 fn write_atomic(dir: &Path, path: &Path, entry: &Entry) -> std::io::Result<()> {
+    // What a killed run left behind goes first: it may hold a session.
+    crate::files::remove_stale_temps(dir, TEMP_PREFIX);
     // NamedTempFile creates 0600 files with a random name in `dir`.
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)?;
     serde_json::to_writer(&mut tmp, entry)?;
     tmp.write_all(b"\n")?;
     tmp.as_file().sync_all()?;
@@ -452,21 +522,38 @@ mod platform {
         Ok(())
     }
 
+    /// `O_NONBLOCK`: a FIFO planted at the path opens at once (and is then
+    /// refused by `check_private`) instead of blocking.
     pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(path)
     }
 
+    /// A lock file: created 0600, never through a symlink, never blocking,
+    /// and a regular file (a FIFO or device there is refused).
     pub fn open_private(path: &Path) -> std::io::Result<File> {
+        let file = open_lock(path, true)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other(format!(
+                "not a regular file ({})",
+                crate::files::kind(&meta)
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Opens an existing lock file (`create` false) or makes it.
+    pub fn open_lock(path: &Path, create: bool) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
+            .create(create)
             .truncate(false)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(path)
     }
 
@@ -511,10 +598,13 @@ mod platform {
         File::open(path)
     }
     pub fn open_private(path: &Path) -> std::io::Result<File> {
+        open_lock(path, true)
+    }
+    pub fn open_lock(path: &Path, create: bool) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
+            .create(create)
             .truncate(false)
             .open(path)
     }
@@ -530,7 +620,9 @@ mod platform {
     }
 }
 
-use platform::{check_private, is_at, open_nofollow, open_private, prepare_dir, REMOVE_LOCK_FILES};
+use platform::{
+    check_private, is_at, open_lock, open_nofollow, open_private, prepare_dir, REMOVE_LOCK_FILES,
+};
 
 #[cfg(test)]
 mod tests {
@@ -590,7 +682,10 @@ mod tests {
             "a corrupt file is replaced"
         );
         assert_eq!(cache.list().len(), 1);
-        assert!(cache.remove(&key));
+        let mut removed = Removed::default();
+        cache.remove(&key, &mut removed);
+        assert_eq!((removed.sessions, removed.busy), (1, 0));
+        assert!(removed.failed.is_empty());
         assert!(cache.list().is_empty());
     }
 
@@ -634,6 +729,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, [std::ffi::OsString::from(format!("{}.json", key.0))]);
+    }
+
+    #[test]
+    fn clear_leaves_a_held_lock_and_removes_a_free_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let cache = Cache::at(dir.clone());
+        let key = Key::new(&["held"]);
+        cache.put(&key, &label(), &creds(3600));
+        let lock_file = dir.join(format!("{}.lock", key.0));
+        let held = lock(&lock_file, "arn").unwrap().expect("locked");
+        let removed = cache.clear();
+        assert_eq!((removed.sessions, removed.busy), (1, 1));
+        assert!(lock_file.exists(), "a held lock file stays");
+        drop(held);
+        // A lock file a killed run left (nobody holds it) goes.
+        std::fs::write(&lock_file, "").unwrap();
+        let removed = cache.clear();
+        assert_eq!((removed.sessions, removed.busy), (0, 0));
+        assert!(!lock_file.exists());
+        assert!(removed.failed.is_empty());
     }
 
     #[test]

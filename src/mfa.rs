@@ -75,7 +75,7 @@ impl CodeSource {
             if !self.can_ask_again() {
                 return Err(MfaError::TooManyTries);
             }
-            let _ = self.tell(&format!("mfaenv: {reason}"));
+            let _ = self.tell(&format!("mfaenv: {}", crate::ui::escape(reason)));
             return self.prompt(serial);
         }
         if let Some(code) = self.token_code.take() {
@@ -117,7 +117,8 @@ impl CodeSource {
     ) -> Result<String, MfaError> {
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(output, "MFA code for {serial}: ").map_err(|_| no_tty(serial))?;
+            write!(output, "MFA code for {}: ", crate::ui::escape(serial))
+                .map_err(|_| no_tty(serial))?;
             let _ = output.flush();
             let mut line = String::new();
             let read = input.read_line(&mut line).map_err(|_| no_tty(serial))?;

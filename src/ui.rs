@@ -5,6 +5,10 @@
 //! Colour and the spinner appear only when stderr is a terminal; colour also
 //! needs `NO_COLOR` unset or empty (<https://no-color.org>) and `TERM` other
 //! than `dumb`. Nothing here ever writes to stdout.
+//!
+//! Every message passes through [`escape`]: a directory name, a profile or
+//! an error text from outside cannot move the cursor, erase a line or paint
+//! a fake "mfaenv: loaded prod".
 
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};
@@ -36,8 +40,41 @@ pub fn color() -> bool {
     stderr_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// `text` safe to show on a terminal: control characters (C0, DEL, C1) and
+/// the Unicode bidi controls that reorder what is shown are written as
+/// escapes (`\n`, `\r`, `\t`, `\x1b`, `\u{202e}`); everything else is kept.
+/// The one function every message to a person goes through.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() || is_bidi_control(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path as [`escape`] shows it.
+pub fn path(path: &std::path::Path) -> String {
+    escape(&path.display().to_string())
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `mfaenv: LABEL: message`, the label coloured when [`color`] allows.
 fn say(label: &str, code: &str, message: impl Display) {
+    let message = escape(&message.to_string());
     let line = if color() {
         format!("mfaenv: {code}{label}:{RESET} {message}\n")
     } else {
@@ -65,7 +102,7 @@ pub fn note(message: impl Display) {
 
 /// A plain `mfaenv: message` line: what mfaenv is doing or did.
 pub fn info(message: impl Display) {
-    let line = format!("mfaenv: {message}\n");
+    let line = format!("mfaenv: {}\n", escape(&message.to_string()));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
@@ -108,7 +145,7 @@ pub fn progress(message: impl Display) -> Progress {
             thread: None,
         };
     }
-    let message = message.to_string();
+    let message = escape(&message.to_string());
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("mfaenv-progress".into())
@@ -143,5 +180,27 @@ impl Drop for Progress {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_shows_control_characters() {
+        assert_eq!(
+            escape("a\x1b[2K\rmfaenv: loaded prod\n\t\x7f\u{9b}\u{202e}z"),
+            "a\\x1b[2K\\rmfaenv: loaded prod\\n\\t\\x7f\\u{9b}\\u{202e}z"
+        );
+        assert_eq!(
+            escape("~/src/infra-prod é ü 日本"),
+            "~/src/infra-prod é ü 日本"
+        );
+        assert_eq!(
+            escape(&escape("\x1b")),
+            "\\x1b",
+            "escaping twice is harmless"
+        );
     }
 }

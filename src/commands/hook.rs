@@ -50,7 +50,7 @@ pub fn hook_env(args: &HookEnvArgs) -> String {
     };
     let outcome = hook::on_prompt(&ctx);
     for message in &outcome.messages {
-        eprintln!("mfaenv: {message}");
+        crate::ui::info(message);
     }
     shell::render(args.shell, &outcome.changes)
 }

@@ -15,14 +15,14 @@ pub fn run(args: &ProfileArgs) -> Result<String> {
     match creds.expiration {
         Some(exp) => {
             let left = creds.time_left(SystemTime::now()).unwrap_or_default();
-            eprintln!(
-                "mfaenv: {}: session valid until {} ({} left)",
+            crate::ui::info(format_args!(
+                "{}: session valid until {} ({} left)",
                 plan.profile,
                 rfc3339(exp),
                 human(left)
-            );
+            ));
         }
-        None => eprintln!("mfaenv: {}: session ready", plan.profile),
+        None => crate::ui::info(format_args!("{}: session ready", plan.profile)),
     }
     Ok(String::new())
 }

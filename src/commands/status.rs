@@ -12,6 +12,7 @@ use crate::cli::StatusArgs;
 use crate::creds::rfc3339;
 use crate::duration::human;
 use crate::env_vars::{EXPIRATION, MFAENV_PROFILE};
+use crate::ui::escape;
 
 pub fn run(args: &StatusArgs) -> Result<String> {
     if args.short {
@@ -41,6 +42,7 @@ pub fn short(profile: Option<&str>, expiration: Option<&str>, now: SystemTime) -
     let Some(profile) = profile else {
         return String::new();
     };
+    let profile = escape(profile);
     let expires = expiration.and_then(parse_time);
     match expires {
         Some(exp) if exp <= now => format!("{profile} expired\n"),
@@ -130,9 +132,9 @@ fn as_table(
                     human(left(s.expiration, now))
                 };
                 [
-                    s.label.profile.clone(),
-                    s.label.kind.clone(),
-                    s.label.target.clone(),
+                    escape(&s.label.profile),
+                    escape(&s.label.kind),
+                    escape(&s.label.target),
                     time_left,
                 ]
             })
@@ -160,6 +162,7 @@ fn as_table(
             ));
         }
     }
+    let active = active.map(|(profile, exp)| (escape(&profile), exp));
     match active {
         Some((profile, Some(exp))) if exp > now => out.push_str(&format!(
             "active in this shell: {profile} ({} left)\n",
@@ -216,5 +219,6 @@ mod tests {
             "prod 20m\n"
         );
         assert_eq!(short(Some("prod"), Some("soon"), now), "prod\n");
+        assert_eq!(short(Some("a\x1b[2Kb\r"), None, now), "a\\x1b[2Kb\\r\n");
     }
 }

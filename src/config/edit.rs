@@ -147,8 +147,12 @@ fn key_of(line: &str) -> Option<String> {
     Some(t[..at].trim().to_ascii_lowercase())
 }
 
+/// The prefix of the temporary files [`write_private`] makes.
+pub const TEMP_PREFIX: &str = ".mfaenv-";
+
 /// Writes `text` to `path` atomically (temporary file beside it, then
-/// rename), following a symlink to its target; the file ends 0600.
+/// rename), following a symlink to its target; the file ends 0600. Stale
+/// temporary files of killed runs (they hold keys) are deleted first.
 pub fn write_private(path: &Path, text: &str) -> Result<(), EditError> {
     let err = |source| EditError::Write {
         path: path.to_path_buf(),
@@ -160,8 +164,9 @@ pub fn write_private(path: &Path, text: &str) -> Result<(), EditError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
+    crate::files::remove_stale_temps(dir, TEMP_PREFIX);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".mfaenv-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(err)?;
     tmp.write_all(text.as_bytes()).map_err(err)?;

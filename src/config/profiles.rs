@@ -208,9 +208,16 @@ fn expand_tilde(path: &Path) -> PathBuf {
     }
 }
 
+/// The largest AWS config or credentials file read: configs of 10,000
+/// profiles (1.5 MB) are real; a cap keeps a planted `/dev/zero` or a huge
+/// file from filling memory on the prompt.
+pub const MAX_FILE: u64 = 16 << 20;
+
+/// Reads one of the AWS files: regular files only, never blocking (a FIFO
+/// there must not hang the prompt), at most [`MAX_FILE`].
 fn read(path: &Path) -> Result<IniFile, ConfigError> {
-    match std::fs::read(path) {
-        Ok(bytes) => ini::parse_bytes(path, &bytes),
+    match crate::files::read_bounded(path, MAX_FILE) {
+        Ok((bytes, _)) => ini::parse_bytes(path, &bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniFile {
             path: path.to_path_buf(),
             sections: Vec::new(),

@@ -19,7 +19,9 @@ use crate::env_vars::{self, EXPIRATION, MFAENV_DIR, MFAENV_PROFILE, MFAENV_REFRE
 use crate::mfa::MfaError;
 use crate::resolve::{self, Options, DEFAULT_MIN_TTL};
 use crate::shell::Change;
+use crate::ui;
 use dotfile::DotFile;
+use sha2::Digest;
 use trust::{Trust, TrustStore};
 
 /// The file version the last hint was about: one hint per version, not per prompt.
@@ -77,12 +79,13 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
     let found = dotfile::find(&ctx.cwd);
     let store = TrustStore::open();
     let trust = match (&found, &store) {
-        (Some(file), Some(store)) => store.check(file),
+        (Some(Ok(file)), Some(store)) => store.check(file),
+        (Some(Err(refused)), Some(store)) if store.is_denied(&refused.path) => Trust::Denied,
         _ => Trust::Unknown,
     };
     let active = env(MFAENV_DIR);
     let mut out = Outcome::default();
-    if let (Some(active), Some(file), Trust::Allowed) = (&active, &found, trust) {
+    if let (Some(active), Some(Ok(file)), Trust::Allowed) = (&active, &found, trust) {
         if *active == file.dir.to_string_lossy() {
             refresh(ctx, file, &mut out);
             return out;
@@ -96,23 +99,54 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
         }
         out.changes = changes;
     }
-    let Some(file) = found else { return out };
+    let file = match found {
+        None => return out,
+        Some(Ok(file)) => file,
+        Some(Err(refused)) => {
+            let key = refused_hash(&refused);
+            let message = if trust == Trust::Denied {
+                blocked(&refused.path)
+            } else {
+                refused.message()
+            };
+            hint_once(ctx, &key, &mut out, || message);
+            return out;
+        }
+    };
+    let key = trust::version_hash(&file);
     match trust {
         Trust::Allowed => enter(ctx, &file, &mut out),
-        Trust::Unknown => hint_once(ctx, &file, &mut out, || {
-            format!(
-                "{} is not allowed yet — run `mfaenv allow` to load it",
-                file.path.display()
-            )
-        }),
-        Trust::Denied => hint_once(ctx, &file, &mut out, || {
-            format!(
-                "{} is blocked (mfaenv deny); `mfaenv allow` lifts it",
-                file.path.display()
-            )
-        }),
+        Trust::Unknown => hint_once(ctx, &key, &mut out, || not_allowed(&file)),
+        Trust::Denied => hint_once(ctx, &key, &mut out, || blocked(&file.path)),
     }
     out
+}
+
+fn not_allowed(file: &DotFile) -> String {
+    match &file.link {
+        Some(_) => format!(
+            "{} is a symlink to {} and is not allowed yet — `mfaenv allow` trusts this link, here, if you made it",
+            ui::path(&file.path),
+            ui::path(&file.real)
+        ),
+        None => format!(
+            "{} is not allowed yet — run `mfaenv allow` to load it",
+            ui::path(&file.path)
+        ),
+    }
+}
+
+fn blocked(path: &std::path::Path) -> String {
+    format!(
+        "{} is blocked (mfaenv deny); `mfaenv allow` lifts it",
+        ui::path(path)
+    )
+}
+
+/// Names one refusal of one file, for the once-only hint.
+fn refused_hash(refused: &dotfile::Refused) -> String {
+    let text = format!("refused\0{}\0{}", refused.path.display(), refused.reason);
+    env_vars::hex(&sha2::Sha256::digest(text.as_bytes())[..16])
 }
 
 /// Loads the project's profile: from the cache, else (once per file version)
@@ -120,7 +154,7 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
 fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let settings = match file.settings() {
         Ok(s) => s,
-        Err(e) => return hint_once(ctx, file, out, || e.clone()),
+        Err(e) => return hint_once(ctx, &trust::version_hash(file), out, || e),
     };
     let mut opts = Options {
         region: settings.region.clone(),
@@ -155,7 +189,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
             } else {
                 format!("cannot load {profile}: {e:#}")
             };
-            hint_once(ctx, file, out, || message.clone());
+            hint_once(ctx, &trust::version_hash(file), out, || message);
         }
     }
 }
@@ -225,22 +259,21 @@ fn load(
 }
 
 fn already_hinted(ctx: &Context<'_>, file: &DotFile) -> bool {
-    (ctx.env)(MFAENV_HINT).as_deref() == Some(trust::version_hash(file).as_str())
+    is_hinted(ctx, &trust::version_hash(file))
 }
 
-/// Says `message` once per version of `file`.
-fn hint_once(
-    ctx: &Context<'_>,
-    file: &DotFile,
-    out: &mut Outcome,
-    message: impl FnOnce() -> String,
-) {
-    if already_hinted(ctx, file) {
+fn is_hinted(ctx: &Context<'_>, key: &str) -> bool {
+    (ctx.env)(MFAENV_HINT).as_deref() == Some(key)
+}
+
+/// Says `message` once per `key` (a version of a file).
+fn hint_once(ctx: &Context<'_>, key: &str, out: &mut Outcome, message: impl FnOnce() -> String) {
+    if is_hinted(ctx, key) {
         return;
     }
     out.messages.push(message());
     out.changes
-        .push(Change::Set(MFAENV_HINT.into(), trust::version_hash(file)));
+        .push(Change::Set(MFAENV_HINT.into(), key.to_string()));
 }
 
 fn needs_code(e: &anyhow::Error) -> bool {

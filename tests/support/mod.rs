@@ -103,3 +103,4 @@ pub mod pwsh;
 pub mod sandbox;
 pub mod shells;
 pub mod signing_sts;
+pub mod users;
