@@ -55,6 +55,7 @@ pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
     }
     if let Some(region) = &opts.region {
         plan.region = Some(region.clone());
+        plan.region_from = None;
     }
     Ok(plan)
 }

@@ -60,8 +60,12 @@ pub struct Plan {
     pub mode: MfaMode,
     /// DurationSeconds of the MFA session (GetSessionToken).
     pub session_seconds: u32,
-    /// The profile's own `region`: exported to the shell.
+    /// The region exported to the shell: the profile's own `region`, else the
+    /// nearest one up the `source_profile` chain (see `region_from`).
     pub region: Option<String>,
+    /// The profile `region` was taken from, when it is not the profile
+    /// itself: said on stderr, since the SDKs would not look there.
+    pub region_from: Option<String>,
     /// The region STS is called in: first `region` along the chain.
     pub sts_region: Option<String>,
     pub endpoint_url: Option<String>,
@@ -79,7 +83,6 @@ pub fn resolve(
     let (chain, source, mut roles) = walk(profiles, name, env)?;
     roles.reverse();
     let get = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
-    let target = chain[0];
     let mode = match get("mfa_mode").as_deref() {
         None | Some("session") => MfaMode::Session,
         Some("direct") => MfaMode::Direct,
@@ -97,9 +100,11 @@ pub fn resolve(
             .and_then(|p| p.get("mfa_serial"))
             .map(str::to_string)
     });
+    let (region, region_from) = nearest_region(&chain);
     let mut plan = Plan {
         profile: name.to_string(),
-        region: target.get("region").map(str::to_string),
+        region,
+        region_from,
         sts_region: get("region"),
         endpoint_url: get("endpoint_url"),
         mfa_process: get("mfa_process"),
@@ -112,6 +117,18 @@ pub fn resolve(
     };
     clamp_chained(&mut plan);
     Ok(plan)
+}
+
+/// The first `region` from the target down the chain, and the profile it
+/// came from when that is not the target. mfaenv unsets `AWS_PROFILE`, so
+/// without this a role profile that leaves `region` to its source would
+/// leave the shell with no region at all.
+fn nearest_region(chain: &[&Profile]) -> (Option<String>, Option<String>) {
+    let Some(found) = chain.iter().find(|p| p.get("region").is_some()) else {
+        return (None, None);
+    };
+    let from = (found.name != chain[0].name).then(|| found.name.clone());
+    (found.get("region").map(str::to_string), from)
 }
 
 type Walk<'a> = (Vec<&'a Profile>, Source, Vec<RoleStep>);
@@ -439,6 +456,7 @@ aws_access_key_id = AKIAHALF
             Some("arn:aws:iam::111111111111:mfa/alice")
         );
         assert_eq!(p.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(p.region_from, None);
         assert_eq!(p.session_seconds, 43200);
     }
 
@@ -450,6 +468,7 @@ aws_access_key_id = AKIAHALF
         assert_eq!(p.roles[0].external_id.as_deref(), Some("ext-069"));
         assert_eq!(p.roles[0].duration_seconds, Some(7200));
         assert_eq!(p.region.as_deref(), Some("us-west-2"));
+        assert_eq!(p.region_from, None, "its own region wins over the source's");
         assert_eq!(p.mode, MfaMode::Session);
     }
 
@@ -466,8 +485,9 @@ aws_access_key_id = AKIAHALF
         );
         assert_eq!(p.roles[1].duration_seconds, Some(3600));
         assert_eq!(p.notes.len(), 1);
-        // No region of its own: nothing exported, but STS is called in the chain's region.
-        assert_eq!(p.region, None);
+        // No region of its own: the nearest one up the chain, said where from.
+        assert_eq!(p.region.as_deref(), Some("us-west-2"));
+        assert_eq!(p.region_from.as_deref(), Some("prod"));
         assert_eq!(p.sts_region.as_deref(), Some("us-west-2"));
         assert_eq!(
             p.mfa_serial.as_deref(),
