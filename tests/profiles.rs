@@ -29,6 +29,31 @@ aws_access_key_id = AKIAGEHC000EXAMPLE01
 aws_secret_access_key = gehc/long-term/SECRET
 ";
 
+/// aws-vault's shapes: MFA sessions of `vault-a`/`vault-b` on `GEHC-000`'s
+/// keys, and a role profile that takes its role from a template section.
+const VAULT_CONFIG: &str = "\
+[profile GEHC-000]
+region = us-west-2
+
+[profile vault-a]
+source_profile = GEHC-000
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+mfa_session_duration = 1h
+
+[profile vault-b]
+source_profile = GEHC-000
+mfa_serial = arn:aws:iam::111111111111:mfa/bob
+region = eu-west-1
+
+[profile role-template]
+role_arn = arn:aws:iam::222222222222:role/hc/vault-admin
+region = ap-south-1
+
+[profile vault-admin]
+include_profile = role-template
+source_profile = vault-a
+";
+
 fn sandbox(config: &str) -> Option<(Moto, Sandbox)> {
     let moto = Moto::start()?;
     let sandbox = Sandbox::with(&moto.endpoint(), config, GEHC_CREDENTIALS);
@@ -144,4 +169,95 @@ fn credential_process_says_nothing_about_the_region() {
     assert!(!stderr.contains("region"), "{stderr}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v.get("Region").is_none(), "{v}");
+}
+
+#[test]
+fn aws_vault_session_profiles_use_the_source_keys_and_their_own_device() {
+    let Some((moto, sb)) = sandbox(VAULT_CONFIG) else {
+        return;
+    };
+    let (ok, out, err) = bash(
+        &sb,
+        r#"eval "$("$MFAENV" vault-a --shell bash -t 123456)" || exit 9
+           test "$AWS_REGION" = us-west-2 || exit 8
+           aws sts get-caller-identity --query Account --output text"#,
+    );
+    assert!(ok, "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("region us-west-2 from source profile GEHC-000"),
+        "{err}"
+    );
+    // Another device on the same keys: its own MFA session, not vault-a's.
+    let out = sb.ok(&["vault-b", "--shell", "bash", "-t", "654321"]);
+    let exports = bash_exports(&out);
+    assert_eq!(value(&exports, "AWS_REGION"), Some("eu-west-1"));
+    let gst: Vec<_> = moto
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetSessionToken")
+        .collect();
+    assert_eq!(gst.len(), 2, "one MFA session per device");
+    assert_eq!(gst[0].param("SerialNumber"), Some(SERIAL));
+    assert_eq!(gst[0].param("DurationSeconds"), Some("3600"));
+    assert_eq!(gst[0].param("TokenCode"), Some("123456"));
+    assert_eq!(
+        gst[1].param("SerialNumber"),
+        Some("arn:aws:iam::111111111111:mfa/bob")
+    );
+    assert_eq!(gst[1].param("TokenCode"), Some("654321"));
+    for request in &gst {
+        assert_eq!(
+            request.access_key_id.as_deref(),
+            Some("AKIAGEHC000EXAMPLE01")
+        );
+    }
+}
+
+#[test]
+fn include_profile_supplies_the_role_and_the_region() {
+    let Some((moto, sb)) = sandbox(VAULT_CONFIG) else {
+        return;
+    };
+    let (ok, out, err) = bash(
+        &sb,
+        r#"eval "$("$MFAENV" vault-admin --shell bash -t 123456)" || exit 9
+           test "$AWS_REGION" = ap-south-1 || exit 8
+           aws sts get-caller-identity --query Arn --output text"#,
+    );
+    assert!(ok, "stdout: {out}\nstderr: {err}");
+    assert!(out.contains("assumed-role/vault-admin/"), "{out}");
+    // The MFA session is vault-a's (its device), then the role with no code.
+    let gst: Vec<_> = moto
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetSessionToken")
+        .collect();
+    assert_eq!(gst.len(), 1);
+    assert_eq!(gst[0].param("SerialNumber"), Some(SERIAL));
+    let ar: Vec<_> = moto
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "AssumeRole")
+        .collect();
+    assert_eq!(ar.len(), 1);
+    assert_eq!(
+        ar[0].param("RoleArn"),
+        Some("arn:aws:iam::222222222222:role/hc/vault-admin")
+    );
+    assert_eq!(ar[0].param("TokenCode"), None);
+    // vault-a now comes from the cache: no second code.
+    sb.ok(&["vault-a", "--shell", "bash"]);
+    assert_eq!(moto.count("GetSessionToken"), 1);
+}
+
+#[test]
+fn include_profile_loop_is_named_before_any_request() {
+    let Some((moto, sb)) = sandbox(
+        "[profile a]\ninclude_profile = b\nsource_profile = GEHC-000\n[profile b]\nparent_profile = a\n",
+    ) else {
+        return;
+    };
+    let err = sb.fails(&["a", "--shell", "json", "-t", "123456"]);
+    assert!(err.contains("include_profile cycle: a -> b -> a"), "{err}");
+    assert!(moto.requests().is_empty());
 }
