@@ -12,5 +12,5 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     let (plan, creds) = credentials(&args.target)?;
     note_region(&plan);
     let changes = env_vars::for_shell(&plan.profile, &creds, plan.region.as_deref(), &current_env);
-    Ok(shell::render(format, &changes))
+    Ok(shell::try_render(format, &changes)?)
 }
