@@ -10,6 +10,7 @@ pub mod config;
 pub mod creds;
 pub mod duration;
 pub mod env_vars;
+pub mod harden;
 pub mod hook;
 pub mod mfa;
 pub mod resolve;

@@ -33,6 +33,7 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
 #[cfg(unix)]
 fn run_command(mut cmd: Command, program: &std::ffi::OsStr) -> Result<std::process::ExitCode> {
     use std::os::unix::process::CommandExt;
+    crate::harden::restore_for_exec();
     let err = cmd.exec();
     bail!("cannot run `{}`: {err}", program.to_string_lossy())
 }

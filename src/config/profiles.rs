@@ -28,6 +28,13 @@ pub struct Value {
     pub location: Location,
 }
 
+// Values of the credentials file are long-term secrets: wiped on drop.
+impl Drop for Value {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
     pub name: String,
@@ -83,6 +90,8 @@ impl Profiles {
     /// Reads the files named by `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`,
     /// else `~/.aws/config` / `~/.aws/credentials`. A missing file is empty.
     pub fn load() -> Result<Profiles, ConfigError> {
+        // The credentials file holds long-term keys: no core dump from here on.
+        crate::harden::protect();
         let config_path = Profiles::config_path();
         let credentials_path = Profiles::credentials_path();
         let config = read(&config_path)?;
@@ -265,7 +274,7 @@ fn expand_tilde(path: &Path) -> PathBuf {
 }
 
 fn read(path: &Path) -> Result<IniFile, ConfigError> {
-    match std::fs::read(path) {
+    match std::fs::read(path).map(zeroize::Zeroizing::new) {
         Ok(bytes) => ini::parse_bytes(path, &bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniFile {
             path: path.to_path_buf(),
