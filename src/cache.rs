@@ -95,6 +95,8 @@ impl Cache {
     /// Opens (creating) the cache directory. When it cannot be used, mfaenv
     /// still works, without a cache, after one warning.
     pub fn open() -> Cache {
+        // Cached sessions are secrets too: no core dump from here on.
+        crate::harden::protect();
         let Some(dir) = default_dir() else {
             warn("no cache directory on this system; sessions are not cached");
             return Cache { dir: None };
@@ -220,11 +222,11 @@ impl Cache {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .filter_map(|path| {
-                let (label, creds) = read_entry(&path)?;
+                let (label, mut creds) = read_entry(&path)?;
                 Some(Listed {
                     path,
                     label,
-                    access_key_id: creds.access_key_id,
+                    access_key_id: std::mem::take(&mut creds.access_key_id),
                     expiration: creds.expiration?,
                 })
             })

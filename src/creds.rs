@@ -25,6 +25,17 @@ impl fmt::Debug for Credentials {
     }
 }
 
+// The secret and the token are wiped when the value goes: a later core
+// dump or swap-out of freed memory does not find them. (Copies the SDK or a
+// serializer made are theirs; the AWS SDK wipes its own.)
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.secret_access_key.zeroize();
+        self.session_token.zeroize();
+    }
+}
+
 impl Credentials {
     /// Time left before expiry (zero when past; `None` when it never expires).
     pub fn time_left(&self, now: SystemTime) -> Option<std::time::Duration> {

@@ -11,6 +11,7 @@ pub mod creds;
 pub mod duration;
 pub mod env_vars;
 pub mod files;
+pub mod harden;
 pub mod hook;
 pub mod mfa;
 pub mod resolve;

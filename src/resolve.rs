@@ -55,6 +55,7 @@ pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
     }
     if let Some(region) = &opts.region {
         plan.region = Some(region.clone());
+        plan.region_from = None;
     }
     Ok(plan)
 }
@@ -81,11 +82,17 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     let mut parent = vec![source.as_str(), serial];
     let mut steps = Vec::new();
     if plan.mode == MfaMode::Session || plan.roles.is_empty() {
+        // Two profiles asking for MFA sessions of different lengths (aws-vault
+        // style session profiles, say) must not serve each other's.
+        let seconds = plan.session_seconds.to_string();
         steps.push(Step {
-            key: Key::new(&[&["mfa-session"], parent.as_slice()].concat()),
+            key: Key::new(&[&["mfa-session"], parent.as_slice(), &[&seconds]].concat()),
             label: Label {
                 kind: "mfa-session".into(),
-                profile: plan.source.profile.clone(),
+                profile: plan
+                    .session_profile
+                    .clone()
+                    .unwrap_or_else(|| plan.source.profile.clone()),
                 target: if serial.is_empty() {
                     "(no MFA device)".into()
                 } else {
@@ -453,4 +460,52 @@ fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<(String, String)> {
                 format!("endpoint_url in the config of `{}`", plan.profile),
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(config: &str, name: &str) -> Plan {
+        let profiles = Profiles::from_texts(
+            config,
+            "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n",
+        )
+        .unwrap();
+        config::resolve(&profiles, name, &|_| None).unwrap()
+    }
+
+    #[test]
+    fn session_profiles_with_another_device_or_length_get_their_own_session() {
+        let config = "\
+[profile base]
+[profile x]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/x
+[profile x-long]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/x
+mfa_session_duration = 36h
+[profile x-too]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/x
+[profile y]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/y
+";
+        let key = |name: &str| {
+            let steps = steps(&plan_of(config, name));
+            assert_eq!(steps.len(), 1, "{name}: one MFA session, no role");
+            steps[0].key.clone()
+        };
+        assert_ne!(key("x"), key("y"), "another mfa_serial");
+        assert_ne!(key("x"), key("x-long"), "another mfa_session_duration");
+        assert_eq!(
+            key("x"),
+            key("x-too"),
+            "same keys, device and length: shared"
+        );
+        let label = &steps(&plan_of(config, "x"))[0].label;
+        assert_eq!(label.profile, "x");
+    }
 }

@@ -11,7 +11,9 @@
 //!   tests/support/pwsh_parse.py) checks the script is ASCII and parses with
 //!   each value as one verbatim string or a `('…' + [char]0x…)` chain, read
 //!   back with PowerShell's own quote rule.
-//! - json: serde_json; dotenv: a strict decoder for the rules in src/shell/dotenv.rs.
+//! - json: serde_json; dotenv: python-dotenv (test venv) and a strict reader of
+//!   docker compose's documented `.env` rules, which must both read back every
+//!   value mfaenv writes; a value mfaenv refuses must be one no form holds.
 //!
 //! Each proptest case is a batch of 1..=80 values run by one shell process
 //! (and one request to one python process for pwsh), so the default 128 cases
@@ -34,7 +36,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use mfaenv::shell::{render, Change, Format};
+use mfaenv::shell::{render, try_render, Change, Format};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 use support::shells::{eval_then_env, RealShell};
@@ -541,65 +543,213 @@ proptest! {
 
     #[test]
     fn dotenv_round_trip(values in batch()) {
-        let changes: Vec<Change> = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Change::Set(format!("MFAENV_T_{i}"), v.clone()))
-            .chain([Change::Unset("MFAENV_U_0".into())])
-            .collect();
-        let out = render(Format::Dotenv, &changes);
-        let decoded = decode_dotenv(&out).map_err(TestCaseError::fail)?;
-        prop_assert_eq!(decoded.len(), values.len(), "unsets print nothing");
-        for (i, value) in values.iter().enumerate() {
-            let name = format!("MFAENV_T_{i}");
-            prop_assert_eq!(decoded.get(&name), Some(value), "{}", name);
-        }
+        check_dotenv(&values).map_err(TestCaseError::fail)?;
     }
 }
 
-/// A strict reader for the dotenv rules in src/shell/dotenv.rs: one
-/// `NAME=value` per `\n`-ended line; a bare value is non-empty and only
-/// `[A-Za-z0-9+/=_.:,@%-]`; otherwise `"…"` where `\`, `"`, `$`, LF and CR
-/// appear only escaped (`\\ \" \$ \n \r`). Anything else is an error, since
-/// dotenv readers disagree about it.
-fn decode_dotenv(text: &str) -> Result<BTreeMap<String, String>, String> {
+// ---------------------------------------------------------------- dotenv
+
+/// Reads a dotenv file the way applications do (`dotenv_values`, which is
+/// what `load_dotenv` sets), with and without interpolation.
+const PYTHON_DOTENV: &str = r#"
+import json, sys
+from dotenv import dotenv_values
+path = sys.argv[1]
+print(json.dumps({
+    "interpolated": dotenv_values(path),
+    "raw": dotenv_values(path, interpolate=False),
+}))
+"#;
+
+/// The test's own idea of a value that needs no quotes.
+fn plain(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.:,@%".contains(&b))
+}
+
+/// Renders each value as dotenv; python-dotenv and a reader of docker
+/// compose's documented rules must both get back exactly the values mfaenv
+/// wrote; a refused value must hold `$` (every other value has a form).
+/// Plain values must be bare and all others quoted, so a change that quoted
+/// every value, or none, fails here.
+fn check_dotenv(values: &[String]) -> Result<(), String> {
+    let mut file = String::new();
+    let mut want = BTreeMap::new();
+    for (i, value) in values.iter().enumerate() {
+        let name = format!("MFAENV_T_{i}");
+        match try_render(Format::Dotenv, &[Change::Set(name.clone(), value.clone())]) {
+            Err(e) if value.contains('$') => {
+                let message = e.to_string();
+                if message.contains(value.as_str()) && value.len() > 3 {
+                    return Err(format!("the refusal shows the value: {message}"));
+                }
+            }
+            Err(e) => return Err(format!("{value:?} refused but holds no `$`: {e}")),
+            Ok(line) => {
+                let literal = line
+                    .strip_prefix(&format!("{name}="))
+                    .and_then(|l| l.strip_suffix('\n'))
+                    .ok_or(format!("not one NAME=value line: {line:?}"))?;
+                let quoted = literal.starts_with(['\'', '"']);
+                if quoted == plain(value) {
+                    return Err(format!(
+                        "{value:?} written as {literal:?}: plain values bare, others quoted"
+                    ));
+                }
+                file.push_str(&line);
+                want.insert(name, value.clone());
+            }
+        }
+    }
+    // Unsets print nothing; a batch of writable values renders as its lines.
+    let changes: Vec<Change> = want
+        .iter()
+        .map(|(n, v)| Change::Set(n.clone(), v.clone()))
+        .chain([Change::Unset("MFAENV_U_0".into())])
+        .collect();
+    let whole = try_render(Format::Dotenv, &changes).map_err(|e| e.to_string())?;
+    if whole.lines().count() != want.len() {
+        return Err(format!("unsets must print nothing: {whole:?}"));
+    }
+    let compose = decode_compose(&file)?;
+    if compose != want {
+        return Err(format!("compose rules read {compose:?}, want {want:?}"));
+    }
+    let python = python_dotenv(&file)?;
+    for key in ["interpolated", "raw"] {
+        let got: BTreeMap<String, String> = serde_json::from_value(python[key].clone())
+            .map_err(|e| format!("{key}: {e}: {python}"))?;
+        if got != want {
+            return Err(format!(
+                "python-dotenv ({key}) read {got:?}, want {want:?}\nfile: {file:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn python_dotenv(file: &str) -> Result<serde_json::Value, String> {
+    let python = support::require_venv_bin("python").ok_or("no venv python")?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join(".env");
+    std::fs::write(&path, file).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(python)
+        .args(["-c", PYTHON_DOTENV])
+        .arg(&path)
+        .env_clear()
+        .env("PYTHONIOENCODING", "utf-8")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || !stderr.is_empty() {
+        return Err(format!(
+            "python-dotenv: {}: {stderr}\nfile: {file:?}",
+            out.status
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}
+
+#[test]
+fn dotenv_fixed_values() {
+    for value in [
+        "",
+        "it's",
+        "a\\b",
+        "x\\",
+        "two\nlines",
+        "tab\there",
+        "$HOME",
+        "'",
+        "\"",
+        "é 日本",
+    ] {
+        check_dotenv(&[value.to_string()]).unwrap();
+    }
+    let out = try_render(
+        Format::Dotenv,
+        &[
+            Change::Set("A".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+            Change::Set("B".into(), "a b".into()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(out, "A=AKIAIOSFODNN7EXAMPLE\nB='a b'\n");
+    for refused in ["${HOME}", "$x\n", "$x\\"] {
+        let e = try_render(Format::Dotenv, &[Change::Set("V".into(), refused.into())]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("V cannot be written in dotenv format"),
+            "{e}"
+        );
+    }
+}
+
+/// A strict reader of docker compose's documented `.env` rules
+/// (docs.docker.com/compose/env-file/): one `NAME=value` per line; a bare
+/// value is literal but interpolated (so no `$`), ends at ` #` (so no
+/// whitespace or `#`), and has no quotes; `'…'` is literal apart from `\'`;
+/// `"…"` is interpolated (so no raw `$`) with the escapes `\n \r \t \\ \"`.
+/// What the rules leave open (a line break inside single quotes, other
+/// escapes) is an error.
+fn decode_compose(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
+    if text.is_empty() {
+        return Ok(out);
+    }
     let body = text.strip_suffix('\n').ok_or("no final newline")?;
     for line in body.split('\n') {
         let (name, raw) = line.split_once('=').ok_or(format!("no `=` in {line:?}"))?;
-        let value = match raw.strip_prefix('"') {
-            None if !raw.is_empty()
-                && raw
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.:,@%".contains(&b)) =>
-            {
-                raw.to_string()
-            }
-            None => return Err(format!("{name}: bare value {raw:?} is not plain")),
-            Some(quoted) => {
-                let inner = quoted
-                    .strip_suffix('"')
-                    .ok_or(format!("{name}: no closing quote in {raw:?}"))?;
+        let mut chars = raw.chars();
+        let value = match chars.next() {
+            Some(q @ ('\'' | '"')) => {
                 let mut value = String::new();
-                let mut chars = inner.chars();
-                while let Some(c) = chars.next() {
-                    value.push(match c {
-                        '\\' => match chars.next() {
-                            Some('\\') => '\\',
-                            Some('"') => '"',
-                            Some('$') => '$',
+                loop {
+                    match (q, chars.next()) {
+                        (_, None) => return Err(format!("{name}: no closing quote in {raw:?}")),
+                        (_, Some(c)) if c == q => break,
+                        ('\'', Some('\\')) => match chars.clone().next() {
+                            Some('\'') => {
+                                chars.next();
+                                value.push('\'');
+                            }
+                            _ => value.push('\\'),
+                        },
+                        ('"', Some('\\')) => value.push(match chars.next() {
                             Some('n') => '\n',
                             Some('r') => '\r',
+                            Some('t') => '\t',
+                            Some('\\') => '\\',
+                            Some('"') => '"',
                             other => {
-                                return Err(format!("{name}: bad escape \\{other:?} in {raw:?}"))
+                                return Err(format!(
+                                    "{name}: undocumented escape {other:?} in {raw:?}"
+                                ))
                             }
-                        },
-                        '"' | '$' | '\r' => return Err(format!("{name}: raw {c:?} in {raw:?}")),
-                        c => c,
-                    });
+                        }),
+                        ('"', Some('$')) => {
+                            return Err(format!("{name}: `$` is interpolated in {raw:?}"))
+                        }
+                        (_, Some(c @ ('\n' | '\r'))) => {
+                            return Err(format!("{name}: raw {c:?} in {raw:?}"))
+                        }
+                        (_, Some(c)) => value.push(c),
+                    }
+                }
+                if chars.next().is_some() {
+                    return Err(format!("{name}: text after the closing quote in {raw:?}"));
                 }
                 value
             }
+            _ if raw
+                .chars()
+                .any(|c| c == '$' || c == '#' || c == '\'' || c == '"' || c.is_whitespace()) =>
+            {
+                return Err(format!("{name}: bare value {raw:?} is not literal"))
+            }
+            _ => raw.to_string(),
         };
         if out.insert(name.to_string(), value).is_some() {
             return Err(format!("{name} twice"));

@@ -626,7 +626,11 @@ fn unknown_keys_and_sections_are_ignored() {
     let out = sb.run(&["export", "--shell", "bash", "-t", "123456", "odd"]);
     let stderr = stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.is_empty(), "{stderr}");
+    // Nothing about the unknown keys; `odd` has no region, so base's is taken.
+    assert_eq!(
+        stderr, "mfaenv: note: region us-east-1 from source profile base\n",
+        "{stderr}"
+    );
     assert_eq!(fake.count("GetSessionToken"), 1);
     assert_eq!(fake.count("AssumeRole"), 1);
 }

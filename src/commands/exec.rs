@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use super::credentials;
+use super::{credentials, note_region};
 use crate::cli::ExecArgs;
 use crate::env_vars;
 use crate::shell::Change;
@@ -17,6 +17,7 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
         .split_first()
         .context("no command given after `--`")?;
     let (plan, creds) = credentials(&args.target)?;
+    note_region(&plan);
     let mut cmd = Command::new(program);
     cmd.args(rest);
     for change in env_vars::for_child(&plan.profile, &creds, plan.region.as_deref()) {
@@ -35,6 +36,7 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
 #[cfg(unix)]
 fn run_command(mut cmd: Command, program: &std::ffi::OsStr) -> Result<std::process::ExitCode> {
     use std::os::unix::process::CommandExt;
+    crate::harden::restore_for_exec();
     let err = cmd.exec();
     bail!("cannot run `{}`: {err}", program.to_string_lossy())
 }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::{credentials, current_env};
+use super::{credentials, current_env, note_region};
 use crate::cli::ExportArgs;
 use crate::env_vars;
 use crate::shell::{self, Format, Shell};
@@ -31,8 +31,9 @@ pub fn run(args: &ExportArgs) -> Result<String> {
         .into());
     }
     let (plan, creds) = credentials(&args.target)?;
+    note_region(&plan);
     let changes = env_vars::for_shell(&plan.profile, &creds, plan.region.as_deref(), &current_env);
-    Ok(shell::render(format, &changes))
+    Ok(shell::try_render(format, &changes)?)
 }
 
 /// How `format`'s shell loads the export of `profile`.

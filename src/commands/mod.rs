@@ -47,4 +47,16 @@ pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
     Ok((plan, creds))
 }
 
+/// Says where the exported region came from when the profile has none of its own.
+pub fn note_region(plan: &Plan) {
+    if let (Some(region), Some(from)) = (&plan.region, &plan.region_from) {
+        // Both come from the config file: no control characters onto the terminal.
+        crate::ui::note(format_args!(
+            "region {} from source profile {}",
+            region.escape_debug(),
+            from.escape_debug()
+        ));
+    }
+}
+
 pub use crate::env_vars::get as current_env;

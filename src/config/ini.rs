@@ -17,6 +17,13 @@ pub struct Entry {
     pub line: usize,
 }
 
+// Entries of the credentials file are long-term secrets: wiped on drop.
+impl Drop for Entry {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Section {
     /// The header as written between the brackets, trimmed.

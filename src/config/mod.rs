@@ -38,6 +38,12 @@ pub enum ConfigError {
         location: Location,
         names: Vec<String>,
     },
+    /// `location`: the `include_profile` (or `parent_profile`) line that closes the cycle.
+    #[error("{location}: include_profile cycle: {}", .names.join(" -> "))]
+    IncludeCycle {
+        location: Location,
+        names: Vec<String>,
+    },
     /// `location`: the `source_profile` line that goes one too deep.
     #[error(
         "{location}: profile `{name}`: source_profile chain is deeper than {MAX_CHAIN} profiles"

@@ -5,6 +5,8 @@
 //! profile's static keys win over its `role_arn`; a profile may name itself as
 //! `source_profile` only when it holds keys.
 
+use std::borrow::Cow;
+
 use super::profiles::{Location, Profile, Profiles};
 use super::ConfigError;
 use crate::creds::Credentials;
@@ -60,12 +62,20 @@ pub struct Plan {
     pub mode: MfaMode,
     /// DurationSeconds of the MFA session (GetSessionToken).
     pub session_seconds: u32,
-    /// The profile's own `region`: exported to the shell.
+    /// aws-vault's shape: the profile with `source_profile` + `mfa_serial`
+    /// and no `role_arn` whose MFA session this is (on the source's keys).
+    pub session_profile: Option<String>,
+    /// The region exported to the shell: the profile's own `region`, else the
+    /// nearest one up the `source_profile` chain (see `region_from`).
     pub region: Option<String>,
+    /// The profile `region` was taken from, when it is not the profile
+    /// itself: said on stderr, since the SDKs would not look there.
+    pub region_from: Option<String>,
     /// The region STS is called in: first `region` along the chain.
     pub sts_region: Option<String>,
     pub endpoint_url: Option<String>,
-    /// Durations that were clamped, said on stderr before any STS call.
+    /// Durations that were clamped (and other config remarks), said on
+    /// stderr before any STS call.
     pub notes: Vec<String>,
 }
 
@@ -76,10 +86,17 @@ pub fn resolve(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Plan, ConfigError> {
-    let (chain, source, mut roles) = walk(profiles, name, env)?;
+    let (
+        Walk {
+            chain,
+            mut roles,
+            session_profile,
+        },
+        source,
+    ) = walk(profiles, name, env)?;
+    let chain: Vec<&Profile> = chain.iter().map(|p| p.as_ref()).collect();
     roles.reverse();
     let get = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
-    let target = chain[0];
     let mode = match get("mfa_mode").as_deref() {
         None | Some("session") => MfaMode::Session,
         Some("direct") => MfaMode::Direct,
@@ -91,100 +108,193 @@ pub fn resolve(
             ))
         }
     };
-    let mfa_serial = roles.iter().find_map(|r| r.mfa_serial.clone()).or_else(|| {
-        profiles
-            .get(&source.profile)
+    // The roles' own device first, then the aws-vault-style session
+    // profile's, then the source's.
+    let serial_of = |profile: &str| {
+        chain
+            .iter()
+            .find(|p| p.name == profile)
             .and_then(|p| p.get("mfa_serial"))
             .map(str::to_string)
-    });
+    };
+    let mfa_serial = roles
+        .iter()
+        .find_map(|r| r.mfa_serial.clone())
+        .or_else(|| session_profile.as_deref().and_then(serial_of))
+        .or_else(|| serial_of(&source.profile));
+    let (region, region_from) = nearest_region(&chain);
     let mut plan = Plan {
         profile: name.to_string(),
-        region: target.get("region").map(str::to_string),
+        region,
+        region_from,
         sts_region: get("region"),
         endpoint_url: get("endpoint_url"),
         mfa_process: get("mfa_process"),
         session_seconds: session_seconds(&chain)?,
+        session_profile,
         source,
         roles,
         mfa_serial,
         mode,
         notes: Vec::new(),
     };
+    if let Some(p) = chain
+        .iter()
+        .find(|p| p.get("parent_profile").is_some() && p.get("include_profile").is_none())
+    {
+        plan.notes.push(format!(
+            "profile `{}`: parent_profile is aws-vault's deprecated name for include_profile",
+            p.name
+        ));
+    }
     clamp_chained(&mut plan);
     Ok(plan)
 }
 
-type Walk<'a> = (Vec<&'a Profile>, Source, Vec<RoleStep>);
+/// The first `region` from the target down the chain, and the profile it
+/// came from when that is not the target. mfaenv unsets `AWS_PROFILE`, so
+/// without this a role profile that leaves `region` to its source would
+/// leave the shell with no region at all.
+fn nearest_region(chain: &[&Profile]) -> (Option<String>, Option<String>) {
+    let Some(found) = chain.iter().find(|p| p.get("region").is_some()) else {
+        return (None, None);
+    };
+    let from = (found.name != chain[0].name).then(|| found.name.clone());
+    (found.get("region").map(str::to_string), from)
+}
+
+/// What [`walk`] went through: the profiles from the target down (with
+/// their `include_profile`s applied), the roles (target first), and the
+/// aws-vault-style session profile, if one was passed.
+struct Walk<'a> {
+    chain: Vec<Cow<'a, Profile>>,
+    roles: Vec<RoleStep>,
+    session_profile: Option<String>,
+}
 
 /// Follows `source_profile` from `name` down to the keys.
 fn walk<'a>(
     profiles: &'a Profiles,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Walk<'a>, ConfigError> {
-    let mut chain: Vec<&Profile> = Vec::new();
-    let mut roles = Vec::new();
-    let mut current = profiles.require(name)?;
+) -> Result<(Walk<'a>, Source), ConfigError> {
+    let mut walk = Walk {
+        chain: Vec::new(),
+        roles: Vec::new(),
+        session_profile: None,
+    };
+    let mut current = profiles.with_includes(profiles.require(name)?)?;
     loop {
-        if chain.len() >= MAX_CHAIN {
-            let last = chain.last().copied().unwrap_or(current);
+        if walk.chain.len() >= MAX_CHAIN {
+            let last = walk.chain.last().unwrap_or(&current);
             return Err(ConfigError::TooDeep {
                 location: last.location_of("source_profile"),
                 name: name.to_string(),
             });
         }
-        chain.push(current);
-        let is_source = chain.len() > 1;
+        let is_source = !walk.chain.is_empty();
         let has_keys = current.get("aws_access_key_id").is_some();
         if has_keys && (is_source || current.get("role_arn").is_none()) {
-            return Ok((chain, static_source(current)?, roles));
+            let source = static_source(&current)?;
+            walk.chain.push(current);
+            return Ok((walk, source));
         }
-        if current.get("role_arn").is_none() {
-            return Err(no_credentials(
-                current,
-                chain.first().map(|p| p.name.as_str()),
-            ));
+        if let Some(session) = &walk.session_profile {
+            return Err(session_needs_keys(session, &current));
         }
-        roles.push(role_step(current)?);
-        match (
-            current.get("source_profile"),
-            current.get("credential_source"),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    current,
-                    "credential_source",
-                    "a profile may set source_profile or credential_source, not both",
-                ))
+        let next = match step(&current, has_keys, &mut walk, env)? {
+            Next::Done(source) => {
+                walk.chain.push(current);
+                return Ok((walk, source));
             }
-            (None, None) => {
-                return Err(invalid(
-                    current,
-                    "role_arn",
-                    "role_arn needs source_profile or credential_source",
-                ))
-            }
-            (None, Some(cs)) => return Ok((chain, env_source(current, cs, env)?, roles)),
-            (Some(next), None) if next == current.name => {
-                if has_keys {
-                    return Ok((chain, static_source(current)?, roles));
-                }
-                return Err(cycle(&chain, next));
-            }
-            (Some(next), None) => {
-                if chain.iter().any(|p| p.name == next) {
-                    return Err(cycle(&chain, next));
-                }
-                current = profiles.get(next).ok_or_else(|| {
-                    invalid(
-                        current,
-                        "source_profile",
-                        &format!("source_profile `{next}` does not exist"),
-                    )
-                })?;
-            }
+            Next::Profile(next) => next.to_string(),
+        };
+        walk.chain.push(current);
+        let names: Vec<&Profile> = walk.chain.iter().map(|p| p.as_ref()).collect();
+        if names.iter().any(|p| p.name == next) {
+            return Err(cycle(&names, &next));
         }
+        let last = names[names.len() - 1];
+        let found = profiles.get(&next).ok_or_else(|| {
+            invalid(
+                last,
+                "source_profile",
+                &format!("source_profile `{next}` does not exist"),
+            )
+        })?;
+        current = profiles.with_includes(found)?;
     }
+}
+
+/// Where [`step`] goes from one profile.
+enum Next<'p> {
+    /// The keys are here (`credential_source`, or the profile's own).
+    Done(Source),
+    /// On to this `source_profile`.
+    Profile(&'p str),
+}
+
+/// One profile of the walk that holds no usable keys of its own: a role
+/// (recorded in `walk.roles`), or aws-vault's `source_profile` + `mfa_serial`
+/// without a role.
+fn step<'p>(
+    current: &'p Profile,
+    has_keys: bool,
+    walk: &mut Walk<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Next<'p>, ConfigError> {
+    let source_profile = current.get("source_profile");
+    let credential_source = current.get("credential_source");
+    if current.get("role_arn").is_none() {
+        return match (source_profile, credential_source) {
+            // aws-vault reads this as "the source's keys, with an MFA session
+            // of this profile's own" (its mfa_serial, its region); botocore
+            // would ignore source_profile here and find no keys.
+            (Some(next), None) if next != current.name => {
+                walk.session_profile = Some(current.name.clone());
+                Ok(Next::Profile(next))
+            }
+            _ => Err(no_credentials(
+                current,
+                walk.chain.first().map(|p| p.name.as_str()),
+            )),
+        };
+    }
+    walk.roles.push(role_step(current)?);
+    match (source_profile, credential_source) {
+        (Some(_), Some(_)) => Err(invalid(
+            current,
+            "credential_source",
+            "a profile may set source_profile or credential_source, not both",
+        )),
+        (None, None) => Err(invalid(
+            current,
+            "role_arn",
+            "role_arn needs source_profile or credential_source",
+        )),
+        (None, Some(cs)) => Ok(Next::Done(env_source(current, cs, env)?)),
+        (Some(next), None) if next == current.name => {
+            if has_keys {
+                return Ok(Next::Done(static_source(current)?));
+            }
+            let mut names: Vec<&Profile> = walk.chain.iter().map(|p| p.as_ref()).collect();
+            names.push(current);
+            Err(cycle(&names, next))
+        }
+        (Some(next), None) => Ok(Next::Profile(next)),
+    }
+}
+
+/// An aws-vault-style session profile whose source is not a profile with keys.
+fn session_needs_keys(session: &str, source: &Profile) -> ConfigError {
+    invalid(
+        source,
+        "",
+        &format!(
+            "profile `{session}` has source_profile `{}` and mfa_serial but no role_arn, which mfaenv reads as aws-vault does (an MFA session on `{}`'s keys): `{}` must hold aws_access_key_id and aws_secret_access_key",
+            source.name, source.name, source.name
+        ),
+    )
 }
 
 fn static_source(profile: &Profile) -> Result<Source, ConfigError> {
@@ -439,6 +549,7 @@ aws_access_key_id = AKIAHALF
             Some("arn:aws:iam::111111111111:mfa/alice")
         );
         assert_eq!(p.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(p.region_from, None);
         assert_eq!(p.session_seconds, 43200);
     }
 
@@ -450,6 +561,7 @@ aws_access_key_id = AKIAHALF
         assert_eq!(p.roles[0].external_id.as_deref(), Some("ext-069"));
         assert_eq!(p.roles[0].duration_seconds, Some(7200));
         assert_eq!(p.region.as_deref(), Some("us-west-2"));
+        assert_eq!(p.region_from, None, "its own region wins over the source's");
         assert_eq!(p.mode, MfaMode::Session);
     }
 
@@ -466,8 +578,9 @@ aws_access_key_id = AKIAHALF
         );
         assert_eq!(p.roles[1].duration_seconds, Some(3600));
         assert_eq!(p.notes.len(), 1);
-        // No region of its own: nothing exported, but STS is called in the chain's region.
-        assert_eq!(p.region, None);
+        // No region of its own: the nearest one up the chain, said where from.
+        assert_eq!(p.region.as_deref(), Some("us-west-2"));
+        assert_eq!(p.region_from.as_deref(), Some("prod"));
         assert_eq!(p.sts_region.as_deref(), Some("us-west-2"));
         assert_eq!(
             p.mfa_serial.as_deref(),
@@ -552,6 +665,139 @@ aws_access_key_id = AKIAHALF
             e.starts_with("config:30: profile `p0`") && e.contains("deeper than 10"),
             "{e}"
         );
+    }
+
+    /// aws-vault's shapes, with keys in the credentials file.
+    const VAULT: &str = "\
+[profile base]
+region = eu-central-1
+[profile x]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/x
+region = us-east-2
+mfa_session_duration = 1h
+[profile y]
+source_profile = base
+mfa_serial = arn:aws:iam::1:mfa/y
+[profile admin]
+source_profile = x
+role_arn = arn:aws:iam::2:role/admin
+[profile onrole]
+source_profile = admin
+mfa_serial = arn:aws:iam::1:mfa/x
+[profile twice]
+source_profile = x
+mfa_serial = arn:aws:iam::1:mfa/x
+[profile common]
+role_arn = arn:aws:iam::3:role/common
+mfa_serial = arn:aws:iam::1:mfa/c
+region = ap-south-1
+[profile team]
+include_profile = common
+source_profile = base
+region = sa-east-1
+[profile team-old]
+parent_profile = common
+source_profile = base
+[profile deep-include]
+include_profile = team
+role_arn = arn:aws:iam::3:role/deep
+[profile loop-a]
+include_profile = loop-b
+[profile loop-b]
+include_profile = loop-a
+[profile bad-include]
+include_profile = nope
+source_profile = base
+[profile keys-include]
+include_profile = base
+";
+
+    fn vault(name: &str) -> Result<Plan, ConfigError> {
+        let profiles = Profiles::from_texts(
+            VAULT,
+            "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n",
+        )
+        .unwrap();
+        resolve(&profiles, name, &no_env)
+    }
+
+    #[test]
+    fn aws_vault_session_profile() {
+        // source_profile + mfa_serial, no role_arn: base's keys, x's MFA session.
+        let p = vault("x").unwrap();
+        assert!(p.roles.is_empty());
+        assert_eq!(p.source.profile, "base");
+        assert_eq!(p.source.credentials.access_key_id, "AKIABASE");
+        assert_eq!(p.session_profile.as_deref(), Some("x"));
+        assert_eq!(p.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/x"));
+        assert_eq!(p.region.as_deref(), Some("us-east-2"));
+        assert_eq!(p.region_from, None);
+        assert_eq!(p.session_seconds, 3600);
+        let y = vault("y").unwrap();
+        assert_eq!(y.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/y"));
+        assert_eq!(y.session_seconds, DEFAULT_SESSION_SECONDS);
+        // A role on top: the MFA session of x, then the role, x's device.
+        let a = vault("admin").unwrap();
+        assert_eq!(a.roles.len(), 1);
+        assert_eq!(a.session_profile.as_deref(), Some("x"));
+        assert_eq!(a.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/x"));
+        assert_eq!(a.region.as_deref(), Some("us-east-2"));
+        assert_eq!(a.region_from.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn aws_vault_session_profile_needs_keys_below() {
+        for name in ["onrole", "twice"] {
+            let e = vault(name).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("profile `{name}` has source_profile"))
+                    && e.contains("no role_arn")
+                    && e.contains("must hold aws_access_key_id"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn include_profile_inherits_what_is_not_set() {
+        let p = vault("team").unwrap();
+        assert_eq!(p.roles.len(), 1);
+        assert_eq!(p.roles[0].role_arn, "arn:aws:iam::3:role/common");
+        assert_eq!(p.roles[0].profile, "team");
+        assert_eq!(p.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/c"));
+        // Its own region wins over the included one.
+        assert_eq!(p.region.as_deref(), Some("sa-east-1"));
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+        // Through two includes; its own role_arn wins.
+        let d = vault("deep-include").unwrap();
+        assert_eq!(d.roles[0].role_arn, "arn:aws:iam::3:role/deep");
+        assert_eq!(d.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/c"));
+        assert_eq!(d.region.as_deref(), Some("sa-east-1"));
+        // parent_profile: the older name, with a note.
+        let o = vault("team-old").unwrap();
+        assert_eq!(o.roles[0].role_arn, "arn:aws:iam::3:role/common");
+        assert_eq!(o.region.as_deref(), Some("ap-south-1"));
+        assert!(
+            o.notes.iter().any(|n| n.contains("parent_profile")),
+            "{:?}",
+            o.notes
+        );
+    }
+
+    #[test]
+    fn include_profile_errors() {
+        let e = vault("loop-a").unwrap_err().to_string();
+        assert!(
+            e.ends_with("include_profile cycle: loop-a -> loop-b -> loop-a")
+                && e.starts_with("config:"),
+            "{e}"
+        );
+        let e = vault("bad-include").unwrap_err().to_string();
+        assert!(e.contains("include_profile `nope` does not exist"), "{e}");
+        // Keys are not inherited: a profile that only includes base has none.
+        let e = vault("keys-include").unwrap_err().to_string();
+        assert!(e.contains("neither aws_access_key_id nor role_arn"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Loading `~/.aws/config` and `~/.aws/credentials` into profiles, merged the
 //! way the AWS CLI merges them: the credentials file wins for a key both set.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,13 @@ impl fmt::Display for Location {
 pub struct Value {
     pub value: String,
     pub location: Location,
+}
+
+// Values of the credentials file are long-term secrets: wiped on drop.
+impl Drop for Value {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +68,17 @@ impl Profile {
     }
 }
 
+/// Keys `include_profile` does not copy: keys stay in the section that holds
+/// them (aws-vault keeps them in its keyring, never in the config), and the
+/// include keys themselves are followed, not inherited.
+const NOT_INCLUDED: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "include_profile",
+    "parent_profile",
+];
+
 #[derive(Debug, Default)]
 pub struct Profiles {
     pub config_path: PathBuf,
@@ -71,6 +90,8 @@ impl Profiles {
     /// Reads the files named by `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`,
     /// else `~/.aws/config` / `~/.aws/credentials`. A missing file is empty.
     pub fn load() -> Result<Profiles, ConfigError> {
+        // The credentials file holds long-term keys: no core dump from here on.
+        crate::harden::protect();
         let config_path = Profiles::config_path();
         let credentials_path = Profiles::credentials_path();
         let config = read(&config_path)?;
@@ -143,6 +164,43 @@ impl Profiles {
         self.profiles.get(name)
     }
 
+    /// `profile` with what aws-vault's `include_profile` adds: every key of
+    /// the included profile (and of what it includes, recursively) that
+    /// `profile` does not set itself, except keys ([`NOT_INCLUDED`]).
+    /// `parent_profile` is aws-vault's older, deprecated name, read only when
+    /// `include_profile` is absent. Unlike aws-vault, a profile without
+    /// either does not fall back to `[default]` (botocore does not either).
+    pub fn with_includes<'a>(&self, profile: &'a Profile) -> Result<Cow<'a, Profile>, ConfigError> {
+        if include_key(profile).is_none() {
+            return Ok(Cow::Borrowed(profile));
+        }
+        let mut merged = profile.clone();
+        let mut names = vec![profile.name.clone()];
+        let mut current: &Profile = profile;
+        while let Some(key) = include_key(current) {
+            let next = current.get(key).unwrap_or_default();
+            if names.iter().any(|n| n == next) {
+                names.push(next.to_string());
+                return Err(ConfigError::IncludeCycle {
+                    location: current.location_of(key),
+                    names,
+                });
+            }
+            let included = self.get(next).ok_or_else(|| ConfigError::Invalid {
+                location: current.location_of(key),
+                message: format!("profile `{}`: {key} `{next}` does not exist", current.name),
+            })?;
+            names.push(next.to_string());
+            for (name, value) in &included.values {
+                if !NOT_INCLUDED.contains(&name.as_str()) && merged.get(name).is_none() {
+                    merged.values.insert(name.clone(), value.clone());
+                }
+            }
+            current = included;
+        }
+        Ok(Cow::Owned(merged))
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.profiles.keys().map(String::as_str)
     }
@@ -174,6 +232,13 @@ impl Profiles {
             .map(|(_, n)| n.to_string())
             .collect()
     }
+}
+
+/// The key `profile` includes another profile with, if any.
+fn include_key(profile: &Profile) -> Option<&'static str> {
+    ["include_profile", "parent_profile"]
+        .into_iter()
+        .find(|key| profile.get(key).is_some())
 }
 
 /// `[default]` and `[profile NAME]` are profiles in the config file; other
@@ -217,7 +282,7 @@ pub const MAX_FILE: u64 = 16 << 20;
 /// there must not hang the prompt), at most [`MAX_FILE`].
 fn read(path: &Path) -> Result<IniFile, ConfigError> {
     match crate::files::read_bounded(path, MAX_FILE) {
-        Ok((bytes, _)) => ini::parse_bytes(path, &bytes),
+        Ok((bytes, _)) => ini::parse_bytes(path, &zeroize::Zeroizing::new(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniFile {
             path: path.to_path_buf(),
             sections: Vec::new(),

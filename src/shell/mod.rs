@@ -197,6 +197,32 @@ pub fn render(format: Format, changes: &[Change]) -> String {
     }
 }
 
+/// A value the format cannot hold exactly (only dotenv has such values).
+/// Names the variable, never the value: it may be a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} cannot be written in {format} format exactly (as python-dotenv and docker compose both read it): {reason}")]
+pub struct Unwritable {
+    pub name: String,
+    pub format: Format,
+    pub reason: &'static str,
+}
+
+/// [`render`], refusing a value the format cannot hold exactly.
+pub fn try_render(format: Format, changes: &[Change]) -> Result<String, Unwritable> {
+    if format == Format::Dotenv {
+        for change in changes {
+            if let Change::Set(name, value) = change {
+                dotenv::encode(value).map_err(|reason| Unwritable {
+                    name: name.clone(),
+                    format,
+                    reason,
+                })?;
+            }
+        }
+    }
+    Ok(render(format, changes))
+}
+
 fn render_with(shell: &dyn Shell, changes: &[Change]) -> String {
     changes
         .iter()
