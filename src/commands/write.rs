@@ -12,14 +12,15 @@ use crate::config::Profiles;
 use crate::creds::rfc3339;
 
 pub fn run(args: &WriteArgs) -> Result<String> {
+    // Before any code is spent; the writer checks again.
+    if let Some(to) = &args.to {
+        edit::check_section_name(to)?;
+    }
     let (plan, creds) = credentials(&args.target)?;
     let section = args
         .to
         .clone()
         .unwrap_or_else(|| format!("{}-mfa", plan.profile));
-    if section.is_empty() || section.contains([']', '[', '\n', '\r']) {
-        anyhow::bail!("`{section}` cannot be a section name");
-    }
     let path = Profiles::credentials_path();
     let text = match std::fs::read(&path) {
         Ok(bytes) => {
@@ -36,7 +37,8 @@ pub fn run(args: &WriteArgs) -> Result<String> {
         ("aws_session_token", token.as_str()),
         ("expiration", expiration.as_str()),
     ];
-    let updated = edit::set_keys(&text, &section, &keys, true)?;
+    let updated = edit::set_keys(&text, &section, &keys, true)
+        .with_context(|| format!("{} was not changed", path.display()))?;
     edit::write_private(&path, &updated)?;
     eprintln!(
         "mfaenv: wrote [{section}] in {} (valid until {expiration}); use it with AWS_PROFILE={section}",
