@@ -20,8 +20,31 @@ use crate::shell::Change;
 use dotfile::DotFile;
 use trust::{Trust, TrustStore};
 
-/// The file version the last hint was about: one hint per version, not per prompt.
+/// What the last hint was about — its kind and the file version — so that
+/// each kind of hint is said once per version, not per prompt. The kind
+/// matters: the hint for an untrusted file must not silence the MFA prompt
+/// once the same version is allowed.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
+
+/// The kinds of hint, one marker each.
+#[derive(Clone, Copy)]
+enum Hint {
+    Untrusted,
+    Denied,
+    /// About loading an allowed file (a code needed, an error).
+    Load,
+}
+
+impl Hint {
+    fn marker(self, file: &DotFile) -> String {
+        let kind = match self {
+            Hint::Untrusted => "untrusted",
+            Hint::Denied => "denied",
+            Hint::Load => "load",
+        };
+        format!("{kind}:{}", trust::version_hash(file))
+    }
+}
 
 /// What the hook sees.
 pub struct Context<'a> {
@@ -67,13 +90,13 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
     let Some(file) = found else { return out };
     match trust {
         Trust::Allowed => enter(ctx, &file, &mut out),
-        Trust::Unknown => hint_once(ctx, &file, &mut out, || {
+        Trust::Unknown => hint_once(ctx, &file, Hint::Untrusted, &mut out, || {
             format!(
                 "{} is not allowed yet — run `mfaenv allow` to load it",
                 file.path.display()
             )
         }),
-        Trust::Denied => hint_once(ctx, &file, &mut out, || {
+        Trust::Denied => hint_once(ctx, &file, Hint::Denied, &mut out, || {
             format!(
                 "{} is blocked (mfaenv deny); `mfaenv allow` lifts it",
                 file.path.display()
@@ -83,23 +106,30 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
     out
 }
 
-/// Loads the project's profile: from the cache, else (once per file version)
-/// asking for a code on the terminal.
+/// Loads the project's profile: from the cache, else (once per file version,
+/// and only when the hook may ask) with a code from `mfa_process` or the
+/// terminal.
 fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let settings = match file.settings() {
         Ok(s) => s,
-        Err(e) => return hint_once(ctx, file, out, || e.clone()),
+        Err(e) => return hint_once(ctx, file, Hint::Load, out, || e.clone()),
     };
+    // First the cache alone: no code source at all, so no `mfa_process`
+    // runs and no STS call is made for a code.
     let mut opts = Options {
         region: settings.region.clone(),
         prompt: false,
+        mfa_process: false,
         ..Options::default()
     };
     let result = resolve::plan(&settings.profile, &opts).and_then(|plan| {
         let cache = Cache::open();
         match resolve::credentials(&plan, &opts, &cache) {
-            Err(e) if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file) => {
+            Err(e)
+                if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file, Hint::Load) =>
+            {
                 opts.prompt = true;
+                opts.mfa_process = true;
                 resolve::credentials(&plan, &opts, &cache).map(|c| (plan, c))
             }
             other => other.map(|c| (plan, c)),
@@ -123,7 +153,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
             } else {
                 format!("cannot load {profile}: {e:#}")
             };
-            hint_once(ctx, file, out, || message.clone());
+            hint_once(ctx, file, Hint::Load, out, || message.clone());
         }
     }
 }
@@ -192,23 +222,24 @@ fn load(
     changes
 }
 
-fn already_hinted(ctx: &Context<'_>, file: &DotFile) -> bool {
-    (ctx.env)(MFAENV_HINT).as_deref() == Some(trust::version_hash(file).as_str())
+fn already_hinted(ctx: &Context<'_>, file: &DotFile, hint: Hint) -> bool {
+    (ctx.env)(MFAENV_HINT).is_some_and(|h| h == hint.marker(file))
 }
 
-/// Says `message` once per version of `file`.
+/// Says `message` once per kind of hint and version of `file`.
 fn hint_once(
     ctx: &Context<'_>,
     file: &DotFile,
+    hint: Hint,
     out: &mut Outcome,
     message: impl FnOnce() -> String,
 ) {
-    if already_hinted(ctx, file) {
+    if already_hinted(ctx, file, hint) {
         return;
     }
     out.messages.push(message());
     out.changes
-        .push(Change::Set(MFAENV_HINT.into(), trust::version_hash(file)));
+        .push(Change::Set(MFAENV_HINT.into(), hint.marker(file)));
 }
 
 fn needs_code(e: &anyhow::Error) -> bool {
