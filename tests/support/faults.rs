@@ -273,7 +273,7 @@ pub fn matrix(session: &Creds, role: &Creds) -> Vec<Fault> {
             script: vec![(
                 "GetSessionToken",
                 vec![Reply::Dated(
-                    SystemTime::now() + Duration::from_secs(3 * 3600 + 60),
+                    SystemTime::now() + Duration::from_secs(3 * 3600 + 90),
                     Box::new(Reply::request_expired()),
                 )],
             )],
