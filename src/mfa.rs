@@ -2,8 +2,10 @@
 //! `mfa_process`, a prompt on the controlling terminal. Never stdin or
 //! stdout: stdout is being `eval`ed and stdin may be the caller's data.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 // Questions are read from the terminal's input and written to its output.
 // On Unix both are /dev/tty; on Windows the console's input buffer `CONIN$`
@@ -185,35 +187,215 @@ fn checked(code: &str) -> Result<String, MfaError> {
     }
 }
 
+/// How long `mfa_process` may run unless `MFAENV_MFA_PROCESS_TIMEOUT` says
+/// otherwise: a YubiKey touch takes seconds, and a helper that never ends
+/// must not hang the command (or the shell's prompt, which ignores Ctrl-C).
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most of a helper's stdout that is read: a code is 6 digits.
+const PROCESS_OUTPUT_CAP: usize = 4096;
+
+/// The most of a helper's stderr ("Touch your YubiKey") that is passed on.
+const STDERR_CAP: usize = 64 * 1024;
+
+/// After the helper exits, how long its output may take to arrive: a child
+/// it left behind may hold the pipe open forever.
+const OUTPUT_GRACE: Duration = Duration::from_millis(200);
+
+/// Secrets a code helper has no business seeing: the keys in this shell's
+/// environment (perhaps the very session being replaced).
+const SECRET_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
+
+/// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (up to an hour), else 60 s.
+fn process_timeout() -> Duration {
+    crate::env_vars::get("MFAENV_MFA_PROCESS_TIMEOUT")
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(PROCESS_TIMEOUT)
+}
+
 /// Runs `mfa_process` through the shell; its stdout is the code, its stderr
-/// (e.g. "Touch your YubiKey") goes to the user.
+/// (e.g. "Touch your YubiKey") is passed on to the user. It runs in a session of its
+/// own (no controlling terminal: stdin is /dev/null, and /dev/tty cannot be
+/// opened, so it cannot stop on a terminal read), without the AWS secrets of
+/// the environment. mfaenv waits for it to exit, not for its stdout to close,
+/// and after the timeout kills it with every process it started.
 fn run_process(command: &str) -> Result<String, MfaError> {
+    run_process_within(command, process_timeout())
+}
+
+fn run_process_within(command: &str, timeout: Duration) -> Result<String, MfaError> {
     let fail = |reason: String| MfaError::Process {
         command: command.to_string(),
         reason,
     };
+    let mut cmd = shell_command(command);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in SECRET_VARS {
+        cmd.env_remove(name);
+    }
+    own_session(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    let forwarded = child.stderr.take().map(forward_in_background);
+    let output = child
+        .stdout
+        .take()
+        .map(read_in_background)
+        .ok_or_else(|| fail("its output cannot be read".to_string()))?;
+    let status = match wait_for(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            kill_all(&mut child);
+            return Err(fail(format!(
+                "it did not finish within {}s, so mfaenv stopped it (MFAENV_MFA_PROCESS_TIMEOUT=SECONDS waits longer)",
+                timeout.as_secs_f64()
+            )));
+        }
+        Err(e) => {
+            kill_all(&mut child);
+            return Err(fail(e.to_string()));
+        }
+    };
+    if !status.success() {
+        return Err(fail(format!("it exited with {status}")));
+    }
+    let out = collect(&output);
+    if let Some(done) = forwarded {
+        // Its last words ("touch accepted") before the code, when they come at once.
+        let _ = done.recv_timeout(OUTPUT_GRACE);
+    }
+    let text = String::from_utf8_lossy(&out);
+    checked(text.trim()).map_err(|_| fail("it did not print a 6-digit code".to_string()))
+}
+
+fn shell_command(command: &str) -> Command {
     #[cfg(unix)]
-    let mut cmd = {
+    {
         let mut c = Command::new("/bin/sh");
         c.arg("-c").arg(command);
         c
-    };
+    }
     #[cfg(windows)]
-    let mut cmd = {
+    {
         let mut c = Command::new("cmd");
         c.arg("/C").arg(command);
         c
-    };
-    let out = cmd
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(e.to_string()))?;
-    if !out.status.success() {
-        return Err(fail(format!("it exited with {}", out.status)));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    checked(text.trim()).map_err(|_| fail("it did not print a 6-digit code".to_string()))
+}
+
+/// The helper leads a new session (and process group), so that a timeout
+/// can kill everything it started and it has no terminal to stop on.
+fn own_session(cmd: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = cmd;
+}
+
+/// Kills the helper's process group (the helper and what it started), then
+/// reaps the helper.
+fn kill_all(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill has no memory effects; -pid is the group it leads.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The exit status, or `None` when `timeout` passed first.
+fn wait_for(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Reads up to [`PROCESS_OUTPUT_CAP`] bytes on a thread, passing each chunk on.
+fn read_in_background(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut left = PROCESS_OUTPUT_CAP;
+        let mut buf = [0u8; 512];
+        while left > 0 {
+            match pipe.read(&mut buf[..left.min(512)]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    left -= n;
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Passes the helper's stderr on to ours (up to [`STDERR_CAP`], the rest is
+/// dropped). Through a pipe of our own: a child the helper leaves behind
+/// then holds that pipe, not the caller's stderr (`$(mfaenv … 2>&1)`).
+fn forward_in_background(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<()> {
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut passed = 0;
+        let mut buf = [0u8; 512];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            if passed < STDERR_CAP {
+                let _ = std::io::stderr().write_all(&buf[..n]);
+                passed += n;
+            }
+        }
+        let _ = done.send(());
+    });
+    finished
+}
+
+/// What the helper printed: everything up to the end of its output, or what
+/// arrived within [`OUTPUT_GRACE`] after it exited.
+fn collect(output: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
+    let deadline = Instant::now() + OUTPUT_GRACE;
+    let mut out = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match output.recv_timeout(left) {
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(_) => return out,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -263,5 +445,74 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("exited"));
+    }
+
+    /// Whether process `pid` is gone (or a zombie waiting for its reaper).
+    #[cfg(unix)]
+    fn gone(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z')),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_left_behind_does_not_hold_the_code_up() {
+        let started = Instant::now();
+        let code = run_process_within("sleep 20 & echo 123456", Duration::from_secs(10)).unwrap();
+        assert_eq!(code, "123456");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_helper_past_its_timeout_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pids = dir.path().join("pids");
+        let command = format!(
+            "echo $$ > '{0}'; sleep 30 & echo $! >> '{0}'; wait",
+            pids.display()
+        );
+        let started = Instant::now();
+        let err = run_process_within(&command, Duration::from_millis(500)).unwrap_err();
+        assert!(
+            err.to_string().contains("did not finish within 0.5s"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let pids = std::fs::read_to_string(&pids).unwrap();
+        let pids: Vec<&str> = pids.lines().collect();
+        assert_eq!(pids.len(), 2, "{pids:?}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !pids.iter().all(|p| gone(p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(pids.iter().all(|p| gone(p)), "still running: {pids:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_helper_has_no_terminal_and_endless_output_is_cut() {
+        let err = run_process_within("exec 3<>/dev/tty && echo 123456", Duration::from_secs(10))
+            .unwrap_err();
+        assert!(err.to_string().contains("exited"), "{err}");
+        let err = run_process_within(
+            "yes 123456 | head -c 100000000; true",
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("6-digit"), "{err}");
     }
 }

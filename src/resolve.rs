@@ -29,6 +29,9 @@ pub struct Options {
     pub min_ttl: Duration,
     /// Whether the terminal may be asked for a code.
     pub prompt: bool,
+    /// Whether the profile's `mfa_process` may be run for a code (the
+    /// hook's cache-only pass says no).
+    pub mfa_process: bool,
 }
 
 impl Default for Options {
@@ -40,6 +43,7 @@ impl Default for Options {
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
             prompt: true,
+            mfa_process: true,
         }
     }
 }
@@ -227,7 +231,7 @@ impl<'a> Caller<'a> {
             sts: None,
             codes: CodeSource::new(
                 opts.token_code.clone(),
-                plan.mfa_process.clone(),
+                plan.mfa_process.clone().filter(|_| opts.mfa_process),
                 opts.prompt,
             ),
         }

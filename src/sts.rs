@@ -9,14 +9,23 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextMut;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_sdk_sts::config::{
+    BehaviorVersion, ConfigBag, Intercept, Region, RuntimeComponents, SharedHttpClient,
+};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_types::body::SdkBody;
 
-use crate::creds::Credentials;
+use crate::creds::{rfc3339, Credentials};
+use crate::duration::human;
 
 /// The region STS is called in when no profile or variable names one.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -32,6 +41,14 @@ pub fn started() -> bool {
 /// How many times one call is tried (throttling, 5xx and timeouts are retried).
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// The most of one answer mfaenv reads: STS's and IAM's are a few KB, and a
+/// hostile or broken endpoint must not make mfaenv buffer a gigabyte.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// How much later than asked for a session may say it expires (the two
+/// clocks may differ by a few minutes) before mfaenv caps the expiry.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StsError {
     #[error("AWS rejected the MFA code for {serial}: {message} A code is accepted once: if it was just used, wait for the next one.")]
@@ -42,6 +59,20 @@ pub enum StsError {
     AccessDenied { op: &'static str, message: String },
     #[error("{op}: the keys used have expired ({message})")]
     ExpiredToken { op: &'static str, message: String },
+    /// AWS refused the request's signing time: this machine's clock is off.
+    /// `skew`: AWS's clock minus ours, in seconds, from the answer's `Date`.
+    #[error("{op}: AWS refused the request as signed at the wrong time ({message})")]
+    ClockSkew {
+        op: &'static str,
+        message: String,
+        skew: Option<i64>,
+    },
+    #[error("{op}: the answer from {endpoint} is larger than {} KiB; mfaenv stopped reading it", MAX_ANSWER_BYTES / 1024)]
+    TooLarge {
+        op: &'static str,
+        endpoint: String,
+        origin: Option<String>,
+    },
     #[error("{op}: AWS kept throttling the request ({message}) and mfaenv gave up after {MAX_ATTEMPTS} attempts; try again in a minute")]
     Throttled { op: &'static str, message: String },
     #[error("{op}: {code}: {message}")]
@@ -106,6 +137,15 @@ impl StsError {
             StsError::AccessDenied { op, .. } => Some(format!(
                 "check the IAM policies of the user whose keys are used: they must allow sts:{op}"
             )),
+            StsError::ClockSkew { skew, .. } => Some(clock_hint(*skew)),
+            StsError::TooLarge {
+                endpoint, origin, ..
+            } => Some(match origin {
+                Some(origin) => format!(
+                    "{endpoint} (set by {origin}) may not be an STS endpoint: check it"
+                ),
+                None => "the answer was garbled on the way (a proxy?): try again".to_string(),
+            }),
             StsError::ExpiredToken { .. } => Some(format!(
                 "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
             )),
@@ -240,6 +280,7 @@ impl Sts {
             .region(Region::new(self.region.clone()))
             .credentials_provider(sdk_credentials(creds))
             .http_client(self.http.clone())
+            .interceptor(AnswerCap)
             .timeout_config(self.timeout_config())
             .retry_config(retry_config());
         if let Some(url) = &self.endpoint {
@@ -279,7 +320,7 @@ impl Sts {
             .runtime
             .block_on(call.send())
             .map_err(|e| self.classify(OP, mfa.as_ref().map(|m| m.serial), e))?;
-        self.convert(OP, out.credentials())
+        self.convert(OP, out.credentials(), duration_seconds)
     }
 
     pub fn assume_role(
@@ -303,13 +344,16 @@ impl Sts {
             .runtime
             .block_on(call.send())
             .map_err(|e| self.classify(OP, req.mfa.as_ref().map(|m| m.serial), e))?;
-        self.convert(OP, out.credentials())
+        // AWS's default for a role session is one hour.
+        self.convert(OP, out.credentials(), req.duration_seconds.unwrap_or(3600))
     }
 
+    /// The SDK's credentials as mfaenv's; `asked`: the seconds asked for.
     fn convert(
         &self,
         op: &'static str,
         creds: Option<&aws_sdk_sts::types::Credentials>,
+        asked: u32,
     ) -> Result<Credentials, StsError> {
         let malformed = || StsError::Malformed {
             op,
@@ -324,9 +368,11 @@ impl Sts {
         let empty = c.access_key_id().is_empty()
             || c.secret_access_key().is_empty()
             || c.session_token().is_empty();
-        if empty || expiration <= SystemTime::now() {
+        let now = SystemTime::now();
+        if empty || expiration <= now {
             return Err(malformed());
         }
+        let expiration = capped_expiry(op, expiration, now, asked);
         Ok(Credentials {
             access_key_id: c.access_key_id().to_string(),
             secret_access_key: c.secret_access_key().to_string(),
@@ -370,10 +416,22 @@ impl Sts {
                     .map(|e| root_cause(e))
                     .unwrap_or_else(|| "the request could not be sent".to_string()),
             },
+            _ if too_large(&err) => StsError::TooLarge {
+                op,
+                endpoint,
+                origin,
+            },
             SdkError::ServiceError(ctx) => {
                 let status = ctx.raw().status().as_u16();
                 let code = err.code().unwrap_or_default().to_string();
                 let message = err.message().unwrap_or_default().trim().to_string();
+                if is_clock_skew(&code, &message) {
+                    return StsError::ClockSkew {
+                        op,
+                        message,
+                        skew: skew_of(ctx.raw()),
+                    };
+                }
                 service_error(op, serial, status, code, message).unwrap_or(StsError::Malformed {
                     op,
                     endpoint,
@@ -427,9 +485,7 @@ fn service_error(
             }
         }
         "AccessDenied" => StsError::AccessDenied { op, message },
-        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
-            StsError::ExpiredToken { op, message }
-        }
+        "ExpiredToken" | "ExpiredTokenException" => StsError::ExpiredToken { op, message },
         "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
             StsError::Throttled { op, message }
         }
@@ -440,6 +496,138 @@ fn service_error(
             status,
         },
     })
+}
+
+/// AWS's ways of saying the request was signed too far from its own clock
+/// (RequestExpired is not about the keys: they may be fine).
+fn is_clock_skew(code: &str, message: &str) -> bool {
+    matches!(
+        code,
+        "RequestExpired" | "RequestTimeTooSkewed" | "RequestInTheFuture"
+    ) || (matches!(code, "SignatureDoesNotMatch" | "InvalidSignatureException")
+        && message.contains("Signature expired"))
+}
+
+/// AWS's clock minus ours, in seconds, from the answer's `Date` header.
+fn skew_of(response: &HttpResponse) -> Option<i64> {
+    let date = response.headers().get("date")?;
+    let server = DateTime::from_str(date.trim(), DateTimeFormat::HttpDate).ok()?;
+    let ours = DateTime::from(SystemTime::now());
+    Some(server.secs() - ours.secs())
+}
+
+fn clock_hint(skew: Option<i64>) -> String {
+    let keep = "your cached sessions were kept";
+    match skew {
+        Some(s) if s.abs() >= 60 => format!(
+            "your clock is off by {} ({} AWS's): set it right (e.g. `timedatectl set-ntp true`) and run again; {keep}",
+            human(Duration::from_secs(s.unsigned_abs())),
+            if s > 0 { "behind" } else { "ahead of" }
+        ),
+        _ => format!(
+            "your clock (or its time zone) is off by more than AWS allows: set it right (e.g. `timedatectl set-ntp true`) and run again; {keep}"
+        ),
+    }
+}
+
+/// An expiry no later than what was asked for (plus a margin for the
+/// clocks): a hostile STS saying 9999-12-31 must not make mfaenv trust the
+/// keys, and serve them from the cache, for ever.
+fn capped_expiry(op: &str, expiration: SystemTime, now: SystemTime, asked: u32) -> SystemTime {
+    let asked = Duration::from_secs(asked.into());
+    let allowed = now + asked;
+    if expiration <= allowed + EXPIRY_MARGIN {
+        return expiration;
+    }
+    crate::ui::warning(format_args!(
+        "{op}: STS says the session lasts until {}, longer than the {} asked for; mfaenv counts it as ending at {}",
+        rfc3339(expiration),
+        human(asked),
+        rfc3339(allowed)
+    ));
+    allowed
+}
+
+/// Installs [`CappedBody`] on every answer, before the SDK reads it.
+#[derive(Debug)]
+struct AnswerCap;
+
+impl Intercept for AnswerCap {
+    fn name(&self) -> &'static str {
+        "mfaenv::AnswerCap"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let response = context.response_mut();
+        let declared = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+        *response.body_mut() = SdkBody::from_body_1_x(CappedBody {
+            inner: Box::pin(body),
+            // A declared size over the cap fails before a byte is read.
+            left: match declared {
+                Some(n) if n > MAX_ANSWER_BYTES as u64 => None,
+                _ => Some(MAX_ANSWER_BYTES),
+            },
+        });
+        Ok(())
+    }
+}
+
+/// Reading more than this many bytes of an answer was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer is larger than {MAX_ANSWER_BYTES} bytes")]
+struct AnswerTooLarge;
+
+/// A body that fails once more than [`MAX_ANSWER_BYTES`] have come.
+struct CappedBody {
+    inner: Pin<Box<SdkBody>>,
+    /// Bytes still allowed; `None`: the answer said it is too large.
+    left: Option<usize>,
+}
+
+impl http_body::Body for CappedBody {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let Some(left) = self.left else {
+            return Poll::Ready(Some(Err(Box::new(AnswerTooLarge))));
+        };
+        let frame = match self.inner.as_mut().poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            other => return other,
+        };
+        let size = frame.data_ref().map_or(0, |d| d.len());
+        if size > left {
+            self.left = None;
+            return Poll::Ready(Some(Err(Box::new(AnswerTooLarge))));
+        }
+        self.left = Some(left - size);
+        Poll::Ready(Some(Ok(frame)))
+    }
+}
+
+/// Whether reading the answer stopped at [`MAX_ANSWER_BYTES`].
+fn too_large(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.is::<AnswerTooLarge>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn with_period(mut s: String) -> String {
@@ -562,6 +750,7 @@ impl Sts {
             .region(aws_sdk_iam::config::Region::new(self.region.clone()))
             .credentials_provider(sdk_credentials(creds))
             .http_client(self.http.clone())
+            .interceptor(AnswerCap)
             .timeout_config(self.timeout_config())
             .retry_config(retry_config());
         if let Some(url) = endpoint {
@@ -602,6 +791,9 @@ fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
             endpoint, origin, ..
         }
         | StsError::Malformed {
+            endpoint, origin, ..
+        }
+        | StsError::TooLarge {
             endpoint, origin, ..
         } => {
             *endpoint = shown.to_string();

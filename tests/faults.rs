@@ -234,6 +234,93 @@ fault_tests! {
     sts_truncated_xml_assume_role => "truncated-role",
     sts_connection_cut_mid_answer => "cut-off",
     sts_connection_closed_without_answer => "closed",
+    sts_clock_skew_keeps_the_cached_session => "clock-skew",
+    sts_clock_skew_with_long_term_keys => "clock-skew-session",
+    sts_huge_answer_is_cut_off => "huge",
+    sts_huge_declared_answer_is_refused => "huge-declared",
+}
+
+/// Runs mfaenv with its address space capped at 1 GiB (so a version that
+/// buffers everything fails instead of taking the machine's memory) and
+/// returns (exit code, stderr, the child's peak RSS in KiB, from wait4).
+fn run_measured(sb: &Sandbox, args: &[&str]) -> (Option<i32>, String, i64) {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let err_file = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = sb.mfaenv(args);
+    cmd.stdout(Stdio::null()).stderr(err_file.reopen().unwrap());
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().expect("spawn mfaenv");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, not yet reaped (std never waited on it).
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid, "wait4");
+    std::mem::forget(child);
+    let code = std::process::ExitStatus::from_raw(status).code();
+    let stderr = std::fs::read_to_string(err_file.path()).unwrap();
+    (code, stderr, usage.ru_maxrss)
+}
+
+/// A huge or endless answer is cut at 1 MiB: mfaenv's memory stays small.
+#[test]
+fn a_huge_answer_keeps_memory_bounded() {
+    for (bytes, declared) in [(1u64 << 40, false), (1 << 40, true), (8 << 20, false)] {
+        let fake = FakeSts::start();
+        fake.on("GetSessionToken", vec![Reply::Huge { bytes, declared }]);
+        let sb = Sandbox::new(&fake.endpoint());
+        let started = Instant::now();
+        let (code, stderr, peak_kib) =
+            run_measured(&sb, &["export", "--shell", "json", "-t", "123456", "base"]);
+        let took = started.elapsed();
+        let context =
+            format!("{bytes} bytes, declared {declared}: {took:?}, {peak_kib} KiB\n{stderr}");
+        assert_eq!(code, Some(1), "{context}");
+        assert!(stderr.contains("larger than 1024 KiB"), "{context}");
+        assert!(peak_kib < 100 * 1024, "peak RSS over 100 MB: {context}");
+        assert!(took < Duration::from_secs(10), "{context}");
+        eprintln!("HUGE {context}");
+    }
+}
+
+/// An expiry far beyond what was asked for is capped, and said.
+#[test]
+fn an_expiry_years_ahead_is_capped_at_what_was_asked() {
+    let fake = FakeSts::start();
+    let far = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_214_400); // 9999-12-31
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::SessionToken(Creds::new().expiring_at(far))],
+    );
+    fake.on(
+        "AssumeRole",
+        vec![Reply::AssumeRole(Creds::new().expiring_at(far))],
+    );
+    let sb = Sandbox::new(&fake.endpoint());
+    let out = sb.run(&["credential-process", "-t", "123456", "prod"]);
+    let stderr = stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("longer than the").count(), 2, "{stderr}");
+    assert!(stderr.contains("9999-12-31"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expiry = humantime::parse_rfc3339(json["Expiration"].as_str().unwrap()).unwrap();
+    // The role's default hour, not the year 9999.
+    let left = expiry.duration_since(SystemTime::now()).unwrap();
+    assert!(left <= Duration::from_secs(3600), "{left:?}");
+    // The cache holds the capped expiry: status shows hours, not millennia.
+    let status = sb.ok(&["status", "--json"]);
+    assert!(!status.contains("9999"), "{status}");
 }
 
 /// Throttling: three attempts, spread by the SDK's backoff, then a stop.

@@ -7,6 +7,7 @@ mod support;
 use std::process::Command;
 
 use rexpect::session::PtySession;
+use support::fake_sts::{FakeSts, Reply};
 use support::moto::Moto;
 use support::sandbox::Sandbox;
 
@@ -1004,4 +1005,144 @@ fn the_hook_asks_for_a_code_once_skips_on_empty_and_can_be_told_never() {
     assert!(key.starts_with("ASIA"), "{key}");
     assert_eq!(region, "us-east-2");
     s.send_line("exit").unwrap();
+}
+
+/// A sandbox on the fake STS whose `base` gets its code from `helper`, and
+/// an allowed project ~/proj-h that loads `base`.
+fn helper_project(fake: &FakeSts, helper: &str) -> (Sandbox, std::path::PathBuf) {
+    let sb = Sandbox::new(&fake.endpoint());
+    sb.add_config(&format!("\n[profile base]\nmfa_process = {helper}\n"));
+    let dir = sb.home().join("proj-h");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
+    sb.ok(&["allow", dir.to_str().unwrap()]);
+    (sb, dir)
+}
+
+fn lines_of(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn the_hook_runs_mfa_process_only_when_it_may_ask_and_once_per_version() {
+    let fake = FakeSts::start();
+    fake.on("GetSessionToken", vec![Reply::invalid_mfa_code()]);
+    let runs = tempfile::tempdir().unwrap();
+    let log = runs.path().join("runs");
+    let env_dump = runs.path().join("env");
+    let helper = format!(
+        "echo run >> '{}'; env > '{}'; echo 123456",
+        log.display(),
+        env_dump.display()
+    );
+    let (sb, dir) = helper_project(&fake, &helper);
+    // MFAENV_HOOK_PROMPT=never: no code source at all, however often one enters.
+    for _ in 0..3 {
+        let never = [("MFAENV_HOOK_PROMPT", "never".to_string())];
+        let (vars, _, err) = hook_env(&sb, &dir, &never);
+        assert!(err.contains("base needs an MFA code"), "{err}");
+        assert!(get(&vars, "AWS_ACCESS_KEY_ID").is_none());
+    }
+    assert_eq!(lines_of(&log), 0, "mfa_process ran despite never");
+    assert_eq!(fake.count("GetSessionToken"), 0);
+    // Allowed to ask: one run, one call; AWS refuses the code; said once.
+    let secrets = [
+        ("AWS_ACCESS_KEY_ID", "ASIAHOOKSHELLKEY0001".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "hook/shell/SECRET".to_string()),
+        ("AWS_SESSION_TOKEN", "hook-shell-session-TOKEN".to_string()),
+    ];
+    let (vars, _, err) = hook_env(&sb, &dir, &secrets);
+    assert!(err.contains("AWS rejected the MFA code"), "{err}");
+    let hint = get(&vars, "MFAENV_HINT").expect("hint state").to_string();
+    assert_eq!((lines_of(&log), fake.count("GetSessionToken")), (1, 1));
+    let seen = std::fs::read_to_string(&env_dump).unwrap();
+    for (name, value) in &secrets {
+        assert!(!seen.contains(value.as_str()), "{name} reached mfa_process");
+    }
+    // The same file version again (a cd out and back in): nothing runs.
+    for _ in 0..3 {
+        let (_, _, err) = hook_env(&sb, &dir, &[("MFAENV_HINT", hint.clone())]);
+        assert!(err.is_empty(), "{err}");
+    }
+    assert_eq!((lines_of(&log), fake.count("GetSessionToken")), (1, 1));
+}
+
+#[test]
+fn the_hook_does_not_wait_for_a_child_mfa_process_left_behind() {
+    let fake = FakeSts::start();
+    let (sb, dir) = helper_project(&fake, "sleep 30 & echo 123456");
+    let started = std::time::Instant::now();
+    let (vars, _, err) = hook_env(&sb, &dir, &[]);
+    let took = started.elapsed();
+    assert!(err.contains("loaded base"), "{err}");
+    assert!(get(&vars, "AWS_ACCESS_KEY_ID").is_some_and(|k| k.starts_with("ASIA")));
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    // A helper that never ends is stopped after MFAENV_MFA_PROCESS_TIMEOUT.
+    let (sb, dir) = helper_project(&fake, "sleep 30; echo 123456");
+    sb.ok(&["forget", "--all"]);
+    let started = std::time::Instant::now();
+    let (vars, _, err) = hook_env(
+        &sb,
+        &dir,
+        &[("MFAENV_MFA_PROCESS_TIMEOUT", "1".to_string())],
+    );
+    let took = started.elapsed();
+    assert!(err.contains("did not finish within 1s"), "{err}");
+    assert!(get(&vars, "AWS_ACCESS_KEY_ID").is_none());
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+/// `mfaenv allow` with nothing cached: the next prompt asks for the code at
+/// the real prompt and loads (or, told never to ask, says the one-line hint),
+/// although the untrusted file's hint was already shown for this version.
+fn allow_without_a_cached_session(sh: Sh) {
+    let Some(p) = projects() else { return };
+    p.sb.ok(&["forget", "--all"]);
+    let mut s = spawn(&p, sh);
+    // Told not to ask: the hint that says how to load it.
+    run(&mut s, &sh.export("MFAENV_HOOK_PROMPT", "never"));
+    s.send_line("cd proj-b").unwrap();
+    s.exp_string("is not allowed yet").unwrap();
+    s.send_line("mfaenv allow").unwrap();
+    s.exp_string("allowed").unwrap();
+    s.exp_string("staging needs an MFA code: run `mfaenv login staging`")
+        .unwrap();
+    assert_eq!(state(&mut s)[0], "none", "{sh:?}");
+    run(&mut s, "cd ..");
+    let unset = match sh {
+        Sh::Fish => "set -e MFAENV_HOOK_PROMPT",
+        _ => "unset MFAENV_HOOK_PROMPT",
+    };
+    run(&mut s, unset);
+    // Allowed to ask: the code is typed at the prompt, and it loads.
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("is not allowed yet").unwrap();
+    s.send_line("mfaenv allow").unwrap();
+    s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
+        .unwrap();
+    s.send_line("123456").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    let [key, region, _, mp] = state(&mut s);
+    assert!(key.starts_with("ASIA"), "{sh:?}: {key}");
+    assert_eq!(
+        (region.as_str(), mp.as_str()),
+        ("us-west-2", "prod"),
+        "{sh:?}"
+    );
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn bash_allow_without_a_cached_session_asks_and_loads() {
+    allow_without_a_cached_session(Sh::Bash);
+}
+
+#[test]
+fn zsh_allow_without_a_cached_session_asks_and_loads() {
+    allow_without_a_cached_session(Sh::Zsh);
+}
+
+#[test]
+fn fish_allow_without_a_cached_session_asks_and_loads() {
+    allow_without_a_cached_session(Sh::Fish);
 }

@@ -31,6 +31,7 @@ impl From<&AuthArgs> for Options {
             direct: a.direct,
             min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),
             prompt: true,
+            mfa_process: true,
         }
     }
 }

@@ -95,6 +95,7 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
                 .with_context(|| format!("listing the MFA devices of {}", owner.label()))
         }
     };
+    check_listed(&devices, &owner)?;
     choose(&owner, &devices, wanted, &plan.profile)
 }
 
@@ -223,10 +224,57 @@ fn ask(tty: &Tty, owner: &Owner, devices: &[MfaDevice], profile: &str) -> Result
     bail!("no valid answer after {ATTEMPTS} tries; nothing was written")
 }
 
-/// A serial goes into an INI line: one word, printable.
+/// A serial goes into an INI line, from the command line or from IAM's
+/// answer (hostile until checked): it must have the shape of an MFA device,
+/// `arn:PARTITION:iam::ACCOUNT:mfa/NAME` (or `u2f/…`), or a hardware token's
+/// serial number (`GAHT12345678`: 9 to 256 capital letters and digits).
 fn check_serial(serial: &str) -> Result<()> {
-    if serial.is_empty() || serial.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("`{serial}` cannot be an MFA serial: expected an ARN like arn:aws:iam::123456789012:mfa/NAME");
+    if is_mfa_arn(serial) || is_hardware_serial(serial) {
+        return Ok(());
+    }
+    bail!(
+        "`{}` cannot be an MFA serial: expected an ARN like arn:aws:iam::123456789012:mfa/NAME",
+        serial.escape_debug()
+    );
+}
+
+fn is_mfa_arn(serial: &str) -> bool {
+    let parts: Vec<&str> = serial.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+    let name = resource
+        .strip_prefix("mfa/")
+        .or_else(|| resource.strip_prefix("u2f/"));
+    arn == "arn"
+        && partition.starts_with("aws")
+        && partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-')
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && name.is_some_and(|n| !n.is_empty() && n.len() <= 512 && n.chars().all(name_char))
+}
+
+fn is_hardware_serial(serial: &str) -> bool {
+    (9..=256).contains(&serial.len())
+        && serial
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Refuses IAM's whole answer when one serial in it is not a serial.
+fn check_listed(devices: &[MfaDevice], owner: &Owner) -> Result<()> {
+    for device in devices {
+        check_serial(&device.serial).with_context(|| {
+            format!(
+                "IAM listed a device of {} whose serial is not an MFA serial; nothing was written",
+                owner.label()
+            )
+        })?;
     }
     Ok(())
 }
@@ -335,11 +383,31 @@ mod tests {
     }
 
     #[test]
-    fn serials_are_one_word() {
-        assert!(check_serial("arn:aws:iam::123456789012:mfa/alice").is_ok());
-        assert!(check_serial("GAHT12345678").is_ok());
-        assert!(check_serial("").is_err());
-        assert!(check_serial("a b").is_err());
-        assert!(check_serial("a\nmfa_serial=x").is_err());
+    fn serials_have_the_shape_of_a_device() {
+        for good in [
+            "arn:aws:iam::123456789012:mfa/alice",
+            "arn:aws-us-gov:iam::123456789012:mfa/ops/alice+phone@x.y",
+            "arn:aws:iam::123456789012:u2f/user/alice/key-ABC",
+            "GAHT12345678",
+        ] {
+            assert!(check_serial(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a\nmfa_serial=x",
+            "arn:aws:iam::123456789012:mfa/alice\n[profile prod]\nendpoint_url = http://evil",
+            "arn:aws:iam::123456789012:mfa/alice\r",
+            "arn:aws:iam::123456789012:mfa/al ice",
+            "arn:aws:iam::123456789012:mfa/",
+            "arn:aws:iam::12345678901:mfa/alice",
+            "arn:aws:sts::123456789012:mfa/alice",
+            "arn:aws:iam:us-east-1:123456789012:mfa/alice",
+            "arn:aws:iam::123456789012:user/alice",
+            "GAHT1234",
+            "gaht12345678",
+        ] {
+            assert!(check_serial(bad).is_err(), "{bad:?}");
+        }
     }
 }

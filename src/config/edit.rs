@@ -1,13 +1,24 @@
 //! Editing the AWS files in place: set keys in one section and keep every
 //! other byte (comments, order, blank lines, line endings) as it was.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use super::ini::{self, Section};
+use super::ConfigError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
     #[error("section [{0}] holds long-term keys (no aws_session_token); refusing to overwrite it — choose another section with --to")]
     LongTermKeys(String),
+    #[error("`{}` cannot be a section name: {reason}", .name.escape_debug())]
+    BadSection { name: String, reason: &'static str },
+    /// The value is not shown: it may be a secret.
+    #[error("refusing to write {key}: its value {reason}, which would change the file's structure; nothing was written")]
+    UnsafeValue { key: String, reason: &'static str },
+    #[error("cannot edit the file: {0}")]
+    Unreadable(ConfigError),
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -15,15 +26,50 @@ pub enum EditError {
     },
 }
 
+/// Refuses a section name that could not be read back as written.
+pub fn check_section_name(name: &str) -> Result<(), EditError> {
+    ini::check_section_name(name).map_err(|reason| EditError::BadSection {
+        name: name.to_string(),
+        reason,
+    })
+}
+
+/// A profile name of the config file is also split from `profile` by
+/// botocore's shlex: no whitespace, quotes or backslashes inside.
+fn check_profile_name(name: &str) -> Result<(), EditError> {
+    check_section_name(name)?;
+    if name.contains(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '\\')) {
+        return Err(EditError::BadSection {
+            name: name.to_string(),
+            reason: "a profile name of the config file holds no whitespace, quotes or backslashes",
+        });
+    }
+    Ok(())
+}
+
+/// Refuses any value that would not stay on its own `key = value` line.
+fn check_values(keys: &[(&str, &str)]) -> Result<(), EditError> {
+    for (key, value) in keys {
+        ini::check_value(value).map_err(|reason| EditError::UnsafeValue {
+            key: key.to_string(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
 /// `text` with `keys` set in section `[header]` (appended when missing).
 /// Existing lines of those keys are replaced where they stand; other keys of
-/// the section stay. With `protect_keys`, a section holding long-term keys is refused.
+/// the section stay. With `protect_keys`, a section holding long-term keys is
+/// refused. A header or value that could change the file's structure is
+/// refused, whoever the caller is.
 pub fn set_keys(
     text: &str,
     header: &str,
     keys: &[(&str, &str)],
     protect_keys: bool,
 ) -> Result<String, EditError> {
+    check_section_name(header)?;
     set_keys_in(text, &|h| h == header, header, keys, protect_keys)
 }
 
@@ -45,6 +91,7 @@ pub fn set_profile_keys(
     name: &str,
     keys: &[(&str, &str)],
 ) -> Result<String, EditError> {
+    check_profile_name(name)?;
     let is_profile = |header: &str| {
         if name == "default" && header == "default" {
             return true;
@@ -57,8 +104,9 @@ pub fn set_profile_keys(
     set_keys_in(text, &is_profile, &profile_header(name), keys, false)
 }
 
-/// Sets `keys` in the first section whose header `matches`, else in a new
-/// section `[header]` at the end.
+/// Sets `keys` in every section whose header `matches` (the reader merges
+/// them, later ones winning), else in a new section `[header]` at the end.
+/// Sections, keys and continuation lines are those the reader sees.
 fn set_keys_in(
     text: &str,
     matches: &dyn Fn(&str) -> bool,
@@ -66,49 +114,136 @@ fn set_keys_in(
     keys: &[(&str, &str)],
     protect_keys: bool,
 ) -> Result<String, EditError> {
+    check_values(keys)?;
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
-    let Some(start) = lines
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let targets: Vec<(usize, &Section)> = file
+        .sections
         .iter()
-        .position(|l| header_of(l).is_some_and(|h| matches(&h)))
-    else {
+        .enumerate()
+        .filter(|(_, s)| matches(&s.header))
+        .collect();
+    if targets.is_empty() {
         return Ok(append_section(text, header, keys, eol));
-    };
-    let end = (start + 1..lines.len())
-        .find(|&i| lines[i].trim_start().starts_with('['))
-        .unwrap_or(lines.len());
-    let present: Vec<Option<String>> = lines[start + 1..end].iter().map(|l| key_of(l)).collect();
-    let has = |k: &str| present.iter().any(|p| p.as_deref() == Some(k));
-    if protect_keys && has("aws_access_key_id") && !has("aws_session_token") {
+    }
+    let has = |s: &Section, k: &str| s.entries.iter().any(|e| e.key == k);
+    if protect_keys
+        && targets
+            .iter()
+            .any(|(_, s)| has(s, "aws_access_key_id") && !has(s, "aws_session_token"))
+    {
         return Err(EditError::LongTermKeys(header.to_string()));
     }
+    let mut edits = Edits::default();
+    for (i, section) in &targets {
+        let end = file
+            .sections
+            .get(i + 1)
+            .map_or(lines.len(), |next| next.line - 1);
+        edit_section(&lines, section, end, keys, eol, &mut edits);
+    }
+    Ok(edits.apply(&lines, eol))
+}
+
+/// Line edits: replaced or removed lines, and lines inserted before an index.
+#[derive(Default)]
+struct Edits {
+    replaced: BTreeMap<usize, Option<String>>,
+    inserted: BTreeMap<usize, Vec<String>>,
+}
+
+impl Edits {
+    fn apply(&self, lines: &[&str], eol: &str) -> String {
+        let mut out = String::new();
+        for i in 0..=lines.len() {
+            if let Some(new) = self.inserted.get(&i) {
+                if !out.is_empty() && !out.ends_with('\n') {
+                    out.push_str(eol);
+                }
+                new.iter().for_each(|l| out.push_str(l));
+            }
+            match (self.replaced.get(&i), lines.get(i)) {
+                (Some(Some(new)), _) => out.push_str(new),
+                (Some(None), _) | (None, None) => {}
+                (None, Some(line)) => out.push_str(line),
+            }
+        }
+        out
+    }
+}
+
+/// The edits that set `keys` in `section`, which ends before line `end`:
+/// the first line of a key is replaced (its continuation lines removed),
+/// later duplicates removed, missing keys added after the last non-blank line.
+fn edit_section(
+    lines: &[&str],
+    section: &Section,
+    end: usize,
+    keys: &[(&str, &str)],
+    eol: &str,
+    edits: &mut Edits,
+) {
+    let start = section.line - 1;
     let mut missing = Vec::new();
     for (key, value) in keys {
-        match present.iter().position(|p| p.as_deref() == Some(*key)) {
-            Some(offset) => {
-                let line = &mut lines[start + 1 + offset];
-                let ending = if line.ends_with("\r\n") {
-                    "\r\n"
-                } else if line.ends_with('\n') {
-                    "\n"
-                } else {
-                    ""
-                };
-                *line = format!("{key} = {value}{ending}");
+        let mut at = section
+            .entries
+            .iter()
+            .filter(|e| e.key == *key)
+            .map(|e| e.line - 1);
+        let Some(first) = at.next() else {
+            missing.push(format!("{key} = {value}{eol}"));
+            continue;
+        };
+        let ending = line_ending(lines[first]);
+        edits
+            .replaced
+            .insert(first, Some(format!("{key} = {value}{ending}")));
+        for line in continuation(lines, first, end) {
+            edits.replaced.insert(line, None);
+        }
+        for duplicate in at {
+            edits.replaced.insert(duplicate, None);
+            for line in continuation(lines, duplicate, end) {
+                edits.replaced.insert(line, None);
             }
-            None => missing.push(format!("{key} = {value}{eol}")),
         }
     }
-    // New keys go after the section's last non-blank line.
     let mut insert_at = end;
     while insert_at > start + 1 && lines[insert_at - 1].trim().is_empty() {
         insert_at -= 1;
     }
-    if !missing.is_empty() && !lines[insert_at - 1].ends_with('\n') {
-        lines[insert_at - 1].push_str(eol);
+    if !missing.is_empty() {
+        edits.inserted.entry(insert_at).or_default().extend(missing);
     }
-    lines.splice(insert_at..insert_at, missing);
-    Ok(lines.concat())
+}
+
+fn line_ending(line: &str) -> &'static str {
+    if line.ends_with("\r\n") {
+        "\r\n"
+    } else if line.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    }
+}
+
+/// The continuation lines of the value that starts at line `at`, as the
+/// reader joins them: indented, not blank, not comments, up to the next key.
+fn continuation(lines: &[&str], at: usize, end: usize) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate().take(end).skip(at + 1) {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if !line.starts_with([' ', '\t']) {
+            break;
+        }
+        found.push(i);
+    }
+    found
 }
 
 fn append_section(text: &str, header: &str, keys: &[(&str, &str)], eol: &str) -> String {
@@ -124,27 +259,6 @@ fn append_section(text: &str, header: &str, keys: &[(&str, &str)], eol: &str) ->
         out.push_str(&format!("{key} = {value}{eol}"));
     }
     out
-}
-
-fn header_of(line: &str) -> Option<String> {
-    let t = line.trim();
-    let inner = t.strip_prefix('[')?;
-    let close = inner.rfind(']')?;
-    let rest = inner[close + 1..].trim();
-    (rest.is_empty() || rest.starts_with('#') || rest.starts_with(';'))
-        .then(|| inner[..close].trim().to_string())
-}
-
-fn key_of(line: &str) -> Option<String> {
-    if line.starts_with([' ', '\t']) {
-        return None;
-    }
-    let t = line.trim();
-    if t.starts_with('#') || t.starts_with(';') {
-        return None;
-    }
-    let at = t.find(['=', ':'])?;
-    Some(t[..at].trim().to_ascii_lowercase())
 }
 
 /// The prefix of the temporary files [`write_private`] makes.
@@ -239,6 +353,103 @@ mod tests {
             set_profile_keys("", "default", &[("mfa_serial", "a")]).unwrap(),
             "[default]\nmfa_serial = a\n"
         );
+    }
+
+    /// What the reader makes of `text`: section → key → value.
+    fn read(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+        ini::parse(Path::new("t"), text)
+            .unwrap()
+            .sections
+            .into_iter()
+            .map(|s| {
+                let entries = s.entries.into_iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+                (s.header, entries)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn refuses_values_that_break_the_line() {
+        let text = "[base]\naws_access_key_id = AKIA\n";
+        for bad in [
+            "\n", "\r", "\r\n", "\0", "\u{2028}", "\x1b", "\x0b", "\u{85}",
+        ] {
+            let token = format!("T0K3N{bad}[default]{bad}credential_process = /tmp/evil");
+            for protect in [true, false] {
+                let keys = [
+                    ("aws_access_key_id", "ASIA"),
+                    ("aws_session_token", token.as_str()),
+                ];
+                let err = set_keys(text, "m", &keys, protect).unwrap_err();
+                assert!(
+                    matches!(err, EditError::UnsafeValue { .. }),
+                    "{bad:?}: {err}"
+                );
+                let shown = err.to_string();
+                assert!(
+                    shown.contains("aws_session_token") && !shown.contains("T0K3N"),
+                    "{shown}"
+                );
+                let err =
+                    set_profile_keys(text, "p", &[("mfa_serial", token.as_str())]).unwrap_err();
+                assert!(
+                    matches!(err, EditError::UnsafeValue { .. }),
+                    "{bad:?}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_section_names_the_reader_would_see_otherwise() {
+        let text = "[base]\naws_access_key_id = AKIA\naws_secret_access_key = s\n";
+        for bad in [
+            " base", "base ", "\tbase", "a]b", "[a", "a\nb", "a\rb", "a\0b", "",
+        ] {
+            let err = set_keys(text, bad, &KEYS, true).unwrap_err();
+            assert!(
+                matches!(err, EditError::BadSection { .. }),
+                "{bad:?}: {err}"
+            );
+            let err = set_profile_keys(text, bad, &[("mfa_serial", "a")]).unwrap_err();
+            assert!(
+                matches!(err, EditError::BadSection { .. }),
+                "{bad:?}: {err}"
+            );
+        }
+        for bad in ["a b", "a'b", "a\"b", "a\\b"] {
+            assert!(
+                set_profile_keys("", bad, &[("mfa_serial", "a")]).is_err(),
+                "{bad:?}"
+            );
+        }
+        // The credentials file allows inner spaces, as botocore does.
+        assert!(set_keys("", "my mfa", &KEYS, true).is_ok());
+    }
+
+    #[test]
+    fn replaces_continuations_and_duplicates_the_reader_would_merge() {
+        let text = "[m]\naws_session_token = old\n  [base]\n  x = 1\n# note\nregion = eu\naws_session_token = old2\n[m]\naws_session_token = old3\n";
+        let out = set_keys(text, "m", &KEYS[1..], true).unwrap();
+        assert_eq!(
+            out,
+            "[m]\naws_session_token = T2\n# note\nregion = eu\n[m]\naws_session_token = T2\n"
+        );
+        let read = read(&out);
+        assert_eq!(read.len(), 2);
+        for (header, entries) in read {
+            assert_eq!(header, "m");
+            assert!(entries.contains(&("aws_session_token".into(), "T2".into())));
+        }
+    }
+
+    #[test]
+    fn the_guard_sees_duplicate_sections() {
+        let text = "[m]\naws_session_token = t\n[m]\naws_access_key_id = AKIA\n";
+        assert!(matches!(
+            set_keys(text, "m", &KEYS, true),
+            Err(EditError::LongTermKeys(_))
+        ));
     }
 
     #[test]

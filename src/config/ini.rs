@@ -26,7 +26,8 @@ impl Drop for Entry {
 
 #[derive(Debug, Clone)]
 pub struct Section {
-    /// The header as written between the brackets, trimmed.
+    /// The header as written between the brackets (not trimmed: Python's
+    /// configparser, and so botocore, reads `[ base]` as section ` base`).
     pub header: String,
     pub line: usize,
     pub entries: Vec<Entry>,
@@ -96,15 +97,57 @@ pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
     Ok(file)
 }
 
-/// `[name]`, optionally followed by a `#` or `;` comment.
+/// `[name]`, optionally followed by a `#` or `;` comment; `line` is trimmed.
+/// The name is everything between the first `[` and the last `]`, as
+/// written, as configparser reads it.
 fn section_header(line: &str) -> Option<String> {
-    let close = line.rfind(']')?;
-    let rest = line[close + 1..].trim();
+    let inner = line.strip_prefix('[')?;
+    let close = inner.rfind(']')?;
+    let rest = inner[close + 1..].trim();
     if !(rest.is_empty() || rest.starts_with('#') || rest.starts_with(';')) {
         return None;
     }
-    let header = line[1..close].trim();
+    let header = &inner[..close];
     (!header.is_empty()).then(|| header.to_string())
+}
+
+/// Why `name` cannot be written as a section `[name]`, if it cannot: the
+/// writer, the long-term-keys guard and the reader must all see the same
+/// name, so whitespace at the ends (which some readers trim and others
+/// keep), brackets and control characters are refused.
+pub fn check_section_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("it is empty")
+    } else if name.trim() != name {
+        Err("it starts or ends with whitespace")
+    } else if name.contains(['[', ']']) {
+        Err("it contains `[` or `]`")
+    } else if name.chars().any(is_line_break_or_control) {
+        Err("it contains a control character")
+    } else {
+        Ok(())
+    }
+}
+
+/// Why `value` cannot be written as `key = value`, if it cannot: a line
+/// break would start a new line, and so a new key or `[section]`, in the
+/// file (configparser breaks lines at LF, CR and CRLF); NUL and other
+/// control characters have no place in a value either.
+pub fn check_value(value: &str) -> Result<(), &'static str> {
+    if value.contains(['\n', '\r']) {
+        Err("it contains a line break (CR or LF)")
+    } else if value.contains('\0') {
+        Err("it contains a NUL byte")
+    } else if value.chars().any(is_line_break_or_control) {
+        Err("it contains a control character")
+    } else {
+        Ok(())
+    }
+}
+
+/// Control characters, and the Unicode line and paragraph separators.
+fn is_line_break_or_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 fn split_key_value(line: &str) -> Option<(String, String)> {

@@ -317,6 +317,27 @@ mod tests {
     }
 
     #[test]
+    fn section_names_are_read_as_written() {
+        // configparser (botocore) keeps the spaces: `[ base]` is not `base`,
+        // so session keys written there must not merge into base's keys.
+        let p = Profiles::from_texts(
+            "[ default ]\nregion = x\n[profile  prod ]\nregion = y\n",
+            "[base]\naws_access_key_id = AKIA\n[ base]\naws_access_key_id = ASIA\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.get("base").unwrap().get("aws_access_key_id"),
+            Some("AKIA")
+        );
+        assert_eq!(
+            p.get(" base").unwrap().get("aws_access_key_id"),
+            Some("ASIA")
+        );
+        assert!(p.get("default").is_none());
+        assert_eq!(p.get("prod").unwrap().get("region"), Some("y"));
+    }
+
+    #[test]
     fn unknown_profile_suggests() {
         let p =
             Profiles::from_texts("[profile prod]\n[profile prod-eu]\n[profile dev]\n", "").unwrap();

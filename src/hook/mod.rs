@@ -24,7 +24,10 @@ use dotfile::DotFile;
 use sha2::Digest;
 use trust::{Trust, TrustStore};
 
-/// The file version the last hint was about: one hint per version, not per prompt.
+/// What the last hint was about — its kind and the file version — so that
+/// each kind of hint is said once per version, not per prompt. The kind
+/// matters: the hint for an untrusted file must not silence the MFA prompt
+/// once the same version is allowed.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
 
 /// The file `mfaenv allow`, `deny` and `login` touch, in the data dir. The
@@ -55,6 +58,30 @@ fn write_stamp(path: &Path) -> std::io::Result<()> {
     writeln!(file, "{}", now.as_nanos())?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The kinds of hint, one marker each.
+#[derive(Clone, Copy)]
+enum Hint {
+    Untrusted,
+    Denied,
+    /// A file that is not read at all (another user's, a FIFO, …).
+    Refused,
+    /// About loading an allowed file (a code needed, an error).
+    Load,
+}
+
+impl Hint {
+    /// The marker for this kind of hint about `version` (a file version's hash).
+    fn marker(self, version: &str) -> String {
+        let kind = match self {
+            Hint::Untrusted => "untrusted",
+            Hint::Denied => "denied",
+            Hint::Refused => "refused",
+            Hint::Load => "load",
+        };
+        format!("{kind}:{version}")
+    }
 }
 
 /// What the hook sees.
@@ -109,15 +136,19 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
             } else {
                 refused.message()
             };
-            hint_once(ctx, &key, &mut out, || message);
+            hint_once(ctx, &Hint::Refused.marker(&key), &mut out, || message);
             return out;
         }
     };
     let key = trust::version_hash(&file);
     match trust {
         Trust::Allowed => enter(ctx, &file, &mut out),
-        Trust::Unknown => hint_once(ctx, &key, &mut out, || not_allowed(&file)),
-        Trust::Denied => hint_once(ctx, &key, &mut out, || blocked(&file.path)),
+        Trust::Unknown => hint_once(ctx, &Hint::Untrusted.marker(&key), &mut out, || {
+            not_allowed(&file)
+        }),
+        Trust::Denied => hint_once(ctx, &Hint::Denied.marker(&key), &mut out, || {
+            blocked(&file.path)
+        }),
     }
     out
 }
@@ -149,23 +180,37 @@ fn refused_hash(refused: &dotfile::Refused) -> String {
     env_vars::hex(&sha2::Sha256::digest(text.as_bytes())[..16])
 }
 
-/// Loads the project's profile: from the cache, else (once per file version)
-/// asking for a code on the terminal.
+/// Loads the project's profile: from the cache, else (once per file version,
+/// and only when the hook may ask) with a code from `mfa_process` or the
+/// terminal.
 fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let settings = match file.settings() {
         Ok(s) => s,
-        Err(e) => return hint_once(ctx, &trust::version_hash(file), out, || e),
+        Err(e) => {
+            return hint_once(
+                ctx,
+                &Hint::Load.marker(&trust::version_hash(file)),
+                out,
+                || e,
+            )
+        }
     };
+    // First the cache alone: no code source at all, so no `mfa_process`
+    // runs and no STS call is made for a code.
     let mut opts = Options {
         region: settings.region.clone(),
         prompt: false,
+        mfa_process: false,
         ..Options::default()
     };
     let result = resolve::plan(&settings.profile, &opts).and_then(|plan| {
         let cache = Cache::open();
         match resolve::credentials(&plan, &opts, &cache) {
-            Err(e) if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file) => {
+            Err(e)
+                if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file, Hint::Load) =>
+            {
                 opts.prompt = true;
+                opts.mfa_process = true;
                 resolve::credentials(&plan, &opts, &cache).map(|c| (plan, c))
             }
             other => other.map(|c| (plan, c)),
@@ -189,7 +234,12 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
             } else {
                 format!("cannot load {profile}: {e:#}")
             };
-            hint_once(ctx, &trust::version_hash(file), out, || message);
+            hint_once(
+                ctx,
+                &Hint::Load.marker(&trust::version_hash(file)),
+                out,
+                || message,
+            );
         }
     }
 }
@@ -258,15 +308,15 @@ fn load(
     changes
 }
 
-fn already_hinted(ctx: &Context<'_>, file: &DotFile) -> bool {
-    is_hinted(ctx, &trust::version_hash(file))
+fn already_hinted(ctx: &Context<'_>, file: &DotFile, hint: Hint) -> bool {
+    is_hinted(ctx, &hint.marker(&trust::version_hash(file)))
 }
 
 fn is_hinted(ctx: &Context<'_>, key: &str) -> bool {
     (ctx.env)(MFAENV_HINT).as_deref() == Some(key)
 }
 
-/// Says `message` once per `key` (a version of a file).
+/// Says `message` once per `key` (a kind of hint and a version of a file).
 fn hint_once(ctx: &Context<'_>, key: &str, out: &mut Outcome, message: impl FnOnce() -> String) {
     if is_hinted(ctx, key) {
         return;

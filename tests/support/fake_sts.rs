@@ -17,6 +17,8 @@
 //!
 //! Failure replies: AWS-shaped errors ([`Reply::error`] and its helpers),
 //! [`Reply::Hang`], [`Reply::Delay`], [`Reply::Close`], [`Reply::Raw`] bytes,
+//! a server clock of another time ([`Reply::Dated`]), a huge or endless body
+//! ([`Reply::Huge`]),
 //! a `200` of [`Reply::Garbage`], XML cut short in a complete message
 //! ([`Reply::truncated`]) or a connection lost mid-body ([`Reply::CutOff`]).
 //! [`refused_endpoint`] gives a port where nothing listens.
@@ -423,6 +425,12 @@ pub enum Reply {
     Hang,
     /// Wait, then answer with the inner reply.
     Delay(Duration, Box<Reply>),
+    /// The inner reply with this `Date` header (a server whose clock differs).
+    Dated(SystemTime, Box<Reply>),
+    /// `200 OK` with a body of `bytes` bytes (the start of a GetSessionToken
+    /// answer, then padding), sent as fast as the client reads, stopping
+    /// when it hangs up; `declared`: with its `Content-Length`, else chunked.
+    Huge { bytes: u64, declared: bool },
 }
 
 impl Reply {
@@ -476,6 +484,11 @@ impl Reply {
             "ExpiredToken",
             "The security token included in the request is expired",
         )
+    }
+
+    /// 400 RequestExpired: the request was signed too far from AWS's clock.
+    pub fn request_expired() -> Reply {
+        Reply::error(400, "RequestExpired", "Request has expired.")
     }
 
     /// 403 InvalidClientTokenId: unknown or deactivated access key.
@@ -536,7 +549,10 @@ impl Reply {
             }
             Reply::Garbage(bytes) => (200, bytes.clone()),
             Reply::CutOff(inner) => inner.render(params),
-            Reply::Raw(_) | Reply::Close | Reply::Hang | Reply::Delay(..) => (200, Vec::new()),
+            Reply::Dated(_, inner) => inner.render(params),
+            Reply::Raw(_) | Reply::Close | Reply::Hang | Reply::Delay(..) | Reply::Huge { .. } => {
+                (200, Vec::new())
+            }
         }
     }
 }
@@ -861,7 +877,67 @@ fn respond(
     reply: Reply,
     params: &BTreeMap<String, String>,
 ) -> std::io::Result<bool> {
+    respond_dated(w, shared, reply, params, SystemTime::now())
+}
+
+/// Streams a huge body; stops when the client hangs up or the fixture drops.
+fn send_huge(
+    w: &mut TcpStream,
+    shared: &Shared,
+    bytes: u64,
+    declared: bool,
+    date: SystemTime,
+) -> std::io::Result<bool> {
+    let framing = if declared {
+        format!("Content-Length: {bytes}")
+    } else {
+        "Transfer-Encoding: chunked".to_string()
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nx-amzn-RequestId: {}\r\nContent-Type: text/xml\r\n{framing}\r\nDate: {}\r\n\r\n",
+        request_id(),
+        http_date(date),
+    );
+    w.write_all(head.as_bytes())?;
+    let start = format!(
+        "<GetSessionTokenResponse xmlns=\"{STS_XMLNS}\"><GetSessionTokenResult><Credentials><AccessKeyId>"
+    );
+    let pad = vec![b'A'; 64 * 1024];
+    let mut sent = 0u64;
+    let mut first = true;
+    while sent < bytes {
+        if shared.lock().shutdown {
+            return Ok(false);
+        }
+        let chunk: &[u8] = if first { start.as_bytes() } else { &pad };
+        first = false;
+        let n = chunk.len().min((bytes - sent) as usize);
+        if !declared {
+            w.write_all(format!("{n:x}\r\n").as_bytes())?;
+        }
+        w.write_all(&chunk[..n])?;
+        if !declared {
+            w.write_all(b"\r\n")?;
+        }
+        sent += n as u64;
+    }
+    if !declared {
+        w.write_all(b"0\r\n\r\n")?;
+    }
+    w.flush()?;
+    Ok(true)
+}
+
+fn respond_dated(
+    w: &mut TcpStream,
+    shared: &Shared,
+    reply: Reply,
+    params: &BTreeMap<String, String>,
+    date: SystemTime,
+) -> std::io::Result<bool> {
     match reply {
+        Reply::Dated(date, inner) => respond_dated(w, shared, *inner, params, date),
+        Reply::Huge { bytes, declared } => send_huge(w, shared, bytes, declared, date),
         Reply::Hang => {
             let mut st = shared.lock();
             while !st.shutdown {
@@ -887,7 +963,7 @@ fn respond(
                 return Ok(false);
             }
             drop(st);
-            respond(w, shared, *inner, params)
+            respond_dated(w, shared, *inner, params, date)
         }
         Reply::Close => Ok(false),
         Reply::Raw(bytes) => {
@@ -903,7 +979,7 @@ fn respond(
                 reason(status),
                 request_id(),
                 body.len(),
-                http_date(SystemTime::now()),
+                http_date(date),
             );
             let mut msg = head.into_bytes();
             let sent = if cut_off { body.len() / 2 } else { body.len() };

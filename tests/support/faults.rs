@@ -7,7 +7,7 @@
 //! known key sets handed to [`matrix`], so a test knows every secret that
 //! went over the wire.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::fake_sts::{refused_endpoint, Creds, FakeSts, Reply};
 use super::sandbox::{Sandbox, CONFIG};
@@ -253,6 +253,59 @@ pub fn matrix(session: &Creds, role: &Creds) -> Vec<Fault> {
             hint: &["check your network", "set by AWS_ENDPOINT_URL"],
             attempts: Some(("GetSessionToken", 3)),
             ..base("cut-off", "connection lost mid-answer")
+        },
+        Fault {
+            before: Before::MfaSession,
+            script: vec![(
+                "AssumeRole",
+                vec![Reply::Dated(
+                    SystemTime::now() - Duration::from_secs(2 * 3600),
+                    Box::new(Reply::request_expired()),
+                )],
+            )],
+            args: EXPORT_CACHED,
+            error: &["assuming arn:aws:iam::222222222222:role/hc/hc-master", "signed at the wrong time", "Request has expired"],
+            hint: &["your clock is off by 2h", "ahead of AWS's", "cached sessions were kept"],
+            attempts: Some(("AssumeRole", 1)),
+            ..base("clock-skew", "this machine's clock is off (RequestExpired)")
+        },
+        Fault {
+            script: vec![(
+                "GetSessionToken",
+                vec![Reply::Dated(
+                    SystemTime::now() + Duration::from_secs(3 * 3600 + 90),
+                    Box::new(Reply::request_expired()),
+                )],
+            )],
+            args: EXPORT_BASE,
+            error: &["GetSessionToken", "signed at the wrong time"],
+            hint: &["your clock is off by 3h 1m", "behind AWS's"],
+            attempts: Some(("GetSessionToken", 1)),
+            ..base("clock-skew-session", "clock off, long-term keys (RequestExpired)")
+        },
+        Fault {
+            script: vec![(
+                "GetSessionToken",
+                vec![Reply::Huge {
+                    bytes: 256 << 20,
+                    declared: false,
+                }],
+            )],
+            error: &["GetSessionToken", "larger than 1024 KiB"],
+            hint: &["may not be an STS endpoint", "set by AWS_ENDPOINT_URL"],
+            ..base("huge", "an answer larger than 1 MiB (streamed)")
+        },
+        Fault {
+            script: vec![(
+                "GetSessionToken",
+                vec![Reply::Huge {
+                    bytes: 256 << 20,
+                    declared: true,
+                }],
+            )],
+            error: &["GetSessionToken", "larger than 1024 KiB"],
+            hint: &["may not be an STS endpoint"],
+            ..base("huge-declared", "an answer that says it is 256 MiB")
         },
         Fault {
             script: vec![("GetSessionToken", vec![Reply::Close])],
