@@ -374,6 +374,28 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_covers_only_the_variables_mfaenv_manages() {
+        let env = |_: &str| None;
+        let changes = for_shell("prod", &creds(), Some("us-west-2"), &env);
+        let set = changes
+            .iter()
+            .find_map(|c| match c {
+                Change::Set(n, v) if n == MFAENV_SET => Some(v.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let names: Vec<&str> = set
+            .split_whitespace()
+            .map(|item| item.split('=').next().unwrap())
+            .collect();
+        assert!(
+            names.contains(&ACCESS_KEY_ID) && names.contains(&REGION),
+            "{set}"
+        );
+        assert!(names.iter().all(|n| MANAGED.contains(n)), "{set}");
+    }
+
+    #[test]
     fn unset_without_state_keeps_the_users_keys() {
         let env =
             |n: &str| (n == ACCESS_KEY_ID || n == SECRET_ACCESS_KEY).then(|| "mine".to_string());

@@ -362,7 +362,11 @@ mod tests {
             .sections
             .into_iter()
             .map(|s| {
-                let entries = s.entries.into_iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+                let entries = s
+                    .entries
+                    .into_iter()
+                    .map(|e| (e.key.clone(), e.value.clone()))
+                    .collect();
                 (s.header, entries)
             })
             .collect()
