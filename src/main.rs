@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use mfaenv::cli::{Cli, Command};
 use mfaenv::commands;
 
 fn main() -> ExitCode {
-    let cli = mfaenv::cli::parse_fast(std::env::args_os()).unwrap_or_else(Cli::parse);
+    let cli = mfaenv::cli::parse_fast(std::env::args_os())
+        .unwrap_or_else(|| mfaenv::cli::parse(std::env::args_os()));
     let profile = profile_of(&cli);
     match run(cli) {
         Ok(code) => code,
@@ -53,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Direnv) => commands::hook::direnv(),
         Some(Command::Exec(args)) => return commands::exec::run(args),
         Some(Command::Completions(args)) => commands::completions::run(args)?,
+        Some(Command::Profiles(args)) => commands::completions::profiles(args),
         Some(Command::Setup(args)) => commands::setup::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use super::current_env;
 use crate::cli::{HookArgs, HookEnvArgs};
 use crate::hook::{self, Context};
-use crate::shell::{self, Bash, Shell};
+use crate::shell::{self, Bash, Format, Shell};
 
 /// The path the scripts call mfaenv by: this very binary.
 fn binary() -> String {
@@ -18,12 +18,10 @@ fn binary() -> String {
 }
 
 pub fn run(args: &HookArgs) -> Result<String> {
-    args.shell.hook(&binary()).with_context(|| {
-        format!(
-            "there is no hook for `{}`: use bash, zsh, fish or pwsh",
-            args.shell
-        )
-    })
+    let format = Format::from(args.shell);
+    format
+        .hook(&binary())
+        .with_context(|| format!("there is no hook for `{format}`"))
 }
 
 /// Never fails: whatever goes wrong is said on stderr, and stdout holds only
