@@ -33,7 +33,7 @@ pub enum ConfigError {
         files: String,
         close: Vec<String>,
         /// A section that would be this profile in the other file's spelling.
-        misplaced: Option<Misplaced>,
+        misplaced: Option<Box<Misplaced>>,
     },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
@@ -61,7 +61,7 @@ pub struct Misplaced {
     pub meant: String,
 }
 
-fn suggest(close: &[String], misplaced: &Option<Misplaced>) -> String {
+fn suggest(close: &[String], misplaced: &Option<Box<Misplaced>>) -> String {
     if let Some(m) = misplaced {
         return format!(
             "; {} has `[{}]`: that file needs `[{}]`",

@@ -192,13 +192,13 @@ impl Profiles {
     }
 
     /// `[NAME]` in the config file or `[profile NAME]` in the credentials file.
-    fn misplaced(&self, name: &str) -> Option<Misplaced> {
+    fn misplaced(&self, name: &str) -> Option<Box<Misplaced>> {
         if let Some(location) = self.bare.get(name) {
-            return Some(Misplaced {
+            return Some(Box::new(Misplaced {
                 location: location.clone(),
                 written: name.to_string(),
                 meant: format!("profile {name}"),
-            });
+            }));
         }
         let written = format!("profile {name}");
         let profile = self.profiles.get(&written)?;
@@ -206,11 +206,11 @@ impl Profiles {
             .location
             .clone()
             .filter(|l| l.path == self.credentials_path)?;
-        Some(Misplaced {
+        Some(Box::new(Misplaced {
             location,
             written,
             meant: name.to_string(),
-        })
+        }))
     }
 
     fn close_matches(&self, name: &str) -> Vec<String> {
