@@ -16,6 +16,9 @@ _mfaenv() {
             ",$1")
                 cmd="mfaenv"
                 ;;
+            mfaenv,__profiles)
+                cmd="mfaenv__subcmd____profiles"
+                ;;
             mfaenv,allow)
                 cmd="mfaenv__subcmd__allow"
                 ;;
@@ -63,6 +66,9 @@ _mfaenv() {
                 ;;
             mfaenv,write)
                 cmd="mfaenv__subcmd__write"
+                ;;
+            mfaenv__subcmd__help,__profiles)
+                cmd="mfaenv__subcmd__help__subcmd____profiles"
                 ;;
             mfaenv__subcmd__help,allow)
                 cmd="mfaenv__subcmd__help__subcmd__allow"
@@ -119,7 +125,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -s -h -V --token-code --region --endpoint-url --direct --min-ttl --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,14 +151,36 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --shell)
+                --duration)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shell)
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd____profiles)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -189,7 +217,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__credential__subcmd__process)
-            opts="-t -h --token-code --region --endpoint-url --direct --min-ttl --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,6 +240,14 @@ _mfaenv() {
                     return 0
                     ;;
                 --min-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -251,7 +287,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__exec)
-            opts="-t -h --token-code --region --endpoint-url --direct --min-ttl --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +310,14 @@ _mfaenv() {
                     return 0
                     ;;
                 --min-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -285,7 +329,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__export)
-            opts="-t -s -h --token-code --region --endpoint-url --direct --min-ttl --shell --force --help"
+            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,12 +355,20 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --shell)
+                --duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -s)
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shell)
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -341,8 +393,22 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help"
+            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__help__subcmd____profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -579,7 +645,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__hook)
-            opts="-h --help"
+            opts="-h --help bash zsh fish pwsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -600,11 +666,11 @@ _mfaenv() {
             fi
             case "${prev}" in
                 --shell)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -615,7 +681,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -h --token-code --region --endpoint-url --direct --min-ttl --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,6 +704,14 @@ _mfaenv() {
                     return 0
                     ;;
                 --min-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -688,11 +762,11 @@ _mfaenv() {
             fi
             case "${prev}" in
                 --shell)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh json dotenv terragrunt" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -703,7 +777,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__write)
-            opts="-t -h --token-code --region --endpoint-url --direct --min-ttl --to --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,6 +803,14 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -743,8 +825,48 @@ _mfaenv() {
     esac
 }
 
+# mfaenv: PROFILE completes to the profile names of your AWS config files.
+# `mfaenv __profiles -- WORDS` prints them when the word after WORDS is a
+# PROFILE (clap decides, so flags and their values are skipped right), and
+# nothing otherwise; then the completion above does the rest. It is the
+# `mfaenv` on PATH, never the word typed, so TAB cannot run a `./mfaenv` of
+# a checkout.
+_mfaenv_profiles() {
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    local words=() w i n
+    # bash splits `--opt=value` at `=`: join it back for clap.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w="${COMP_WORDS[i]}"
+        n=${#words[@]}
+        if ((n > 0)) && [[ $w == "=" || ${words[n - 1]} == *= ]]; then
+            words[n - 1]+="$w"
+        else
+            words+=("$w")
+        fi
+    done
+    local names=""
+    if [[ $cur != -* && ${COMP_WORDS[COMP_CWORD - 1]} != "=" ]]; then
+        names="$(command mfaenv __profiles -- "${words[@]}" 2>/dev/null)"
+    fi
+    if [[ -z $names ]]; then
+        _mfaenv "$@"
+        return
+    fi
+    # At the top level the subcommands stay; flags wait for a `-`.
+    _mfaenv "$@"
+    local keep=()
+    for w in "${COMPREPLY[@]}"; do
+        [[ $w == -* || $w == \[* || $w == __profiles || $w == hook-env ]] || keep+=("$w")
+    done
+    COMPREPLY=("${keep[@]}")
+    while IFS= read -r w; do
+        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+    done <<<"$names"
+    return 0
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _mfaenv -o nosort -o bashdefault -o default mfaenv
+    complete -F _mfaenv_profiles -o nosort -o bashdefault -o default mfaenv
 else
-    complete -F _mfaenv -o bashdefault -o default mfaenv
+    complete -F _mfaenv_profiles -o bashdefault -o default mfaenv
 fi

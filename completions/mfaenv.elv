@@ -23,8 +23,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
-            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
-            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --force 'Print the keys even when stdout is a terminal (refused by default without --shell)'
             cand -h 'Print help (see more with ''--help'')'
@@ -43,6 +45,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
+            cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
             cand unset 'Print shell code that removes what mfaenv set and restores what was there'
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
@@ -54,8 +57,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
-            cand -s 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
-            cand --shell 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
+            cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --force 'Print the keys even when stdout is a terminal (refused by default without --shell)'
             cand -h 'Print help'
@@ -67,6 +72,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -77,6 +84,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -87,6 +96,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -108,6 +119,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --region 'Region to call STS in and to export (default: the profile''s)'
             cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --to 'The section of the credentials file to write (default: PROFILE-mfa)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
@@ -132,6 +145,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;hook-env'= {
             cand -s 's'
             cand --shell 'shell'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;__profiles'= {
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -164,6 +181,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
+            cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
             cand unset 'Print shell code that removes what mfaenv set and restores what was there'
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
@@ -192,6 +210,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;direnv'= {
         }
         &'mfaenv;help;hook-env'= {
+        }
+        &'mfaenv;help;__profiles'= {
         }
         &'mfaenv;help;unset'= {
         }

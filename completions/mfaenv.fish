@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mfaenv_global_optspecs
-    string join \n t/token-code= region= endpoint-url= direct min-ttl= s/shell= force h/help V/version
+    string join \n t/token-code= region= endpoint-url= direct min-ttl= d/duration= s/shell= force h/help V/version
 end
 
 function __fish_mfaenv_needs_command
@@ -28,7 +28,14 @@ complete -c mfaenv -n "__fish_mfaenv_needs_command" -s t -l token-code -d 'The M
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
-complete -c mfaenv -n "__fish_mfaenv_needs_command" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+pwsh\t''
+json\t''
+dotenv\t''
+terragrunt\t''"
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l force -d 'Print the keys even when stdout is a terminal (refused by default without --shell)'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -45,6 +52,7 @@ complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "allow" -d 'Trust a direc
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "deny" -d 'Block a directory\'s `.mfaenv` file until it is allowed again'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "direnv" -d 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "hook-env" -d 'The hook\'s worker, run by the shell integration (prints shell code)'
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "__profiles" -d 'The completions\' helper: profile names, when the word after WORDS is a PROFILE'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "unset" -d 'Print shell code that removes what mfaenv set and restores what was there'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "completions" -d 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -a "setup" -d 'Find the MFA device of the profile\'s IAM user and record it as mfa_serial in ~/.aws/config'
@@ -53,7 +61,14 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s t -l token-code
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+pwsh\t''
+json\t''
+dotenv\t''
+terragrunt\t''"
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l force -d 'Print the keys even when stdout is a terminal (refused by default without --shell)'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s h -l help -d 'Print help'
@@ -61,18 +76,21 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s t -l token-code -
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s t -l token-code -d 'The MFA code (else `mfa_process`, else a prompt on the terminal)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s t -l token-code -d 'The MFA code (else `mfa_process`, else a prompt on the terminal)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand status" -l json -d 'Print JSON instead of a table'
@@ -84,6 +102,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -s t -l token-code 
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l to -d 'The section of the credentials file to write (default: PROFILE-mfa)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -s h -l help -d 'Print help'
@@ -91,27 +110,58 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook" -s h -l help -d 'Pri
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand allow" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand deny" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand direnv" -s h -l help -d 'Print help'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook-env" -s s -l shell -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook-env" -s s -l shell -r -f -a "bash\t''
+zsh\t''
+fish\t''
+pwsh\t''
+json\t''
+dotenv\t''
+terragrunt\t''"
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand hook-env" -s h -l help -d 'Print help'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand __profiles" -s h -l help -d 'Print help'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+pwsh\t''
+json\t''
+dotenv\t''
+terragrunt\t''"
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -l all -d 'Remove every AWS credential variable, also those mfaenv did not set'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand unset" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l serial -d 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -s h -l help -d 'Print help'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "export" -d 'Print shell code that exports the profile\'s temporary credentials'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "exec" -d 'Run a command with the profile\'s temporary credentials in its environment'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "credential-process" -d 'Print credentials as `credential_process` JSON for ~/.aws/config'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "login" -d 'Get or refresh the profile\'s session into the cache; prints the expiry on stderr'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "status" -d 'List cached sessions with the time they have left, and the profile active in this shell'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "forget" -d 'Delete cached sessions: those a profile uses, or all of them'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "write" -d 'Write the profile\'s session into a section of ~/.aws/credentials (default PROFILE-mfa)'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "hook" -d 'Print the shell integration that loads a directory\'s `.mfaenv` on `cd`'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "allow" -d 'Trust a directory\'s `.mfaenv` file (this version of it) so the hook loads it'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "deny" -d 'Block a directory\'s `.mfaenv` file until it is allowed again'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "direnv" -d 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "hook-env" -d 'The hook\'s worker, run by the shell integration (prints shell code)'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "unset" -d 'Print shell code that removes what mfaenv set and restores what was there'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "completions" -d 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "setup" -d 'Find the MFA device of the profile\'s IAM user and record it as mfa_serial in ~/.aws/config'
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env unset completions setup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "export" -d 'Print shell code that exports the profile\'s temporary credentials'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "exec" -d 'Run a command with the profile\'s temporary credentials in its environment'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "credential-process" -d 'Print credentials as `credential_process` JSON for ~/.aws/config'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "login" -d 'Get or refresh the profile\'s session into the cache; prints the expiry on stderr'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "status" -d 'List cached sessions with the time they have left, and the profile active in this shell'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "forget" -d 'Delete cached sessions: those a profile uses, or all of them'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "write" -d 'Write the profile\'s session into a section of ~/.aws/credentials (default PROFILE-mfa)'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "hook" -d 'Print the shell integration that loads a directory\'s `.mfaenv` on `cd`'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "allow" -d 'Trust a directory\'s `.mfaenv` file (this version of it) so the hook loads it'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "deny" -d 'Block a directory\'s `.mfaenv` file until it is allowed again'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "direnv" -d 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "hook-env" -d 'The hook\'s worker, run by the shell integration (prints shell code)'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "__profiles" -d 'The completions\' helper: profile names, when the word after WORDS is a PROFILE'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "unset" -d 'Print shell code that removes what mfaenv set and restores what was there'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "completions" -d 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "setup" -d 'Find the MFA device of the profile\'s IAM user and record it as mfa_serial in ~/.aws/config'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions setup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+
+# mfaenv: PROFILE completes to the profile names of your AWS config files.
+# `mfaenv __profiles -- WORDS` prints them when the word after WORDS is a
+# PROFILE (clap decides), and nothing otherwise. It is the `mfaenv` on PATH,
+# never the word typed, so TAB cannot run a `./mfaenv` of a checkout.
+function __mfaenv_wants_profile
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -g __mfaenv_profile_names (command mfaenv __profiles -- $words 2>/dev/null)
+    set -q __mfaenv_profile_names[1]
+end
+
+function __mfaenv_profile_names
+    printf '%s\n' $__mfaenv_profile_names
+end
+
+complete -c mfaenv -n __mfaenv_wants_profile -f -a '(__mfaenv_profile_names)' -d 'AWS profile'

@@ -44,7 +44,7 @@ pub enum CacheError {
 /// What a cached session is, shown by `mfaenv status`. Nothing secret.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Label {
-    /// `mfa-session` or `role`.
+    /// `mfa-session`, `session` (GetSessionToken without MFA) or `role`.
     pub kind: String,
     /// The profile that made it.
     pub profile: String,

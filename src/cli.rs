@@ -3,9 +3,9 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::shell::Format;
+use crate::shell::{Format, HookShell};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -13,6 +13,9 @@ Examples:
   mfaenv export --shell fish prod | source  # fish
   mfaenv exec prod -- terraform plan        # one command with the keys
   eval \"$(mfaenv unset)\"                    # put the shell back";
+
+const TOP_PROFILE_HELP: &str = "AWS profile to export (`mfaenv` alone prints this help; \
+     `mfaenv export` alone uses AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,7 +28,10 @@ Examples:
                   an SDK (`credential_process`).",
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    // Bare `mfaenv` prints this help, so the top-level PROFILE has no
+    // default; `mfaenv export` (no PROFILE) is the one that reads AWS_PROFILE.
+    mut_arg("profile", |a| a.help(TOP_PROFILE_HELP))
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -45,14 +51,16 @@ Examples:
   mfaenv export --shell fish prod | source           # fish
   mfaenv export --shell pwsh prod | Invoke-Expression  # PowerShell
   mfaenv export --shell dotenv prod > .env           # docker compose, dotenv
-  mfaenv export -t 123456 prod                       # code from a script")]
+  mfaenv export -t 123456 prod                       # code from a script
+  terragrunt run-all plan --auth-provider-cmd \"mfaenv export --shell terragrunt prod\"")]
     Export(ExportArgs),
 
     /// Run a command with the profile's temporary credentials in its environment
     #[command(after_help = "\
 Examples:
-  mfaenv exec prod -- terraform plan
-  mfaenv exec prod -- aws sts get-caller-identity
+  mfaenv exec prod terraform plan
+  mfaenv exec prod aws sts get-caller-identity --region eu-west-1   # --region is the AWS CLI's
+  mfaenv exec --duration 2h prod -- terraform apply                 # a 2h role session
   mfaenv exec prod -- eksctl get cluster")]
     Exec(ExecArgs),
 
@@ -122,13 +130,17 @@ Examples:
     /// Print a direnv library so `.envrc` can say `use mfaenv PROFILE`
     #[command(after_help = "\
 Examples:
-  mfaenv direnv >> ~/.config/direnv/direnvrc
+  mkdir -p ~/.config/direnv && mfaenv direnv >> ~/.config/direnv/direnvrc
   echo 'use mfaenv prod' >> .envrc && direnv allow")]
     Direnv,
 
     /// The hook's worker, run by the shell integration (prints shell code)
     #[command(hide = true)]
     HookEnv(HookEnvArgs),
+
+    /// The completions' helper: profile names, when the word after WORDS is a PROFILE
+    #[command(name = "__profiles", hide = true)]
+    Profiles(ProfilesArgs),
 
     /// Print shell code that removes what mfaenv set and restores what was there
     #[command(after_help = "\
@@ -140,8 +152,10 @@ Examples:
     /// Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)
     #[command(after_help = "\
 Examples:
+  mkdir -p ~/.local/share/bash-completion/completions
   mfaenv completions bash > ~/.local/share/bash-completion/completions/mfaenv
-  mfaenv completions zsh > ~/.zfunc/_mfaenv     # with fpath+=(~/.zfunc) before compinit
+  mkdir -p ~/.zfunc && mfaenv completions zsh > ~/.zfunc/_mfaenv   # with fpath+=(~/.zfunc) before compinit
+  mkdir -p ~/.config/fish/completions
   mfaenv completions fish > ~/.config/fish/completions/mfaenv.fish
   mfaenv completions powershell | Out-String | Invoke-Expression   # in $PROFILE")]
     Completions(CompletionsArgs),
@@ -177,6 +191,10 @@ pub struct AuthArgs {
     /// Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub min_ttl: Option<Duration>,
+
+    /// How long new credentials last (aws-vault's --duration): the role's DurationSeconds, or the MFA session's for a profile without a role
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -185,7 +203,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct ProfileArgs {
-    /// AWS profile (default: AWS_PROFILE, else `default`)
+    /// AWS profile (default: AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)
     #[arg(value_name = "PROFILE")]
     pub profile: Option<String>,
 
@@ -198,7 +216,7 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
 
-    /// Output: bash, zsh, fish, pwsh, json or dotenv (default: the shell that runs mfaenv, else $SHELL)
+    /// Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Option<Format>,
 
@@ -207,13 +225,23 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
+/// `exec PROFILE CMD ARGS…` or `exec PROFILE -- CMD ARGS…`: as in aws-vault,
+/// mfaenv's flags come before the command, and everything from the command
+/// on is the command's, its own flags included. `exec -- CMD` (no PROFILE)
+/// uses AWS_PROFILE: see [`parse`].
 #[derive(Debug, Args, Clone)]
 pub struct ExecArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
 
-    /// The command and its arguments, after `--`
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The command and its arguments (`--` before them is optional)
+    // Not `required`: clap refuses a required positional after the optional
+    // PROFILE; `exec` itself refuses an empty command.
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<OsString>,
 }
 
@@ -239,14 +267,13 @@ pub struct StatusArgs {
     pub short: bool,
 }
 
+/// One of PROFILE and --all: a required group, so that the usage line
+/// says `<PROFILE|--all>`.
 #[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("what").args(["profile", "all"]).required(true)))]
 pub struct ForgetArgs {
     /// Forget the sessions this profile uses (its MFA session and roles)
-    #[arg(
-        value_name = "PROFILE",
-        required_unless_present = "all",
-        conflicts_with = "all"
-    )]
+    #[arg(value_name = "PROFILE")]
     pub profile: Option<String>,
 
     /// Forget every cached session
@@ -284,7 +311,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SetupArgs {
-    /// AWS profile (default: AWS_PROFILE, else `default`)
+    /// AWS profile (default: AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)
     #[arg(value_name = "PROFILE")]
     pub profile: Option<String>,
 
@@ -295,9 +322,9 @@ pub struct SetupArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct HookArgs {
-    /// bash, zsh, fish or pwsh
+    /// The shell to integrate with
     #[arg(value_name = "SHELL")]
-    pub shell: Format,
+    pub shell: HookShell,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -308,9 +335,49 @@ pub struct TrustArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct ProfilesArgs {
+    /// The words of the command line after `mfaenv`, before the one being completed
+    #[arg(last = true, value_name = "WORDS")]
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct HookEnvArgs {
     #[arg(short, long, value_name = "SHELL")]
     pub shell: Format,
+}
+
+/// clap's parse of `args`, with one fix clap cannot express: in
+/// `exec -- CMD ARGS…` the `--` comes before any PROFILE, so CMD is the
+/// command, not the profile.
+pub fn try_parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut cli = Cli::try_parse_from(&args)?;
+    if let Some(Command::Exec(exec)) = &mut cli.command {
+        if exec.target.profile.is_some() && !profile_before_dashes(&args) {
+            if let Some(word) = exec.target.profile.take() {
+                exec.command.insert(0, OsString::from(word));
+            }
+        }
+    }
+    Ok(cli)
+}
+
+/// Whether an `exec` command line names its PROFILE before its first `--`
+/// (true when it has no `--`).
+fn profile_before_dashes(args: &[OsString]) -> bool {
+    let Some(dashes) = args.iter().position(|a| a == "--") else {
+        return true;
+    };
+    let Ok(matches) = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&args[..dashes])
+    else {
+        return true;
+    };
+    matches
+        .subcommand_matches("exec")
+        .is_some_and(|exec| exec.contains_id("profile"))
 }
 
 /// Every subcommand name (a bare `mfaenv NAME` with one of these is that
@@ -331,6 +398,7 @@ const SUBCOMMANDS: &[&str] = &[
     "unset",
     "completions",
     "setup",
+    "__profiles",
     "help",
 ];
 
@@ -435,6 +503,8 @@ mod tests {
             "mfaenv -s json prod",
             "mfaenv prod --shell pwsh",
             "mfaenv prod --shell sh",
+            "mfaenv prod -s terragrunt",
+            "mfaenv export --shell powershell prod",
             "mfaenv hook-env --shell bash",
             "mfaenv hook-env -s fish",
             "mfaenv hook-env --shell zsh",
@@ -443,6 +513,48 @@ mod tests {
             let clap = Cli::try_parse_from(argv(line)).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{line}");
         }
+    }
+
+    /// aws-vault's `exec PROFILE CMD ARGS…`, with or without `--`; the
+    /// command's own flags (even ones mfaenv also has) stay the command's.
+    #[test]
+    fn exec_command_lines() {
+        for (line, profile, command) in [
+            ("mfaenv exec prod ls -la", Some("prod"), "ls -la"),
+            ("mfaenv exec prod -- ls -la", Some("prod"), "ls -la"),
+            ("mfaenv exec -- ls -la", None, "ls -la"),
+            ("mfaenv exec --min-ttl 2h -- ls", None, "ls"),
+            ("mfaenv exec --min-ttl 2h prod ls", Some("prod"), "ls"),
+            ("mfaenv exec prod --min-ttl 2h ls", Some("prod"), "ls"),
+            (
+                "mfaenv exec prod aws sts get-caller-identity --region eu-west-1",
+                Some("prod"),
+                "aws sts get-caller-identity --region eu-west-1",
+            ),
+            ("mfaenv exec prod ls -- -x", Some("prod"), "ls -- -x"),
+            (
+                "mfaenv exec prod ls --min-ttl 2h",
+                Some("prod"),
+                "ls --min-ttl 2h",
+            ),
+            ("mfaenv exec prod sh -c -t", Some("prod"), "sh -c -t"),
+        ] {
+            let Some(Command::Exec(exec)) = parse(argv(line)).command else {
+                panic!("{line}: not exec");
+            };
+            let words: Vec<String> = exec
+                .command
+                .iter()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(exec.target.profile.as_deref(), profile, "{line}");
+            assert_eq!(words.join(" "), command, "{line}");
+        }
+        let Some(Command::Exec(exec)) = parse(argv("mfaenv exec --min-ttl 2h prod ls")).command
+        else {
+            panic!("not exec");
+        };
+        assert_eq!(exec.target.auth.min_ttl, Some(Duration::from_secs(7200)));
     }
 
     #[test]
@@ -469,6 +581,8 @@ mod tests {
             "mfaenv hook-env --shell bash extra",
             "mfaenv hook-env --shell=bash",
             "mfaenv exec prod -- true",
+            "mfaenv exec prod true",
+            "mfaenv __profiles -- login",
         ] {
             assert!(parse_fast(argv(line)).is_none(), "{line}");
         }

@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use mfaenv::cli::{Cli, Command};
 use mfaenv::commands;
 use mfaenv::shell::Format;
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match mfaenv::cli::parse_fast(args.iter().cloned()) {
         Some(cli) => cli,
-        None => match Cli::try_parse_from(&args) {
+        None => match mfaenv::cli::try_parse(args.iter().cloned()) {
             Ok(cli) => cli,
             Err(err) => return usage_error(&err, &args),
         },
@@ -133,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Direnv) => commands::hook::direnv(),
         Some(Command::Exec(args)) => return commands::exec::run(args),
         Some(Command::Completions(args)) => commands::completions::run(args)?,
+        Some(Command::Profiles(args)) => commands::completions::profiles(args),
         Some(Command::Setup(args)) => commands::setup::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {

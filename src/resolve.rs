@@ -27,6 +27,8 @@ pub struct Options {
     pub direct: bool,
     /// The final credentials must last at least this long.
     pub min_ttl: Duration,
+    /// `--duration`: how long the final session lasts when it is made.
+    pub duration: Option<Duration>,
     /// Whether the terminal may be asked for a code.
     pub prompt: bool,
     /// Whether the profile's `mfa_process` may be run for a code (the
@@ -42,6 +44,7 @@ impl Default for Options {
             endpoint_url: None,
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
+            duration: None,
             prompt: true,
             mfa_process: true,
         }
@@ -61,7 +64,47 @@ pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
         plan.region = Some(region.clone());
         plan.region_from = None;
     }
+    if let Some(wanted) = opts.duration {
+        set_duration(&mut plan, wanted)?;
+    }
     Ok(plan)
+}
+
+/// `--duration`, as aws-vault means it: the DurationSeconds of the session
+/// the user gets — the last role's (over its `duration_seconds`), or, with
+/// no role, the MFA session's (over `mfa_session_duration`). The MFA
+/// session in front of roles keeps its own. Refused, before any code is
+/// spent, when STS would refuse it.
+fn set_duration(plan: &mut Plan, wanted: Duration) -> Result<()> {
+    let text = wanted.as_secs().to_string();
+    let refuse = |e: String| anyhow::anyhow!("--duration {}: {e}", human(wanted));
+    let chained = plan.roles.len() > 1;
+    match plan.roles.last_mut() {
+        None => {
+            plan.session_seconds =
+                crate::duration::parse_seconds(&text, crate::duration::SESSION_TOKEN)
+                    .map_err(refuse)?;
+        }
+        Some(role) => {
+            let range = if chained {
+                crate::duration::CHAINED_ROLE
+            } else {
+                crate::duration::ASSUME_ROLE
+            };
+            role.duration_seconds =
+                Some(crate::duration::parse_seconds(&text, range).map_err(|e| {
+                    refuse(format!(
+                        "{e} (role {} of profile `{}`)",
+                        role.role_arn, role.profile
+                    ))
+                })?);
+            // A note that the profile's own duration_seconds was clamped no
+            // longer applies: --duration replaced it.
+            let stale = format!("profile `{}`: duration_seconds", role.profile);
+            plan.notes.retain(|note| !note.starts_with(&stale));
+        }
+    }
+    Ok(())
 }
 
 /// The profile to use when none is named: `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, `default`.
@@ -91,8 +134,14 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
         let seconds = plan.session_seconds.to_string();
         steps.push(Step {
             key: Key::new(&[&["mfa-session"], parent.as_slice(), &[&seconds]].concat()),
+            // Without a device it is a plain session, no MFA: `status` says so.
             label: Label {
-                kind: "mfa-session".into(),
+                kind: if serial.is_empty() {
+                    "session"
+                } else {
+                    "mfa-session"
+                }
+                .into(),
                 profile: plan
                     .session_profile
                     .clone()
@@ -352,6 +401,7 @@ impl ExpiredKeys {
             Refused::Session { label, dropped } => {
                 let what = match label.kind.as_str() {
                     "mfa-session" => format!("MFA session of `{}`", label.profile),
+                    "session" => format!("session of `{}`", label.profile),
                     _ => format!("session of role {}", label.target),
                 };
                 if *dropped {

@@ -510,6 +510,7 @@ fn every_format_is_checked() {
             Format::Pwsh => "pwsh_round_trip",
             Format::Json => "json_round_trip",
             Format::Dotenv => "dotenv_round_trip",
+            Format::Terragrunt => "terragrunt_round_trip",
         };
     }
 }
@@ -538,6 +539,42 @@ proptest! {
         }
         for (name, value) in expected.iter().filter(|(n, _)| n.starts_with("MFAENV_T_")) {
             prop_assert_eq!(object[name].as_str(), value.as_deref());
+        }
+    }
+
+    /// Every value reaches Terragrunt as it was: the keys in awsCredentials,
+    /// the rest in envs (a removed variable as "", which Terragrunt can set).
+    #[test]
+    fn terragrunt_round_trip(values in batch()) {
+        let (mut changes, _) = plan(&values);
+        let n = values.len();
+        changes.extend([
+            Change::Set("AWS_ACCESS_KEY_ID".into(), values[0].clone()),
+            Change::Set("AWS_SECRET_ACCESS_KEY".into(), values[n - 1].clone()),
+            Change::Set("AWS_SESSION_TOKEN".into(), values[n / 2].clone()),
+        ]);
+        let out = render(Format::Terragrunt, &changes);
+        prop_assert!(out.ends_with('\n') && out.matches('\n').count() == 1, "not one line");
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let creds = &parsed["awsCredentials"];
+        let envs = parsed["envs"].as_object().unwrap();
+        if values[0].is_empty() {
+            // No key to hand over: Terragrunt would ignore the block.
+            prop_assert!(creds.is_null());
+        } else {
+            prop_assert_eq!(creds["ACCESS_KEY_ID"].as_str(), Some(values[0].as_str()));
+            prop_assert_eq!(creds["SECRET_ACCESS_KEY"].as_str(), Some(values[n - 1].as_str()));
+            prop_assert_eq!(creds["SESSION_TOKEN"].as_str(), Some(values[n / 2].as_str()));
+        }
+        let mut want = BTreeMap::new();
+        for change in changes.iter().filter(|c| !matches!(c, Change::Set(n, _) | Change::Unset(n) if n.starts_with("AWS_"))) {
+            match change {
+                Change::Set(name, value) => want.insert(name.clone(), value.clone()),
+                Change::Unset(name) => want.insert(name.clone(), String::new()),
+            };
+        }
+        for (name, value) in &want {
+            prop_assert_eq!(envs.get(name).and_then(|v| v.as_str()), Some(value.as_str()), "{}", name);
         }
     }
 

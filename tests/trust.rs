@@ -567,10 +567,11 @@ fn forget_during_a_login_leaves_its_lock_so_one_code_is_spent() {
 fn a_shell_without_a_hook_is_named_in_the_refusal() {
     let sb = Sandbox::new(NOWHERE);
     let out = sb.run(&["hook", "json"]);
-    assert!(!out.status.success());
+    // A usage mistake, refused by clap before anything runs.
+    assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("there is no hook for `json`: use bash, zsh, fish or pwsh"),
+        err.contains("invalid value 'json'") && err.contains("bash, zsh, fish, pwsh"),
         "{err}"
     );
 }

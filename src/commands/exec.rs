@@ -15,7 +15,7 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     let (program, rest) = args
         .command
         .split_first()
-        .context("no command given after `--`")?;
+        .context("no command to run: `mfaenv exec PROFILE COMMAND [ARGS]…`")?;
     let (plan, creds) = credentials(&args.target)?;
     note_region(&plan);
     let mut cmd = Command::new(program);

@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::{credentials, current_env, note_region};
 use crate::cli::ExportArgs;
 use crate::env_vars;
-use crate::shell::{self, Format, Shell};
+use crate::shell::{self, Change, Format, Shell};
 
 /// `mfaenv PROFILE` typed at a terminal, without `eval`: the keys would only
 /// be shown on screen (and in the scrollback), never loaded.
@@ -32,7 +32,19 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     }
     let (plan, creds) = credentials(&args.target)?;
     note_region(&plan);
-    let changes = env_vars::for_shell(&plan.profile, &creds, plan.region.as_deref(), &current_env);
+    let region = plan.region.as_deref();
+    // Terragrunt hands the variables to each unit's run: nothing for
+    // `mfaenv unset` to restore there, so no shell state. It cannot remove a
+    // variable, only set it empty: done only for one that is set (an empty
+    // AWS_PROFILE is ignored by the Go SDKs, refused by botocore).
+    let changes = if format == Format::Terragrunt {
+        env_vars::for_child(&plan.profile, &creds, region)
+            .into_iter()
+            .filter(|c| !matches!(c, Change::Unset(name) if current_env(name).is_none()))
+            .collect()
+    } else {
+        env_vars::for_shell(&plan.profile, &creds, region, &current_env)
+    };
     Ok(shell::try_render(format, &changes)?)
 }
 

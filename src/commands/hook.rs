@@ -18,13 +18,11 @@ fn binary() -> String {
 }
 
 pub fn run(args: &HookArgs) -> Result<String> {
-    let script = args.shell.hook(&binary()).with_context(|| {
-        format!(
-            "there is no hook for `{}`: use bash, zsh, fish or pwsh",
-            args.shell
-        )
-    })?;
-    Ok(match args.shell {
+    let format = Format::from(args.shell);
+    let script = format
+        .hook(&binary())
+        .with_context(|| format!("there is no hook for `{format}`"))?;
+    Ok(match format {
         Format::Pwsh => script.replace("@STAMP@", &Pwsh.quote(&stamp())),
         _ => script,
     })

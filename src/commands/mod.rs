@@ -30,6 +30,7 @@ impl From<&AuthArgs> for Options {
             endpoint_url: a.endpoint_url.clone(),
             direct: a.direct,
             min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),
+            duration: a.duration,
             prompt: true,
             mfa_process: true,
         }

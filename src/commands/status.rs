@@ -82,6 +82,15 @@ fn compact(d: Duration) -> String {
     }
 }
 
+/// The session's kind; a session without MFA that an older mfaenv cached
+/// as `mfa-session` shows as what it is.
+fn kind(s: &Listed) -> &str {
+    match (s.label.kind.as_str(), s.label.target.as_str()) {
+        ("mfa-session", "(no MFA device)") => "session",
+        (kind, _) => kind,
+    }
+}
+
 fn left(exp: SystemTime, now: SystemTime) -> Duration {
     exp.duration_since(now).unwrap_or_default()
 }
@@ -96,7 +105,7 @@ fn as_json(
         .map(|s| {
             json!({
                 "profile": s.label.profile,
-                "kind": s.label.kind,
+                "kind": kind(s),
                 "target": s.label.target,
                 "expiration": rfc3339(s.expiration),
                 "seconds_left": left(s.expiration, now).as_secs(),
@@ -133,7 +142,7 @@ fn as_table(
                 };
                 [
                     escape(&s.label.profile),
-                    escape(&s.label.kind),
+                    escape(kind(s)),
                     escape(&s.label.target),
                     time_left,
                 ]

@@ -19,16 +19,21 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
-    #[error("cannot read {}: {source}", path.display())]
+    // `error`, not `source`: the cause is said here, once (as a `source`
+    // it would print again in the `{:#}` chain).
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("profile `{name}` not found in {files}{}", suggest(.close))]
+    #[error("profile `{name}` not found in {files}{}", suggest(.close, .misplaced))]
     UnknownProfile {
         name: String,
+        /// The files looked in, and which of them do not exist.
         files: String,
         close: Vec<String>,
+        /// A section that would be this profile in the other file's spelling.
+        misplaced: Option<Box<Misplaced>>,
     },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
@@ -53,7 +58,22 @@ pub enum ConfigError {
     Unsupported(String),
 }
 
-fn suggest(close: &[String]) -> String {
+/// `[NAME]` in the config file, or `[profile NAME]` in the credentials
+/// file: the section the user meant, spelled as the other file spells it.
+#[derive(Debug, Clone)]
+pub struct Misplaced {
+    pub location: Location,
+    pub written: String,
+    pub meant: String,
+}
+
+fn suggest(close: &[String], misplaced: &Option<Box<Misplaced>>) -> String {
+    if let Some(m) = misplaced {
+        return format!(
+            "; {} has `[{}]`: that file needs `[{}]`",
+            m.location, m.written, m.meant
+        );
+    }
     match close {
         [] => String::new(),
         [one] => format!("; did you mean `{one}`?"),

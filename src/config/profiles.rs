@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::ini::{self, IniFile};
-use super::ConfigError;
+use super::{ConfigError, Misplaced};
 
 /// Where a value was written: file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +84,10 @@ pub struct Profiles {
     pub config_path: PathBuf,
     pub credentials_path: PathBuf,
     profiles: BTreeMap<String, Profile>,
+    /// Which of the two files do not exist (for the "not found" message).
+    missing: Vec<PathBuf>,
+    /// Bare `[NAME]` sections of the config file, which are no profile there.
+    bare: BTreeMap<String, Location>,
 }
 
 impl Profiles {
@@ -96,7 +100,12 @@ impl Profiles {
         let credentials_path = Profiles::credentials_path();
         let config = read(&config_path)?;
         let credentials = read(&credentials_path)?;
-        Ok(Profiles::from_files(config, credentials))
+        let mut profiles = Profiles::from_files(config, credentials);
+        profiles.missing = [config_path, credentials_path]
+            .into_iter()
+            .filter(|p| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == std::io::ErrorKind::NotFound))
+            .collect();
+        Ok(profiles)
     }
 
     /// The credentials file mfaenv reads (and `write` edits).
@@ -113,8 +122,19 @@ impl Profiles {
         let mut profiles = Profiles {
             config_path: config.path.clone(),
             credentials_path: credentials.path.clone(),
-            profiles: BTreeMap::new(),
+            ..Profiles::default()
         };
+        for section in &config.sections {
+            if config_profile_name(&section.header).is_none() && !section.header.contains(' ') {
+                profiles.bare.insert(
+                    section.header.clone(),
+                    Location {
+                        path: config.path.clone(),
+                        line: section.line,
+                    },
+                );
+            }
+        }
         profiles.merge(&config, config_profile_name);
         profiles.merge(&credentials, |header| Some(header.to_string()));
         profiles
@@ -209,13 +229,46 @@ impl Profiles {
     pub fn require(&self, name: &str) -> Result<&Profile, ConfigError> {
         self.get(name).ok_or_else(|| ConfigError::UnknownProfile {
             name: name.to_string(),
-            files: format!(
-                "{} or {}",
-                self.config_path.display(),
-                self.credentials_path.display()
-            ),
+            files: self.files_looked_in(),
             close: self.close_matches(name),
+            misplaced: self.misplaced(name),
         })
+    }
+
+    /// `A or B`, saying which of them does not exist.
+    fn files_looked_in(&self) -> String {
+        let files = format!(
+            "{} or {}",
+            self.config_path.display(),
+            self.credentials_path.display()
+        );
+        match self.missing.as_slice() {
+            [] => files,
+            [one] => format!("{files} ({} does not exist)", one.display()),
+            _ => format!("{files} (neither file exists)"),
+        }
+    }
+
+    /// `[NAME]` in the config file or `[profile NAME]` in the credentials file.
+    fn misplaced(&self, name: &str) -> Option<Box<Misplaced>> {
+        if let Some(location) = self.bare.get(name) {
+            return Some(Box::new(Misplaced {
+                location: location.clone(),
+                written: name.to_string(),
+                meant: format!("profile {name}"),
+            }));
+        }
+        let written = format!("profile {name}");
+        let profile = self.profiles.get(&written)?;
+        let location = profile
+            .location
+            .clone()
+            .filter(|l| l.path == self.credentials_path)?;
+        Some(Box::new(Misplaced {
+            location,
+            written,
+            meant: name.to_string(),
+        }))
     }
 
     fn close_matches(&self, name: &str) -> Vec<String> {
@@ -287,9 +340,9 @@ fn read(path: &Path) -> Result<IniFile, ConfigError> {
             path: path.to_path_buf(),
             sections: Vec::new(),
         }),
-        Err(source) => Err(ConfigError::Read {
+        Err(error) => Err(ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }
@@ -343,6 +396,24 @@ mod tests {
             Profiles::from_texts("[profile prod]\n[profile prod-eu]\n[profile dev]\n", "").unwrap();
         let e = p.require("prdo").unwrap_err().to_string();
         assert!(e.contains("did you mean") && e.contains("prod"), "{e}");
+    }
+
+    /// `[GEHC-x]` in the config file is no profile (the AWS CLI ignores it
+    /// too): the error says how to spell it, instead of a "did you mean".
+    #[test]
+    fn a_bare_config_section_gets_the_profile_prefix_hint() {
+        let p =
+            Profiles::from_texts("[GEHC-x]\nregion = us-east-1\n[profile GEHC-y]\n", "").unwrap();
+        let e = p.require("GEHC-x").unwrap_err().to_string();
+        assert!(e.contains("config:1 has `[GEHC-x]`"), "{e}");
+        assert!(e.contains("`[profile GEHC-x]`"), "{e}");
+        assert!(!e.contains("did you mean"), "{e}");
+        let p = Profiles::from_texts("", "[profile odd]\naws_access_key_id = A\n").unwrap();
+        let e = p.require("odd").unwrap_err().to_string();
+        assert!(
+            e.contains("credentials:1 has `[profile odd]`") && e.contains("`[odd]`"),
+            "{e}"
+        );
     }
 
     #[test]

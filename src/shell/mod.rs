@@ -8,6 +8,7 @@ mod dotenv;
 mod fish;
 mod json;
 mod pwsh;
+mod terragrunt;
 mod zsh;
 
 use std::fmt;
@@ -59,26 +60,70 @@ pub trait Shell {
     fn failure(&self) -> &'static str;
 }
 
-/// Every output format: the four shells plus `json` and `dotenv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Every output format: the four shells plus `json`, `dotenv` and
+/// `terragrunt`. A clap `ValueEnum`, so `--shell` completes these names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[value(alias = "sh")]
     Bash,
     Zsh,
     Fish,
+    #[value(alias = "powershell")]
     Pwsh,
     Json,
     Dotenv,
+    // The JSON Terragrunt's `--auth-provider-cmd` reads.
+    Terragrunt,
+}
+
+/// The shells `mfaenv hook` (and the hook's `hook-env`) is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookShell {
+    #[value(alias = "sh")]
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "powershell")]
+    Pwsh,
+}
+
+impl From<HookShell> for Format {
+    fn from(shell: HookShell) -> Format {
+        match shell {
+            HookShell::Bash => Format::Bash,
+            HookShell::Zsh => Format::Zsh,
+            HookShell::Fish => Format::Fish,
+            HookShell::Pwsh => Format::Pwsh,
+        }
+    }
+}
+
+impl FromStr for HookShell {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        <HookShell as clap::ValueEnum>::from_str(s, false)
+            .map_err(|_| format!("unknown shell `{s}` (expected bash, zsh, fish or pwsh)"))
+    }
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Bash,
         Format::Zsh,
         Format::Fish,
         Format::Pwsh,
         Format::Json,
         Format::Dotenv,
+        Format::Terragrunt,
     ];
+
+    /// Whether this is a shell's code (else data: json, dotenv, terragrunt).
+    pub fn is_shell(self) -> bool {
+        matches!(
+            self,
+            Format::Bash | Format::Zsh | Format::Fish | Format::Pwsh
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -88,6 +133,7 @@ impl Format {
             Format::Pwsh => "pwsh",
             Format::Json => "json",
             Format::Dotenv => "dotenv",
+            Format::Terragrunt => "terragrunt",
         }
     }
 
@@ -129,7 +175,7 @@ impl Format {
             Format::Fish => Fish.failure(),
             Format::Pwsh => Pwsh.failure(),
             Format::Dotenv => Dotenv.failure(),
-            Format::Json => "",
+            Format::Json | Format::Terragrunt => "",
         }
     }
 
@@ -141,7 +187,7 @@ impl Format {
             Format::Zsh => (&Zsh, zsh::HOOK),
             Format::Fish => (&Fish, fish::HOOK),
             Format::Pwsh => (&Pwsh, pwsh::HOOK),
-            Format::Json | Format::Dotenv => return None,
+            Format::Json | Format::Dotenv | Format::Terragrunt => return None,
         };
         Some(script.replace("@MFAENV@", &shell.quote(binary)))
     }
@@ -153,20 +199,16 @@ impl fmt::Display for Format {
     }
 }
 
+/// The names (and aliases) clap accepts, for the fast argv parser and the
+/// environment; clap itself uses the `ValueEnum`.
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "bash" | "sh" => Ok(Format::Bash),
-            "zsh" => Ok(Format::Zsh),
-            "fish" => Ok(Format::Fish),
-            "pwsh" | "powershell" => Ok(Format::Pwsh),
-            "json" => Ok(Format::Json),
-            "dotenv" => Ok(Format::Dotenv),
-            other => Err(format!(
-                "unknown shell `{other}` (expected bash, zsh, fish, pwsh, json or dotenv)"
-            )),
-        }
+        <Format as clap::ValueEnum>::from_str(s, false).map_err(|_| {
+            format!(
+                "unknown shell `{s}` (expected bash, zsh, fish, pwsh, json, dotenv or terragrunt)"
+            )
+        })
     }
 }
 
@@ -194,6 +236,7 @@ pub fn render(format: Format, changes: &[Change]) -> String {
         Format::Pwsh => render_with(&Pwsh, changes),
         Format::Dotenv => render_with(&Dotenv, changes),
         Format::Json => json::render(changes),
+        Format::Terragrunt => terragrunt::render(changes),
     }
 }
 

@@ -187,6 +187,7 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "completions",
         "setup",
         "help",
+        "__profiles",
     ];
     let Some(first) = args.iter().find(|a| !a.starts_with('-')) else {
         return "";
