@@ -539,7 +539,7 @@ mod tests {
             ),
             ("mfaenv exec prod sh -c -t", Some("prod"), "sh -c -t"),
         ] {
-            let Some(Command::Exec(exec)) = parse(argv(line)).command else {
+            let Some(Command::Exec(exec)) = try_parse(argv(line)).unwrap().command else {
                 panic!("{line}: not exec");
             };
             let words: Vec<String> = exec
@@ -550,7 +550,7 @@ mod tests {
             assert_eq!(exec.target.profile.as_deref(), profile, "{line}");
             assert_eq!(words.join(" "), command, "{line}");
         }
-        let Some(Command::Exec(exec)) = parse(argv("mfaenv exec --min-ttl 2h prod ls")).command
+        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls")).unwrap().command
         else {
             panic!("not exec");
         };
