@@ -73,6 +73,25 @@ fn tab(s: &mut PtySession, line: &str, twice: bool, expect: &[&str]) {
         s.exp_string(want)
             .unwrap_or_else(|e| panic!("`{line}<TAB>` did not show `{want}`: {e}"));
     }
+    clear_line(s);
+}
+
+/// Types `line` and a TAB; bash lists the matches (in columns, so in no
+/// fixed order on the screen) and draws the prompt and `line` again.
+fn tab_listed(s: &mut PtySession, line: &str, expect: &[&str]) {
+    s.send(line).unwrap();
+    s.send("\t").unwrap();
+    s.flush().unwrap();
+    let listing = s
+        .exp_string(&format!("{PROMPT}{line}"))
+        .unwrap_or_else(|e| panic!("`{line}<TAB>` listed nothing: {e}"));
+    for want in expect {
+        assert!(listing.contains(want), "`{line}<TAB>` did not list `{want}`: {listing:?}");
+    }
+    clear_line(s);
+}
+
+fn clear_line(s: &mut PtySession) {
     // Ctrl-U empties the line (Ctrl-C would also flush what is typed next).
     // A listing redraws the prompt, so the fresh one is told apart by a
     // command's output (`mark-42`, typed as arithmetic).
@@ -106,12 +125,10 @@ fn bash_completes_profiles_and_shells() {
     tab(&mut s, "mfaenv login al", false, &["pha-one "]);
     tab(&mut s, "mfaenv exec --min-ttl 2h be", false, &["ta-two "]);
     // Several are listed.
-    tab(&mut s, "mfaenv forget ", false, &["alpha-one", "beta-two"]);
-    tab(
+    tab_listed(&mut s, "mfaenv forget ", &["alpha-one", "beta-two"]);
+    tab_listed(
         &mut s,
         "mfaenv export --shell ",
-        false,
-        // (in clap's order: the script asks bash not to sort)
         &[
             "bash",
             "zsh",
