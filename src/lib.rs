@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) is a thin edge over this library so the
 //! integration tests can reach the pieces (escaping, profile parsing) directly.
 
+pub mod advice;
+pub mod aws;
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -16,5 +18,4 @@ pub mod hook;
 pub mod mfa;
 pub mod resolve;
 pub mod shell;
-pub mod sts;
 pub mod ui;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             mfaenv::ui::error(format_args!("{err:#}"));
-            if let Some(next) = mfaenv::ui::next_step(&err, &profile) {
+            if let Some(next) = mfaenv::advice::next_step(&err, &profile) {
                 mfaenv::ui::hint(next);
             }
             print_failure(on_error);

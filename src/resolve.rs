@@ -13,7 +13,8 @@ use crate::creds::Credentials;
 use crate::duration::human;
 use crate::env_vars::get as env_value;
 use crate::mfa::CodeSource;
-use crate::sts::{self, Mfa, Sts, StsError};
+use crate::aws::endpoint::{self, Service};
+use crate::aws::{self, Mfa, Sts, StsError};
 
 /// A session with less than this left counts as expired.
 pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
@@ -288,8 +289,9 @@ impl<'a> Caller<'a> {
 
     fn sts(&mut self) -> Result<&Sts> {
         if self.sts.is_none() {
-            let region = sts_region(self.plan, self.opts);
-            let (endpoint, origin) = sts_endpoint(self.plan, self.opts).unzip();
+            let region = endpoint::region(self.plan, self.opts.region.as_deref());
+            let (endpoint, origin) =
+                endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref()).unzip();
             self.sts =
                 Some(Sts::new(region.as_deref(), endpoint.as_deref())?.endpoint_origin(origin));
         }
@@ -361,7 +363,7 @@ fn refused(err: StsError, keys: impl FnOnce() -> Refused) -> anyhow::Error {
 }
 
 /// AWS refused the keys a call was made with as expired. Shows as the STS
-/// error; [`ExpiredKeys::next_step`] says what mfaenv did and what to do.
+/// error; `advice` says what mfaenv did and what to do.
 #[derive(Debug)]
 pub struct ExpiredKeys {
     err: StsError,
@@ -395,32 +397,9 @@ impl std::fmt::Display for ExpiredKeys {
 impl std::error::Error for ExpiredKeys {}
 
 impl ExpiredKeys {
-    /// The hint line; `profile` is the profile the command was run for.
-    pub fn next_step(&self, profile: &str) -> String {
-        match &self.refused {
-            Refused::Session { label, dropped } => {
-                let what = match label.kind.as_str() {
-                    "mfa-session" => format!("MFA session of `{}`", label.profile),
-                    "session" => format!("session of `{}`", label.profile),
-                    _ => format!("session of role {}", label.target),
-                };
-                if *dropped {
-                    format!(
-                        "AWS refused the {what} as expired (revoked, or this machine's clock is off); mfaenv dropped it from the cache: run the command again, or `mfaenv login {profile}`, for a new one"
-                    )
-                } else {
-                    format!(
-                        "AWS refused the {what} as expired (revoked, or this machine's clock is off): `mfaenv forget {profile}`, then `mfaenv login {profile}`"
-                    )
-                }
-            }
-            Refused::Source {
-                environment: true, ..
-            } => "the keys in AWS_ACCESS_KEY_ID / AWS_SESSION_TOKEN are temporary and have expired: renew them".to_string(),
-            Refused::Source { profile, .. } => format!(
-                "the keys of profile `{profile}` are temporary (aws_session_token) and have expired: renew them"
-            ),
-        }
+    /// Whose keys AWS refused.
+    pub fn refused(&self) -> &Refused {
+        &self.refused
     }
 }
 
@@ -436,7 +415,7 @@ fn assume(
         .unwrap_or_else(default_session_name);
     sts.assume_role(
         creds,
-        &sts::AssumeRole {
+        &aws::AssumeRole {
             role_arn: &step.role_arn,
             session_name: &session_name,
             external_id: step.external_id.as_deref(),
@@ -480,40 +459,6 @@ fn default_session_name() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     format!("mfaenv-{}", now.as_secs())
-}
-
-/// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile chain.
-fn sts_region(plan: &Plan, opts: &Options) -> Option<String> {
-    opts.region
-        .clone()
-        .or_else(|| env_value("AWS_REGION"))
-        .or_else(|| env_value("AWS_DEFAULT_REGION"))
-        .or_else(|| plan.sts_region.clone())
-}
-
-/// `--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's
-/// `endpoint_url`; the configured ones are skipped under
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, as in the SDKs. With it, what
-/// set it (for messages).
-fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<(String, String)> {
-    if let Some(url) = &opts.endpoint_url {
-        return Some((url.clone(), "--endpoint-url".to_string()));
-    }
-    let ignore = env_value("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| env_value(name).map(|url| (url, name.to_string())))
-        .or_else(|| {
-            let url = plan.endpoint_url.clone()?;
-            Some((
-                url,
-                format!("endpoint_url in the config of `{}`", plan.profile),
-            ))
-        })
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! Messages on stderr (`mfaenv: error: …`, `warning:`, `hint:`, `note:`),
-//! a spinner while mfaenv waits, and the "what to do next" line after an
-//! error.
+//! Messages on stderr (`mfaenv: error: …`, `warning:`, `hint:`, `note:`)
+//! and a spinner while mfaenv waits. A leaf: it knows nothing of the rest of
+//! the crate (what to say after an error is `advice`'s).
 //!
 //! Colour and the spinner appear only when stderr is a terminal; colour also
 //! needs `NO_COLOR` unset or empty (<https://no-color.org>) and `TERM` other
@@ -17,9 +17,6 @@ use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::mfa::MfaError;
-use crate::resolve::ExpiredKeys;
-use crate::sts::StsError;
 
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[1;33m";
@@ -104,25 +101,6 @@ pub fn note(message: impl Display) {
 pub fn info(message: impl Display) {
     let line = format!("mfaenv: {}\n", escape(&message.to_string()));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
-}
-
-/// The next step for an error that has one; `profile` is the profile the
-/// command was run for.
-pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
-    for cause in err.chain() {
-        if let Some(expired) = cause.downcast_ref::<ExpiredKeys>() {
-            return Some(expired.next_step(profile));
-        }
-        if let Some(sts) = cause.downcast_ref::<StsError>() {
-            return sts.next_step(profile);
-        }
-        if let Some(MfaError::NoTerminal { .. }) = cause.downcast_ref::<MfaError>() {
-            return Some(format!(
-                "or run `mfaenv login {profile}` in a terminal first: later runs use the cached session"
-            ));
-        }
-    }
-    None
 }
 
 /// A spinner on stderr (`⠋ mfaenv: message`) while the guard lives, shown

@@ -14,9 +14,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::SetupArgs;
 use crate::config::{self, edit, Plan, Profiles};
+use crate::env_vars::get as env_value;
 use crate::mfa::{open_tty, Tty};
 use crate::resolve;
-use crate::sts::{Identity, MfaDevice, Sts, StsError};
+use crate::aws::endpoint::{self, Service};
+use crate::aws::{Identity, MfaDevice, Sts, StsError};
 use crate::ui;
 
 /// How many times a person may answer the "which device" question wrongly.
@@ -31,7 +33,7 @@ pub fn run(args: &SetupArgs) -> Result<String> {
         check_serial(serial)?;
     }
     let profiles = Profiles::load()?;
-    let plan = config::resolve(&profiles, &name, &env)?;
+    let plan = config::resolve(&profiles, &name, &env_value)?;
     let serial = find_serial(&plan, args.serial.as_deref())?;
     record(&profiles, &name, &serial)?;
     Ok(String::new())
@@ -39,11 +41,9 @@ pub fn run(args: &SetupArgs) -> Result<String> {
 
 /// The serial to record: asks AWS which devices the keys' user has.
 fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
-    let region = region(plan);
-    let sts = Sts::new(
-        region.as_deref(),
-        endpoint("AWS_ENDPOINT_URL_STS", plan).as_deref(),
-    )?;
+    let region = endpoint::region(plan, None);
+    let (sts_endpoint, origin) = endpoint::endpoint(Service::Sts, plan, None).unzip();
+    let sts = Sts::new(region.as_deref(), sts_endpoint.as_deref())?.endpoint_origin(origin);
     let keys = &plan.source.credentials;
     let identity = sts.get_caller_identity(keys).with_context(|| {
         format!(
@@ -69,7 +69,7 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
             ),
         };
     };
-    let iam_endpoint = endpoint("AWS_ENDPOINT_URL_IAM", plan);
+    let iam_endpoint = endpoint::endpoint(Service::Iam, plan, None).map(|(url, _)| url);
     let listed = sts.list_mfa_devices(keys, iam_endpoint.as_deref(), owner.user_name());
     let devices = match (listed, wanted) {
         (Ok(devices), _) => devices,
@@ -314,7 +314,7 @@ fn record(profiles: &Profiles, name: &str, serial: &str) -> Result<()> {
             ));
         }
     }
-    let plan = config::resolve(&Profiles::load()?, name, &env)?;
+    let plan = config::resolve(&Profiles::load()?, name, &env_value)?;
     match plan.mfa_serial.as_deref() {
         Some(used) if used == serial => {
             ui::hint(format_args!("next: `mfaenv login {name}` asks for one code and caches the session"));
@@ -325,29 +325,6 @@ fn record(profiles: &Profiles, name: &str, serial: &str) -> Result<()> {
         None => ui::warning(format_args!("profile `{name}` still resolves without mfa_serial")),
     }
     Ok(())
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile chain (as for STS in `resolve`).
-fn region(plan: &Plan) -> Option<String> {
-    env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .or_else(|| plan.sts_region.clone())
-}
-
-/// The service's `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the
-/// profile's `endpoint_url`; none under `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
-/// (as for STS in `resolve`).
-fn endpoint(service_var: &str, plan: &Plan) -> Option<String> {
-    if env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-        return None;
-    }
-    env(service_var)
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .or_else(|| plan.endpoint_url.clone())
 }
 
 #[cfg(test)]

@@ -1,0 +1,17 @@
+//! The only module that talks to AWS. `sts` builds the client from the
+//! parsed profile (never the SDK's default loader, which probes EC2 metadata
+//! and drops `mfa_serial`) and makes the calls; `error` turns every failure
+//! into one [`StsError`]; `iam` holds the calls only `setup` makes;
+//! `endpoint` says where the calls go.
+//!
+//! Nothing here starts unless a command really calls AWS: the runtime and
+//! the HTTP client are built in [`Sts::new`].
+
+pub mod endpoint;
+pub mod error;
+pub mod iam;
+pub mod sts;
+
+pub use error::StsError;
+pub use iam::{Identity, MfaDevice};
+pub use sts::{started, AssumeRole, Mfa, Sts, MAX_ANSWER_BYTES, MAX_ATTEMPTS};
