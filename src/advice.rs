@@ -76,8 +76,9 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
         StsError::Timeout {
             endpoint, origin, ..
         } => Some(format!(
-            "check your network connection and {}; MFAENV_STS_TIMEOUT=SECONDS waits longer",
-            endpoint_check(endpoint, origin)
+            "check your network connection and {}; {}=SECONDS waits longer",
+            endpoint_check(endpoint, origin),
+            crate::settings::MFAENV_STS_TIMEOUT
         )),
         StsError::Connect {
             endpoint, origin, ..
@@ -101,7 +102,7 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
 
 /// What to do about keys AWS refused as expired.
 fn for_expired(expired: &ExpiredKeys, profile: &str) -> String {
-        match expired.refused() {
+    match expired.refused() {
         Refused::Session { label, dropped } => {
             let what = match label.kind.as_str() {
                 "mfa-session" => format!("MFA session of `{}`", label.profile),
@@ -139,4 +140,3 @@ fn clock_hint(skew: Option<i64>) -> String {
         ),
     }
 }
-

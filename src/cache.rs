@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::creds::{rfc3339, Credentials};
+use crate::settings;
 
 /// How long a waiting process waits for another one that is refreshing
 /// (it may be waiting for a person to type a code).
@@ -105,8 +106,9 @@ impl Cache {
             Ok(()) => Cache { dir: Some(dir) },
             Err(reason) => {
                 warn(&format!(
-                    "not caching sessions: {}: {reason} (MFAENV_CACHE_DIR=DIR caches elsewhere)",
-                    dir.display()
+                    "not caching sessions: {}: {reason} ({}=DIR caches elsewhere)",
+                    dir.display(),
+                    settings::MFAENV_CACHE_DIR
                 ));
                 Cache { dir: None }
             }
@@ -324,10 +326,7 @@ fn release_lock(path: &Path, removed: &mut Removed) {
 
 /// `MFAENV_CACHE_DIR`, else the platform cache dir + `mfaenv`.
 pub fn default_dir() -> Option<PathBuf> {
-    match std::env::var_os("MFAENV_CACHE_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => dirs::cache_dir().map(|d| d.join("mfaenv")),
-    }
+    settings::cache_dir().or_else(|| dirs::cache_dir().map(|d| d.join("mfaenv")))
 }
 
 /// A warning on stderr, once per process for the same text: a bad file is

@@ -211,6 +211,31 @@ pub struct ProfileArgs {
     pub auth: AuthArgs,
 }
 
+impl ProfileArgs {
+    /// The profile named, else the default one.
+    pub fn name(&self) -> String {
+        self.profile
+            .clone()
+            .unwrap_or_else(crate::resolve::default_profile)
+    }
+}
+
+impl Cli {
+    /// The profile the command is for (the hint after an error names it).
+    pub fn profile(&self) -> String {
+        let target = match &self.command {
+            Some(Command::Export(a)) => &a.target,
+            Some(Command::Exec(a)) => &a.target,
+            Some(Command::Write(a)) => &a.target,
+            Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
+            Some(Command::Setup(a)) => return a.name(),
+            None => &self.export.target,
+            _ => return crate::resolve::default_profile(),
+        };
+        target.name()
+    }
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct ExportArgs {
     #[command(flatten)]
@@ -318,6 +343,15 @@ pub struct SetupArgs {
     /// The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)
     #[arg(long, value_name = "ARN")]
     pub serial: Option<String>,
+}
+
+impl SetupArgs {
+    /// The profile named, else the default one.
+    pub fn name(&self) -> String {
+        self.profile
+            .clone()
+            .unwrap_or_else(crate::resolve::default_profile)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -550,7 +584,9 @@ mod tests {
             assert_eq!(exec.target.profile.as_deref(), profile, "{line}");
             assert_eq!(words.join(" "), command, "{line}");
         }
-        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls")).unwrap().command
+        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls"))
+            .unwrap()
+            .command
         else {
             panic!("not exec");
         };

@@ -7,7 +7,9 @@
 //! set), so `MFAENV_*` never holds a secret.
 
 use crate::creds::{rfc3339, Credentials};
-use crate::shell::Change;
+use crate::settings::{
+    MFAENV_DIR, MFAENV_PRIOR, MFAENV_PROFILE, MFAENV_REFRESH_AT, MFAENV_SET, PREFIX,
+};
 
 pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub const SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
@@ -24,17 +26,31 @@ pub fn get(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The profile mfaenv loaded into this shell.
-pub const MFAENV_PROFILE: &str = "MFAENV_PROFILE";
-/// Prior values of what mfaenv changed.
-pub const MFAENV_PRIOR: &str = "MFAENV_PRIOR";
-/// A short hash of each value mfaenv set (`-`: mfaenv unset it), to leave
-/// alone what the user changed by hand.
-pub const MFAENV_SET: &str = "MFAENV_SET";
-/// The project directory whose `.mfaenv` the hook loaded.
-pub const MFAENV_DIR: &str = "MFAENV_DIR";
-/// Epoch seconds at which the hook must look again (expiry approaching).
-pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
+/// One change to the environment, in the order it must be applied.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Change {
+    Set(String, String),
+    Unset(String),
+}
+
+impl Change {
+    /// The variable this change is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Change::Set(name, _) | Change::Unset(name) => name,
+        }
+    }
+}
+
+// Values may be secrets: never show them in debug output.
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Set(name, _) => write!(f, "Set({name}, <redacted>)"),
+            Change::Unset(name) => write!(f, "Unset({name})"),
+        }
+    }
+}
 
 /// Every variable mfaenv sets or removes (besides its own `MFAENV_*` state):
 /// the only names its state may restore.
@@ -111,7 +127,7 @@ pub fn for_shell(
         .map(|c| match c {
             Change::Set(n, _) | Change::Unset(n) => n.clone(),
         })
-        .filter(|n| !n.starts_with("MFAENV_"))
+        .filter(|n| !n.starts_with(PREFIX))
         .collect();
     // Keep the oldest prior value: a second export must still unset to the start.
     for name in touched {
@@ -139,10 +155,8 @@ fn fingerprint(changes: &[Change]) -> String {
     changes
         .iter()
         .filter_map(|c| match c {
-            Change::Set(n, v) if !n.starts_with("MFAENV_") => {
-                Some(format!("{n}={}", short_hash(v)))
-            }
-            Change::Unset(n) if !n.starts_with("MFAENV_") => Some(format!("{n}=-")),
+            Change::Set(n, v) if !n.starts_with(PREFIX) => Some(format!("{n}={}", short_hash(v))),
+            Change::Unset(n) if !n.starts_with(PREFIX) => Some(format!("{n}=-")),
             _ => None,
         })
         .collect::<Vec<_>>()
@@ -366,7 +380,7 @@ mod tests {
         let touched: Vec<&str> = changes
             .iter()
             .map(Change::name)
-            .filter(|n| !n.starts_with("MFAENV_"))
+            .filter(|n| !n.starts_with(PREFIX))
             .collect();
         assert_eq!(touched, ["AWS_REGION"]);
         assert_eq!(notes.len(), 3, "{notes:?}");
@@ -400,7 +414,7 @@ mod tests {
         let env =
             |n: &str| (n == ACCESS_KEY_ID || n == SECRET_ACCESS_KEY).then(|| "mine".to_string());
         let (changes, notes) = for_unset(&env, false);
-        assert!(changes.iter().all(|c| c.name().starts_with("MFAENV_")));
+        assert!(changes.iter().all(|c| c.name().starts_with(PREFIX)));
         assert!(notes[0].contains("--all"));
         let (changes, _) = for_unset(&env, true);
         for name in [
@@ -433,7 +447,7 @@ mod tests {
         );
         assert!(!env.contains_key("AWS_PROFILE"));
         for (k, v) in &env {
-            if k.starts_with("MFAENV_") {
+            if k.starts_with(PREFIX) {
                 assert!(
                     !v.contains("secret") && !v.contains(&hex(b"old-secret")),
                     "{k}={v}"
@@ -467,6 +481,6 @@ mod tests {
         assert_eq!(env.get("AWS_REGION").map(String::as_str), Some("manual"));
         assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("typed"));
         assert!(!env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_DEFAULT_REGION"));
-        assert!(env.keys().all(|k| !k.starts_with("MFAENV_")));
+        assert!(env.keys().all(|k| !k.starts_with(PREFIX)));
     }
 }

@@ -17,5 +17,6 @@ pub mod harden;
 pub mod hook;
 pub mod mfa;
 pub mod resolve;
+pub mod settings;
 pub mod shell;
 pub mod ui;

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             Err(err) => return usage_error(&err, &args),
         },
     };
-    let profile = profile_of(&cli);
+    let profile = cli.profile();
     let on_error = failure_output(&cli);
     match run(cli) {
         Ok(ExitCode::SUCCESS) => ExitCode::SUCCESS,
@@ -89,20 +89,6 @@ fn guess_failure_output(args: &[OsString]) -> &'static str {
         .and_then(|name| name.parse::<Format>().ok())
         .unwrap_or_else(Format::detect)
         .failure()
-}
-
-/// The profile the command is for, for the hint after an error.
-fn profile_of(cli: &Cli) -> String {
-    let named = match &cli.command {
-        Some(Command::Export(a)) => a.target.profile.clone(),
-        Some(Command::Exec(a)) => a.target.profile.clone(),
-        Some(Command::Write(a)) => a.target.profile.clone(),
-        Some(Command::CredentialProcess(a) | Command::Login(a)) => a.profile.clone(),
-        Some(Command::Setup(a)) => a.profile.clone(),
-        None => cli.export.target.profile.clone(),
-        _ => None,
-    };
-    named.unwrap_or_else(mfaenv::resolve::default_profile)
 }
 
 /// What stdout holds when the command fails: the failing statement of the

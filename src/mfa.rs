@@ -215,11 +215,7 @@ const SECRET_VARS: &[&str] = &[
 
 /// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (up to an hour), else 60 s.
 fn process_timeout() -> Duration {
-    crate::env_vars::get("MFAENV_MFA_PROCESS_TIMEOUT")
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0 && *s <= 3600.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(PROCESS_TIMEOUT)
+    crate::settings::mfa_process_timeout().unwrap_or(PROCESS_TIMEOUT)
 }
 
 /// Runs `mfa_process` through the shell; its stdout is the code, its stderr
@@ -257,8 +253,9 @@ fn run_process_within(command: &str, timeout: Duration) -> Result<String, MfaErr
         Ok(None) => {
             kill_all(&mut child);
             return Err(fail(format!(
-                "it did not finish within {}s, so mfaenv stopped it (MFAENV_MFA_PROCESS_TIMEOUT=SECONDS waits longer)",
-                timeout.as_secs_f64()
+                "it did not finish within {}s, so mfaenv stopped it ({}=SECONDS waits longer)",
+                timeout.as_secs_f64(),
+                crate::settings::MFAENV_MFA_PROCESS_TIMEOUT
             )));
         }
         Err(e) => {

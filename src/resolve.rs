@@ -7,14 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
+use crate::aws::endpoint::{self, Service};
+use crate::aws::{self, Mfa, Sts, StsError};
 use crate::cache::{Cache, Key, Label};
 use crate::config::{self, MfaMode, Plan, Profiles, RoleStep};
 use crate::creds::Credentials;
 use crate::duration::human;
 use crate::env_vars::get as env_value;
 use crate::mfa::CodeSource;
-use crate::aws::endpoint::{self, Service};
-use crate::aws::{self, Mfa, Sts, StsError};
 
 /// A session with less than this left counts as expired.
 pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
@@ -291,7 +291,8 @@ impl<'a> Caller<'a> {
         if self.sts.is_none() {
             let region = endpoint::region(self.plan, self.opts.region.as_deref());
             let (endpoint, origin) =
-                endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref()).unzip();
+                endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref())
+                    .unzip();
             self.sts =
                 Some(Sts::new(region.as_deref(), endpoint.as_deref())?.endpoint_origin(origin));
         }

@@ -6,14 +6,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
-use support::moto::Moto;
-use support::sandbox::{Sandbox, BASE_SECRET};
-
-fn moto_sandbox() -> Option<(Moto, Sandbox)> {
-    let moto = Moto::start()?;
-    let sandbox = Sandbox::new(&moto.endpoint());
-    Some((moto, sandbox))
-}
+use support::sandbox::{moto_sandbox, Sandbox, BASE_SECRET};
 
 fn cache_files(sb: &Sandbox) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(sb.cache_dir())

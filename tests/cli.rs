@@ -8,17 +8,8 @@ mod support;
 use std::process::Stdio;
 
 use support::moto::Moto;
-use support::sandbox::Sandbox;
-
-fn moto_sandbox() -> Option<(Moto, Sandbox)> {
-    let moto = Moto::start()?;
-    let sandbox = Sandbox::new(&moto.endpoint());
-    Some((moto, sandbox))
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::sandbox::{moto_sandbox, Sandbox};
+use support::stderr_of;
 
 // ---------------------------------------------------------------- exec
 
@@ -211,7 +202,10 @@ fn help_says_where_the_profile_comes_from() {
     assert_eq!(out.status.code(), Some(2));
     // stdout holds only the failing statement, for `eval "$(mfaenv)"`.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains("AWS_") && stdout.trim() == "false", "{stdout}");
+    assert!(
+        !stdout.contains("AWS_") && stdout.trim() == "false",
+        "{stdout}"
+    );
     assert!(stderr_of(&out).contains("Usage: mfaenv"));
 }
 

@@ -86,7 +86,10 @@ fn tab_listed(s: &mut PtySession, line: &str, expect: &[&str]) {
         .exp_string(&format!("{PROMPT}{line}"))
         .unwrap_or_else(|e| panic!("`{line}<TAB>` listed nothing: {e}"));
     for want in expect {
-        assert!(listing.contains(want), "`{line}<TAB>` did not list `{want}`: {listing:?}");
+        assert!(
+            listing.contains(want),
+            "`{line}<TAB>` did not list `{want}`: {listing:?}"
+        );
     }
     clear_line(s);
 }

@@ -6,17 +6,10 @@ mod support;
 use std::io::Write;
 
 use support::fake_sts::{FakeSts, Reply};
-use support::moto::Moto;
-use support::sandbox::{bash_exports, Sandbox, BASE_SECRET};
+use support::sandbox::{bash_exports, moto_sandbox, Sandbox, BASE_SECRET};
 
 const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
 const ROLE: &str = "arn:aws:iam::222222222222:role/hc/hc-master";
-
-fn moto_sandbox() -> Option<(Moto, Sandbox)> {
-    let moto = Moto::start()?;
-    let sandbox = Sandbox::new(&moto.endpoint());
-    Some((moto, sandbox))
-}
 
 /// Runs `script` in a real shell inside the sandbox; returns (ok, stdout, stderr).
 fn shell(sandbox: &Sandbox, program: &str, args: &[&str], script: &str) -> (bool, String, String) {
@@ -439,11 +432,7 @@ fn rejected_code_at_the_terminal_is_asked_again() {
         vec![Reply::invalid_mfa_code(), Reply::session_token()],
     );
     let sb = fake_sandbox(&fake);
-    let mut cmd = std::process::Command::new(support::mfaenv_bin());
-    cmd.args(["export", "--shell", "bash", "base"])
-        .env_clear()
-        .envs(sb.env());
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut p = sb.in_pty(&["export", "--shell", "bash", "base"], |_| {});
     p.exp_string("MFA code for").unwrap();
     p.send_line("111111").unwrap();
     p.exp_string("AWS rejected the MFA code").unwrap();

@@ -88,16 +88,12 @@ fn not_dumpable_and_no_core_at_the_mfa_prompt() {
     if let Some(uid) = user {
         chown_tree(sb.home(), uid);
     }
-    let mut cmd = std::process::Command::new(support::mfaenv_bin());
-    cmd.args(["export", "--shell", "bash", "prod"])
-        .env_clear()
-        .envs(sb.env())
-        .current_dir(sb.home());
-    unlimited_core(&mut cmd);
-    if let Some(uid) = user {
-        become_user(&mut cmd, uid);
-    }
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut p = sb.in_pty(&["export", "--shell", "bash", "prod"], |cmd| {
+        unlimited_core(cmd);
+        if let Some(uid) = user {
+            become_user(cmd, uid);
+        }
+    });
     p.exp_string("MFA code for").unwrap();
     // Waiting at the prompt, after the credentials file was read.
     let pid = p.process.child_pid.as_raw();

@@ -19,12 +19,13 @@ mod support;
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use support::fake_sts::{Creds, FakeSts, Reply};
 use support::faults::{self, Fault, SERIAL};
 use support::sandbox::{failure_stdout, Sandbox};
+use support::stderr_of;
 
 fn session_creds() -> Creds {
     Creds::new()
@@ -97,10 +98,6 @@ fn said(stderr: &str) -> Said {
 fn contains_all(line: &str, parts: &[&str]) -> bool {
     let lower = line.to_lowercase();
     parts.iter().all(|p| lower.contains(&p.to_lowercase()))
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -244,21 +241,11 @@ fault_tests! {
 /// buffers everything fails instead of taking the machine's memory) and
 /// returns (exit code, stderr, the child's peak RSS in KiB, from wait4).
 fn run_measured(sb: &Sandbox, args: &[&str]) -> (Option<i32>, String, i64) {
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::os::unix::process::ExitStatusExt;
     let err_file = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = sb.mfaenv(args);
     cmd.stdout(Stdio::null()).stderr(err_file.reopen().unwrap());
-    // SAFETY: setrlimit is async-signal-safe and touches no memory of ours.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1 << 30,
-                rlim_max: 1 << 30,
-            };
-            libc::setrlimit(libc::RLIMIT_AS, &limit);
-            Ok(())
-        });
-    }
+    support::cap_memory(&mut cmd, 1 << 30);
     let child = cmd.spawn().expect("spawn mfaenv");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
@@ -376,13 +363,9 @@ fn a_refused_session_is_replaced_on_the_next_run() {
 /// stdout going to a file, as under `$(…)`: returns the session and the file.
 fn in_pty(sb: &Sandbox, args: &[&str]) -> (rexpect::session::PtySession, std::path::PathBuf) {
     let stdout = sb.home().join(format!("stdout-{}", std::process::id()));
-    let mut cmd = std::process::Command::new(support::mfaenv_bin());
-    cmd.args(args)
-        .env_clear()
-        .envs(sb.env())
-        .current_dir(sb.home())
-        .stdout(std::fs::File::create(&stdout).expect("stdout file"));
-    let p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let p = sb.in_pty(args, |cmd| {
+        cmd.stdout(std::fs::File::create(&stdout).expect("stdout file"));
+    });
     (p, stdout)
 }
 

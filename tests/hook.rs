@@ -10,8 +10,7 @@ use rexpect::session::PtySession;
 use support::fake_sts::{FakeSts, Reply};
 use support::moto::Moto;
 use support::sandbox::Sandbox;
-
-const PROMPT: &str = "PROMPT> ";
+use support::shells::{interactive, RealShell, PROMPT};
 
 struct Project {
     moto: Moto,
@@ -47,94 +46,22 @@ fn projects() -> Option<Project> {
     Some(Project { moto, sb })
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Sh {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl Sh {
-    fn program(self) -> &'static str {
-        match self {
-            Sh::Bash => "bash",
-            Sh::Zsh => "zsh",
-            Sh::Fish => "fish",
-        }
-    }
-    fn export(self, name: &str, value: &str) -> String {
-        match self {
-            Sh::Fish => format!("set -gx {name} {value}"),
-            _ => format!("export {name}={value}"),
-        }
-    }
-    fn status(self) -> &'static str {
-        match self {
-            Sh::Fish => "echo \"st=$status\"",
-            _ => "echo \"st=$?\"",
-        }
-    }
-}
-
-/// An interactive shell with the hook installed, in a pty.
-fn spawn(p: &Project, sh: Sh) -> PtySession {
-    let program = support::require_program(sh.program()).expect("shell");
-    let home = p.sb.home();
+/// An interactive shell with the hook installed, in a pty, with the
+/// project's `bin/` first on PATH.
+fn spawn(p: &Project, sh: RealShell) -> PtySession {
     // (direnv compares mtimes in whole seconds: let one pass first.)
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let mfaenv = support::mfaenv_bin();
-    let mut cmd = Command::new(program);
-    cmd.env_clear().envs(p.sb.env()).current_dir(home);
     let path = format!(
         "{}:{}",
-        home.join("bin").display(),
+        p.sb.home().join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    cmd.env("PATH", path).env("TERM", "dumb");
-    match sh {
-        Sh::Bash => {
-            let rc = home.join("bashrc");
-            std::fs::write(
-                &rc,
-                format!(
-                    "PS1='{PROMPT}'\neval \"$('{}' hook bash)\"\n",
-                    mfaenv.display()
-                ),
-            )
-            .unwrap();
-            cmd.arg("--noprofile").arg("--rcfile").arg(&rc).arg("-i");
-        }
-        Sh::Zsh => {
-            let dir = home.join("zdot");
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(
-                dir.join(".zshrc"),
-                format!(
-                    "PS1='{PROMPT}'\nunsetopt zle\neval \"$('{}' hook zsh)\"\n",
-                    mfaenv.display()
-                ),
-            )
-            .unwrap();
-            cmd.env("ZDOTDIR", &dir).arg("-i");
-        }
-        Sh::Fish => {
-            let rc = home.join("rc.fish");
-            std::fs::write(
-                &rc,
-                format!(
-                    "function fish_prompt; echo -n '{PROMPT}'; end\n'{}' hook fish | source\n",
-                    mfaenv.display()
-                ),
-            )
-            .unwrap();
-            cmd.args(["--no-config", "-i", "-C"])
-                .arg(format!("source {}", rc.display()));
-            cmd.env("XDG_CONFIG_HOME", home.join("fishconf"));
-        }
-    }
-    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn shell in a pty");
-    s.exp_string(PROMPT).expect("first prompt");
-    s
+    interactive(
+        sh,
+        &p.sb,
+        &sh.hook_rc(&support::mfaenv_bin()),
+        &[("PATH", &path)],
+    )
 }
 
 /// Runs `show` and returns (key, region, profile, mfaenv profile).
@@ -155,10 +82,10 @@ fn run(s: &mut PtySession, line: &str) {
     s.exp_string(PROMPT).unwrap();
 }
 
-fn scenario(sh: Sh) {
+fn scenario(sh: RealShell) {
     let Some(p) = projects() else { return };
     let mut s = spawn(&p, sh);
-    run(&mut s, &sh.export("AWS_PROFILE", "old"));
+    run(&mut s, &sh.export_line("AWS_PROFILE", "old"));
 
     // Untrusted: a hint, nothing loaded.
     s.send_line("cd proj-a").unwrap();
@@ -203,11 +130,11 @@ fn scenario(sh: Sh) {
 
     // $? survives the hook (which runs at this prompt: the directory changed).
     run(&mut s, "cd proj-a; false");
-    s.send_line(sh.status()).unwrap();
+    s.send_line(sh.status_line()).unwrap();
     s.exp_string("st=1").unwrap();
 
     // A variable changed by hand inside is left as the user set it.
-    run(&mut s, &sh.export("AWS_REGION", "manual"));
+    run(&mut s, &sh.export_line("AWS_REGION", "manual"));
     run(&mut s, "cd ..");
     assert_eq!(
         state(&mut s),
@@ -236,27 +163,27 @@ fn scenario(sh: Sh) {
 
 #[test]
 fn bash_hook() {
-    scenario(Sh::Bash);
+    scenario(RealShell::Bash);
 }
 
 #[test]
 fn zsh_hook() {
-    scenario(Sh::Zsh);
+    scenario(RealShell::Zsh);
 }
 
 #[test]
 fn fish_hook() {
-    scenario(Sh::Fish);
+    scenario(RealShell::Fish);
 }
 
 #[test]
 fn idle_bash_prompts_start_no_process() {
-    idle_prompts_start_no_process(Sh::Bash);
+    idle_prompts_start_no_process(RealShell::Bash);
 }
 
 #[test]
 fn idle_zsh_prompts_start_no_process() {
-    idle_prompts_start_no_process(Sh::Zsh);
+    idle_prompts_start_no_process(RealShell::Zsh);
 }
 
 /// fish has no clock variable: the hook reads the time with the `path`
@@ -264,17 +191,17 @@ fn idle_zsh_prompts_start_no_process() {
 /// process either.
 #[test]
 fn idle_fish_prompts_start_no_process() {
-    idle_prompts_start_no_process(Sh::Fish);
+    idle_prompts_start_no_process(RealShell::Fish);
 }
 
-fn idle_prompts_start_no_process(sh: Sh) {
+fn idle_prompts_start_no_process(sh: RealShell) {
     let Some(p) = projects() else { return };
     let strace = support::require_program("strace").expect("strace");
     let mut s = spawn(&p, sh);
     run(&mut s, "mfaenv allow proj-a");
     run(&mut s, "cd proj-a");
     s.send_line(match sh {
-        Sh::Fish => "echo PID=$fish_pid",
+        RealShell::Fish => "echo PID=$fish_pid",
         _ => "echo PID=$$",
     })
     .unwrap();
@@ -320,7 +247,7 @@ fn idle_prompts_start_no_process(sh: Sh) {
 #[test]
 fn inside_a_project_the_secret_is_only_in_its_variable() {
     let Some(p) = projects() else { return };
-    let mut s = spawn(&p, Sh::Bash);
+    let mut s = spawn(&p, RealShell::Bash);
     run(&mut s, "mfaenv allow proj-a");
     run(&mut s, "cd proj-a");
     let dump = p.sb.home().join("env.dump");
@@ -910,20 +837,20 @@ fn near_expiry_picks_up_fresher_keys_or_hints_once() {
 
 #[test]
 fn bash_clock_triggers_the_refresh() {
-    clock_triggers_the_refresh(Sh::Bash);
+    clock_triggers_the_refresh(RealShell::Bash);
 }
 
 #[test]
 fn zsh_clock_triggers_the_refresh() {
-    clock_triggers_the_refresh(Sh::Zsh);
+    clock_triggers_the_refresh(RealShell::Zsh);
 }
 
 #[test]
 fn fish_clock_triggers_the_refresh() {
-    clock_triggers_the_refresh(Sh::Fish);
+    clock_triggers_the_refresh(RealShell::Fish);
 }
 
-fn clock_triggers_the_refresh(sh: Sh) {
+fn clock_triggers_the_refresh(sh: RealShell) {
     let Some(p) = projects() else { return };
     let mut s = spawn(&p, sh);
     run(&mut s, "mfaenv allow proj-a");
@@ -934,9 +861,9 @@ fn clock_triggers_the_refresh(sh: Sh) {
     // must run hook-env, which finds the cache's later expiry and re-exports.
     run(
         &mut s,
-        &sh.export("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z"),
+        &sh.export_line("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z"),
     );
-    run(&mut s, &sh.export("MFAENV_REFRESH_AT", "1"));
+    run(&mut s, &sh.export_line("MFAENV_REFRESH_AT", "1"));
     run(&mut s, "");
     s.send_line("echo \"exp=$AWS_CREDENTIAL_EXPIRATION at=$MFAENV_REFRESH_AT\"")
         .unwrap();
@@ -956,7 +883,7 @@ fn the_hook_asks_for_a_code_once_skips_on_empty_and_can_be_told_never() {
     p.sb.ok(&["forget", "--all"]);
     p.sb.ok(&["allow", p.sb.home().join("proj-a").to_str().unwrap()]);
     p.sb.ok(&["allow", p.sb.home().join("proj-b").to_str().unwrap()]);
-    let mut s = spawn(&p, Sh::Bash);
+    let mut s = spawn(&p, RealShell::Bash);
     // Nothing cached: the hook asks on the terminal; an empty answer skips.
     s.send_line("cd proj-a").unwrap();
     s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
@@ -1095,12 +1022,12 @@ fn the_hook_does_not_wait_for_a_child_mfa_process_left_behind() {
 /// `mfaenv allow` with nothing cached: the next prompt asks for the code at
 /// the real prompt and loads (or, told never to ask, says the one-line hint),
 /// although the untrusted file's hint was already shown for this version.
-fn allow_without_a_cached_session(sh: Sh) {
+fn allow_without_a_cached_session(sh: RealShell) {
     let Some(p) = projects() else { return };
     p.sb.ok(&["forget", "--all"]);
     let mut s = spawn(&p, sh);
     // Told not to ask: the hint that says how to load it.
-    run(&mut s, &sh.export("MFAENV_HOOK_PROMPT", "never"));
+    run(&mut s, &sh.export_line("MFAENV_HOOK_PROMPT", "never"));
     s.send_line("cd proj-b").unwrap();
     s.exp_string("is not allowed yet").unwrap();
     s.send_line("mfaenv allow").unwrap();
@@ -1110,7 +1037,7 @@ fn allow_without_a_cached_session(sh: Sh) {
     assert_eq!(state(&mut s)[0], "none", "{sh:?}");
     run(&mut s, "cd ..");
     let unset = match sh {
-        Sh::Fish => "set -e MFAENV_HOOK_PROMPT",
+        RealShell::Fish => "set -e MFAENV_HOOK_PROMPT",
         _ => "unset MFAENV_HOOK_PROMPT",
     };
     run(&mut s, unset);
@@ -1134,15 +1061,15 @@ fn allow_without_a_cached_session(sh: Sh) {
 
 #[test]
 fn bash_allow_without_a_cached_session_asks_and_loads() {
-    allow_without_a_cached_session(Sh::Bash);
+    allow_without_a_cached_session(RealShell::Bash);
 }
 
 #[test]
 fn zsh_allow_without_a_cached_session_asks_and_loads() {
-    allow_without_a_cached_session(Sh::Zsh);
+    allow_without_a_cached_session(RealShell::Zsh);
 }
 
 #[test]
 fn fish_allow_without_a_cached_session_asks_and_loads() {
-    allow_without_a_cached_session(Sh::Fish);
+    allow_without_a_cached_session(RealShell::Fish);
 }

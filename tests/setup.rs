@@ -11,12 +11,12 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use support::fake_sts::{http_request, FakeSts, Reply};
 use support::moto::Moto;
 use support::sandbox::Sandbox;
+use support::stderr_of;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -153,10 +153,6 @@ fn config_of(sb: &Sandbox) -> String {
 fn config_with(after: &str, line: &str) -> String {
     let at = CONFIG.find(after).expect("anchor in CONFIG") + after.len();
     format!("{}{line}\n{}", &CONFIG[..at], &CONFIG[at..])
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -316,9 +312,7 @@ fn setup_asks_which_device_on_the_terminal() {
     let Some((_moto, sb, serials)) = alice(&["alice-phone", "alice-yubikey"]) else {
         return;
     };
-    let mut cmd = Command::new(support::mfaenv_bin());
-    cmd.args(["setup", "prod"]).env_clear().envs(sb.env());
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut p = sb.in_pty(&["setup", "prod"], |_| {});
     p.exp_string("IAM user alice").unwrap();
     p.exp_string(&format!("1) {}", serials[0])).unwrap();
     p.exp_string(&format!("2) {}", serials[1])).unwrap();
@@ -420,15 +414,9 @@ fn status_short_for_prompts() {
 
 /// mfaenv in a pseudo-terminal (stderr is a terminal); returns what it wrote.
 fn in_pty(sb: &Sandbox, args: &[&str], extra: &[(&str, &str)]) -> String {
-    let mut cmd = Command::new(support::mfaenv_bin());
-    cmd.args(args)
-        .env_clear()
-        .envs(sb.env())
-        .env("TERM", "xterm");
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut p = sb.in_pty(args, |cmd| {
+        cmd.env("TERM", "xterm").envs(extra.iter().copied());
+    });
     p.exp_eof().expect("mfaenv ends")
 }
 

@@ -6,7 +6,6 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -14,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use support::fake_sts::{Creds, FakeSts, Reply};
 use support::moto::Moto;
 use support::sandbox::{bash_exports, Sandbox};
+use support::stderr_of;
 use support::users::{self, output_within, User};
 
 /// Long enough for a loaded machine; a blocked read never ends.
@@ -88,10 +88,6 @@ fn loaded(vars: &[(String, String)]) -> bool {
         .any(|(k, v)| k == "AWS_ACCESS_KEY_ID" && v.starts_with("ASIA"))
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: a valid C string; mkfifo has no other preconditions.
@@ -125,7 +121,7 @@ fn another_users_symlink_to_a_trusted_file_loads_nothing() {
     victim.own(&home);
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
     let out = mfaenv(&sb, Some(victim), &prod, &["allow"], &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let (vars, err) = hook(&sb, Some(victim), &prod);
     assert!(loaded(&vars), "the victim's own project loads: {err}");
 
@@ -156,12 +152,12 @@ fn another_users_symlink_to_a_trusted_file_loads_nothing() {
     assert!(
         !out.status.success(),
         "allow of another user's link: {}",
-        stderr(&out)
+        stderr_of(&out)
     );
     assert!(
-        stderr(&out).contains("only your own files"),
+        stderr_of(&out).contains("only your own files"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 
     let (vars, err) = hook(&sb, Some(victim), &copy);
@@ -191,7 +187,11 @@ fn trust_is_bound_to_the_place_not_only_the_content() {
         "{err}"
     );
     let out = sb.run(&["allow", s(&other)]);
-    assert!(stderr(&out).contains("a symlink to"), "{}", stderr(&out));
+    assert!(
+        stderr_of(&out).contains("a symlink to"),
+        "{}",
+        stderr_of(&out)
+    );
     assert!(loaded(&hook(&sb, None, &other).0));
 
     // A hard link, a copy, a symlinked directory: each a file nobody allowed.
@@ -246,7 +246,7 @@ fn mfaenv_data_dir_holds_the_trust_store() {
     let store = sb.home().join("trust-store");
     let env = [("MFAENV_DATA_DIR", s(&store))];
     let out = mfaenv(&sb, None, &proj, &["allow"], &env);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(std::fs::read_dir(store.join("allow")).unwrap().count(), 1);
     assert!(
         !sb.home().join(".local/share/mfaenv").exists(),
@@ -296,23 +296,13 @@ fn a_fifo_or_device_mfaenv_never_blocks_the_prompt() {
     let mut cmd = sb.mfaenv(&["hook-env", "--shell", "bash"]);
     cmd.current_dir(&zero).env("PWD", &zero);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe and touches no memory of ours.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1 << 30,
-                rlim_max: 1 << 30,
-            };
-            libc::setrlimit(libc::RLIMIT_AS, &limit);
-            Ok(())
-        });
-    }
+    support::cap_memory(&mut cmd, 1 << 30);
     let out = output_within(cmd.spawn().unwrap(), LIMIT, "hook-env with /dev/zero");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        stderr(&out).contains("not a regular file (a character device)"),
+        stderr_of(&out).contains("not a regular file (a character device)"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 
     // A huge sparse file: refused by its size.
@@ -364,23 +354,23 @@ fn a_fifo_cache_file_never_blocks_export_or_status() {
         &["export", "--shell", "bash", "-t", "123456", "base"],
         &[],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("export AWS_SESSION_TOKEN="), "{stdout}");
     assert!(
-        stderr(&out).contains("not a regular file"),
+        stderr_of(&out).contains("not a regular file"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
     // `export` replaced it; plant it again for `status`.
     std::fs::remove_file(&entries[0]).unwrap();
     mkfifo(&entries[0]);
     let out = mfaenv(&sb, None, &home, &["status"], &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        stderr(&out).contains("not a regular file"),
+        stderr_of(&out).contains("not a regular file"),
         "{}",
-        stderr(&out)
+        stderr_of(&out)
     );
 }
 
@@ -407,7 +397,7 @@ fn control_bytes_in_a_directory_name_are_shown_escaped() {
     );
     for args in [["allow"], ["deny"]] {
         let out = mfaenv(&sb, None, &dir, &args, &[]);
-        let err = stderr(&out);
+        let err = stderr_of(&out);
         assert!(out.status.success() && !raw(&err), "{args:?}: {err:?}");
         assert!(err.contains(shown), "{args:?}: {err:?}");
     }
@@ -420,7 +410,7 @@ fn control_bytes_in_a_directory_name_are_shown_escaped() {
     let empty = sb.home().join("e\x1b]0;title\x07");
     std::fs::create_dir(&empty).unwrap();
     let out = mfaenv(&sb, None, &empty, &["allow"], &[]);
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(!out.status.success() && !raw(&err), "{err:?}");
     assert!(err.contains("e\\x1b]0;title\\x07 or above"), "{err:?}");
     // And `status` shows the active profile escaped.
@@ -507,7 +497,7 @@ fn forget_on_a_read_only_cache_fails_and_says_why() {
     let home = sb.home().to_path_buf();
     for args in [&["forget", "--all"][..], &["forget", "base"]] {
         let out = mfaenv(&sb, Some(user), &home, args, &[]);
-        let err = stderr(&out);
+        let err = stderr_of(&out);
         assert!(!out.status.success(), "{args:?} succeeded: {err}");
         assert!(
             err.contains("cannot delete") && err.contains("Permission denied"),
@@ -547,19 +537,19 @@ fn forget_during_a_login_leaves_its_lock_so_one_code_is_spent() {
     let forget = sb.run(&["forget", "--all"]);
     let second = login("654321").output().unwrap();
     let first = output_within(first, LIMIT, "the first login");
-    assert!(first.status.success(), "{}", stderr(&first));
-    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert!(second.status.success(), "{}", stderr_of(&second));
     assert_eq!(fake.count("GetSessionToken"), 1, "a second code was spent");
     assert!(
-        stderr(&second).contains("waiting for another mfaenv"),
+        stderr_of(&second).contains("waiting for another mfaenv"),
         "{}",
-        stderr(&second)
+        stderr_of(&second)
     );
-    assert!(forget.status.success(), "{}", stderr(&forget));
+    assert!(forget.status.success(), "{}", stderr_of(&forget));
     assert!(
-        stderr(&forget).contains("another mfaenv is refreshing"),
+        stderr_of(&forget).contains("another mfaenv is refreshing"),
         "{}",
-        stderr(&forget)
+        stderr_of(&forget)
     );
 }
 
@@ -569,7 +559,7 @@ fn a_shell_without_a_hook_is_named_in_the_refusal() {
     let out = sb.run(&["hook", "json"]);
     // A usage mistake, refused by clap before anything runs.
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let err = stderr_of(&out);
     assert!(
         err.contains("invalid value 'json'") && err.contains("bash, zsh, fish, pwsh"),
         "{err}"

@@ -223,7 +223,6 @@ fn skew_of(response: &HttpResponse) -> Option<i64> {
     Some(server.secs() - ours.secs())
 }
 
-
 /// Whether reading the answer stopped at [`MAX_ANSWER_BYTES`].
 fn too_large(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(err);
@@ -264,4 +263,3 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     }
     cur.to_string()
 }
-

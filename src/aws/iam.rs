@@ -108,7 +108,6 @@ impl Sts {
     }
 }
 
-
 /// `err` naming `endpoint` (classify names the STS endpoint).
 fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
     match &mut err {
@@ -134,4 +133,3 @@ fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
     }
     err
 }
-

@@ -84,12 +84,7 @@ impl Timeouts {
     /// 2 s to connect, 5 s an attempt, 3 attempts, 15 s in all.
     /// `MFAENV_STS_TIMEOUT=SECONDS` sets the attempt timeout (total: 3x).
     fn from_env() -> Timeouts {
-        let attempt = std::env::var("MFAENV_STS_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| *s > 0.0 && *s < 600.0)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(Duration::from_secs(5));
+        let attempt = crate::settings::sts_timeout().unwrap_or(Duration::from_secs(5));
         Timeouts {
             connect: attempt.min(Duration::from_secs(2)),
             attempt,
@@ -277,7 +272,6 @@ fn capped_expiry(op: &str, expiration: SystemTime, now: SystemTime, asked: u32) 
     allowed
 }
 
-
 /// Installs [`CappedBody`] on every answer, before the SDK reads it.
 #[derive(Debug)]
 pub(super) struct AnswerCap;
@@ -348,7 +342,6 @@ impl http_body::Body for CappedBody {
     }
 }
 
-
 /// A few quick retries with backoff: throttling and 5xx, never a wrong code.
 pub(super) fn retry_config() -> RetryConfig {
     RetryConfig::standard()
@@ -366,4 +359,3 @@ pub(super) fn sdk_credentials(creds: &Credentials) -> aws_sdk_sts::config::Crede
         "mfaenv",
     )
 }
-

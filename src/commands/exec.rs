@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use super::{credentials, note_region};
 use crate::cli::ExecArgs;
 use crate::env_vars;
+use crate::settings;
 use crate::shell::Change;
 
 pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
@@ -28,8 +29,8 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     }
     // Shell state is for the shell, not its children: a script the command
     // runs must not inherit the hook's output format.
-    cmd.env_remove(env_vars::MFAENV_PRIOR);
-    cmd.env_remove("MFAENV_SHELL");
+    cmd.env_remove(settings::MFAENV_PRIOR);
+    cmd.env_remove(settings::MFAENV_SHELL);
     run_command(cmd, program)
 }
 

@@ -19,11 +19,7 @@ pub struct ToTerminal {
 
 pub fn run(args: &ExportArgs) -> Result<String> {
     let format = args.shell.unwrap_or_else(Format::detect);
-    let profile = args
-        .target
-        .profile
-        .clone()
-        .unwrap_or_else(crate::resolve::default_profile);
+    let profile = args.target.name();
     if args.shell.is_none() && !args.force && std::io::stdout().is_terminal() {
         return Err(ToTerminal {
             usage: usage(format, &profile),

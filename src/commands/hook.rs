@@ -41,10 +41,7 @@ pub fn hook_env(args: &HookEnvArgs) -> String {
     let ctx = Context {
         cwd: logical_cwd(),
         env: &current_env,
-        may_prompt: !matches!(
-            current_env("MFAENV_HOOK_PROMPT").as_deref(),
-            Some("never" | "0" | "false" | "no")
-        ),
+        may_prompt: crate::settings::hook_may_prompt(&current_env),
     };
     let outcome = hook::on_prompt(&ctx);
     for message in &outcome.messages {

@@ -39,10 +39,7 @@ impl From<&AuthArgs> for Options {
 
 /// The plan and fresh credentials for the profile named on the command line.
 pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
-    let profile = target
-        .profile
-        .clone()
-        .unwrap_or_else(resolve::default_profile);
+    let profile = target.name();
     let opts = Options::from(&target.auth);
     let plan = resolve::plan(&profile, &opts)?;
     let creds = resolve::credentials(&plan, &opts, &Cache::open())?;

@@ -12,23 +12,19 @@ use std::io::{BufRead, BufReader, Write};
 
 use anyhow::{bail, Context, Result};
 
+use crate::aws::endpoint::{self, Service};
+use crate::aws::{Identity, MfaDevice, Sts, StsError};
 use crate::cli::SetupArgs;
 use crate::config::{self, edit, Plan, Profiles};
 use crate::env_vars::get as env_value;
 use crate::mfa::{open_tty, Tty};
-use crate::resolve;
-use crate::aws::endpoint::{self, Service};
-use crate::aws::{Identity, MfaDevice, Sts, StsError};
 use crate::ui;
 
 /// How many times a person may answer the "which device" question wrongly.
 const ATTEMPTS: u32 = 3;
 
 pub fn run(args: &SetupArgs) -> Result<String> {
-    let name = args
-        .profile
-        .clone()
-        .unwrap_or_else(resolve::default_profile);
+    let name = args.name();
     if let Some(serial) = &args.serial {
         check_serial(serial)?;
     }

@@ -11,7 +11,8 @@ use crate::cache::{Cache, Listed};
 use crate::cli::StatusArgs;
 use crate::creds::rfc3339;
 use crate::duration::human;
-use crate::env_vars::{EXPIRATION, MFAENV_PROFILE};
+use crate::env_vars::EXPIRATION;
+use crate::settings::MFAENV_PROFILE;
 use crate::ui::escape;
 
 pub fn run(args: &StatusArgs) -> Result<String> {

@@ -15,20 +15,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::cache::Cache;
 use crate::creds::Credentials;
 use crate::duration::human;
-use crate::env_vars::{self, EXPIRATION, MFAENV_DIR, MFAENV_PROFILE, MFAENV_REFRESH_AT};
+use crate::env_vars::{self, EXPIRATION};
 use crate::mfa::MfaError;
 use crate::resolve::{self, Options, DEFAULT_MIN_TTL};
+use crate::settings::{MFAENV_DIR, MFAENV_HINT, MFAENV_PROFILE, MFAENV_REFRESH_AT};
 use crate::shell::Change;
 use crate::ui;
 use dotfile::DotFile;
 use sha2::Digest;
 use trust::{Trust, TrustStore};
-
-/// What the last hint was about — its kind and the file version — so that
-/// each kind of hint is said once per version, not per prompt. The kind
-/// matters: the hint for an untrusted file must not silence the MFA prompt
-/// once the same version is allowed.
-pub const MFAENV_HINT: &str = "MFAENV_HINT";
 
 /// The file `mfaenv allow`, `deny` and `login` touch, in the data dir. The
 /// PowerShell hook compares its mtime at each prompt, in-process, to know it

@@ -83,8 +83,8 @@ fn is_entry(entry: &Path) -> bool {
 impl TrustStore {
     /// `MFAENV_DATA_DIR`, else the platform data dir + `mfaenv`.
     pub fn open() -> Option<TrustStore> {
-        let root = match std::env::var_os("MFAENV_DATA_DIR").filter(|v| !v.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
+        let root = match crate::settings::data_dir() {
+            Some(dir) => dir,
             None => dirs::data_dir()?.join("mfaenv"),
         };
         Some(TrustStore { root })

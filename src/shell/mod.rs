@@ -14,37 +14,13 @@ mod zsh;
 use std::fmt;
 use std::str::FromStr;
 
+/// What [`render`] writes; it lives with the variables it is about.
+pub use crate::env_vars::Change;
 pub use bash::Bash;
 pub use dotenv::Dotenv;
 pub use fish::Fish;
 pub use pwsh::Pwsh;
 pub use zsh::Zsh;
-
-/// One change to the environment, in the order it must be applied.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Change {
-    Set(String, String),
-    Unset(String),
-}
-
-impl Change {
-    /// The variable this change is about.
-    pub fn name(&self) -> &str {
-        match self {
-            Change::Set(name, _) | Change::Unset(name) => name,
-        }
-    }
-}
-
-// Values may be secrets: never show them in debug output.
-impl fmt::Debug for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Change::Set(name, _) => write!(f, "Set({name}, <redacted>)"),
-            Change::Unset(name) => write!(f, "Unset({name})"),
-        }
-    }
-}
 
 /// A shell whose code mfaenv prints.
 pub trait Shell {
@@ -155,9 +131,7 @@ impl Format {
     /// call and never exports), else the shell that started mfaenv (the one
     /// running `eval`/`source`), else `$SHELL`, else bash.
     pub fn detect() -> Format {
-        let hook = std::env::var("MFAENV_SHELL")
-            .ok()
-            .and_then(|s| s.parse().ok());
+        let hook = crate::settings::shell().and_then(|s| s.parse().ok());
         hook.or_else(parent_shell)
             .or_else(|| {
                 std::env::var("SHELL")

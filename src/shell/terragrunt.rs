@@ -12,9 +12,8 @@
 use serde_json::{json, Map, Value};
 
 use super::Change;
-use crate::env_vars::{
-    ACCESS_KEY_ID, MFAENV_PRIOR, MFAENV_SET, SECRET_ACCESS_KEY, SECURITY_TOKEN, SESSION_TOKEN,
-};
+use crate::env_vars::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, SECURITY_TOKEN, SESSION_TOKEN};
+use crate::settings::{MFAENV_PRIOR, MFAENV_SET};
 
 pub fn render(changes: &[Change]) -> String {
     let mut creds = [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN].map(|_| None::<&str>);

@@ -91,6 +91,28 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A command's stderr as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Caps `cmd`'s address space at `bytes`, so a version that buffers without
+/// bound fails instead of taking the machine's memory.
+pub fn cap_memory(cmd: &mut std::process::Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+}
+
 /// The mfaenv binary under test.
 pub fn mfaenv_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mfaenv"))

@@ -124,6 +124,23 @@ impl Sandbox {
         cmd
     }
 
+    /// mfaenv with a pseudo-terminal for its terminal (so it can prompt on
+    /// /dev/tty, and its stderr is a terminal), in the sandbox environment;
+    /// `prepare` may redirect stdout or add variables first.
+    pub fn in_pty(
+        &self,
+        args: &[&str],
+        prepare: impl FnOnce(&mut Command),
+    ) -> rexpect::session::PtySession {
+        let mut cmd = Command::new(super::mfaenv_bin());
+        cmd.args(args)
+            .env_clear()
+            .envs(self.env())
+            .current_dir(self.home());
+        prepare(&mut cmd);
+        rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn mfaenv in a pty")
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.mfaenv(args).output().expect("run mfaenv")
     }
@@ -217,6 +234,14 @@ fn detach(cmd: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// moto, and a sandbox pointed at it (`None`: moto is not installed and the
+/// test may skip, see [`super::may_skip`]).
+pub fn moto_sandbox() -> Option<(super::moto::Moto, Sandbox)> {
+    let moto = super::moto::Moto::start()?;
+    let sandbox = Sandbox::new(&moto.endpoint());
+    Some((moto, sandbox))
 }
 
 /// Parses `export NAME='value';` lines of mfaenv's bash output (values

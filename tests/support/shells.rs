@@ -34,6 +34,31 @@ impl RealShell {
         }
     }
 
+    /// The line that installs mfaenv's hook (the binary at `mfaenv`) in an rc file.
+    pub fn hook_rc(self, mfaenv: &Path) -> String {
+        let bin = mfaenv.display();
+        match self {
+            RealShell::Fish => format!("'{bin}' hook fish | source"),
+            _ => format!("eval \"$('{bin}' hook {})\"", self.program()),
+        }
+    }
+
+    /// The line that exports `name` (`value` as the shell reads it).
+    pub fn export_line(self, name: &str, value: &str) -> String {
+        match self {
+            RealShell::Fish => format!("set -gx {name} {value}"),
+            _ => format!("export {name}={value}"),
+        }
+    }
+
+    /// The line that prints the last command's status as `st=N`.
+    pub fn status_line(self) -> &'static str {
+        match self {
+            RealShell::Fish => "echo \"st=$status\"",
+            _ => "echo \"st=$?\"",
+        }
+    }
+
     /// The installed shell; see [`super::require_program`] for when it is missing.
     pub fn require(self) -> Option<PathBuf> {
         super::require_program(self.program())

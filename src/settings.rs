@@ -1,0 +1,96 @@
+//! Every `MFAENV_*` name, in one place: the knobs a user sets (read here,
+//! typed, with their limits) and the state mfaenv keeps in the shell (set by
+//! the hook and `export`, read back by the hook, `status` and `unset`).
+//! An empty value counts as unset, as the AWS tools treat theirs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What every name here starts with: mfaenv's own state is never restored
+/// from `MFAENV_PRIOR` and never handed to a child process.
+pub const PREFIX: &str = "MFAENV_";
+
+// ---- knobs -------------------------------------------------------------
+
+/// The shell format the hook asks for, passed for one call and never exported.
+pub const MFAENV_SHELL: &str = "MFAENV_SHELL";
+/// Seconds one STS attempt may take.
+pub const MFAENV_STS_TIMEOUT: &str = "MFAENV_STS_TIMEOUT";
+/// Seconds `mfa_process` may run.
+pub const MFAENV_MFA_PROCESS_TIMEOUT: &str = "MFAENV_MFA_PROCESS_TIMEOUT";
+/// Where sessions are cached.
+pub const MFAENV_CACHE_DIR: &str = "MFAENV_CACHE_DIR";
+/// Where the trust store (and the hook's stamp) live.
+pub const MFAENV_DATA_DIR: &str = "MFAENV_DATA_DIR";
+/// `never` (or 0/false/no): the hook never asks for a code.
+pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
+
+// ---- state in the shell ------------------------------------------------
+
+/// The profile mfaenv loaded into this shell.
+pub const MFAENV_PROFILE: &str = "MFAENV_PROFILE";
+/// Prior values of what mfaenv changed.
+pub const MFAENV_PRIOR: &str = "MFAENV_PRIOR";
+/// A short hash of each value mfaenv set (`-`: mfaenv unset it), to leave
+/// alone what the user changed by hand.
+pub const MFAENV_SET: &str = "MFAENV_SET";
+/// The project directory whose `.mfaenv` the hook loaded.
+pub const MFAENV_DIR: &str = "MFAENV_DIR";
+/// Epoch seconds at which the hook must look again (expiry approaching).
+pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
+/// What the last hint was about — its kind and the file version — so that
+/// each kind of hint is said once per version, not per prompt. The kind
+/// matters: the hint for an untrusted file must not silence the MFA prompt
+/// once the same version is allowed.
+pub const MFAENV_HINT: &str = "MFAENV_HINT";
+
+/// `MFAENV_SHELL`: the name of the format the hook's shell wants.
+pub fn shell() -> Option<String> {
+    get(MFAENV_SHELL)
+}
+
+/// `MFAENV_STS_TIMEOUT=SECONDS` (more than 0, less than 600).
+pub fn sts_timeout() -> Option<Duration> {
+    seconds(MFAENV_STS_TIMEOUT)
+        .filter(|s| *s > 0.0 && *s < 600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (more than 0, up to an hour).
+pub fn mfa_process_timeout() -> Option<Duration> {
+    seconds(MFAENV_MFA_PROCESS_TIMEOUT)
+        .filter(|s| *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// `MFAENV_CACHE_DIR`.
+pub fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os(MFAENV_CACHE_DIR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `MFAENV_DATA_DIR`.
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os(MFAENV_DATA_DIR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether the hook may ask for a code: not under `MFAENV_HOOK_PROMPT=never`
+/// (or 0, false, no). `env` reads the hook's environment.
+pub fn hook_may_prompt(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    !matches!(
+        env(MFAENV_HOOK_PROMPT).as_deref(),
+        Some("never" | "0" | "false" | "no")
+    )
+}
+
+/// As `env_vars::get`, which is above this module (it names its state here).
+fn get(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn seconds(name: &str) -> Option<f64> {
+    get(name).and_then(|s| s.trim().parse::<f64>().ok())
+}
