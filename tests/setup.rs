@@ -13,7 +13,7 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use support::fake_sts::{http_request, FakeSts, Reply};
+use support::fake_sts::{http_request, percent_encode, FakeSts, Reply};
 use support::moto::Moto;
 use support::sandbox::Sandbox;
 use support::stderr_of;
@@ -55,7 +55,7 @@ fn addr(moto: &Moto) -> SocketAddr {
 fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
     let mut body = format!("Action={action}&Version=2010-05-08");
     for (k, v) in params {
-        body.push_str(&format!("&{k}={}", form_encode(v)));
+        body.push_str(&format!("&{k}={}", percent_encode(v)));
     }
     let auth = "AWS4-HMAC-SHA256 Credential=AKIDSEED/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
     let (status, reply) = http_request(
@@ -73,17 +73,6 @@ fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
     let reply = String::from_utf8_lossy(&reply).into_owned();
     assert_eq!(status, 200, "moto IAM {action}: {reply}");
     reply
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The text of the first `<tag>` in `xml`.

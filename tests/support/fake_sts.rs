@@ -156,6 +156,19 @@ pub fn parse_form(text: &str) -> BTreeMap<String, String> {
 }
 
 /// Percent-decoding with `+` as space; invalid escapes are kept as they are.
+/// `text` with every byte but the unreserved ones as `%XX` (RFC 3986, as
+/// SigV4 and form bodies want it).
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -792,6 +805,51 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// One HTTP/1.1 request as the test servers read it.
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub version: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Reads the next request on a keep-alive connection (answering `Expect:
+/// 100-continue` and a malformed request line); `None`: the connection is
+/// over.
+pub fn read_request(reader: &mut impl BufRead, writer: &mut impl Write) -> Option<Request> {
+    let line = loop {
+        match read_line(reader) {
+            Ok(Some(line)) if line.is_empty() => continue, // a stray CRLF between requests
+            Ok(Some(line)) => break line,
+            _ => return None,
+        }
+    };
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        let _ = writer.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        return None;
+    };
+    let headers = read_headers(reader).ok()?;
+    if headers
+        .get("expect")
+        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+    }
+    let body = read_body(reader, &headers, false).ok()?;
+    Some(Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        version: version.to_string(),
+        headers,
+        body,
+    })
+}
+
 fn serve_connection(stream: TcpStream, id: usize, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
@@ -799,36 +857,19 @@ fn serve_connection(stream: TcpStream, id: usize, shared: Arc<Shared>) {
     };
     let mut reader = BufReader::new(stream);
     // One request after another on the same connection (keep-alive).
-    while let Ok(Some(request_line)) = read_line(&mut reader) {
-        if request_line.is_empty() {
-            continue; // tolerate a stray CRLF between requests
-        }
-        let mut parts = request_line.split_whitespace();
-        let (Some(method), Some(path), Some(version)) = (parts.next(), parts.next(), parts.next())
-        else {
-            let _ = writer.write_all(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-            return;
-        };
-        let Ok(headers) = read_headers(&mut reader) else {
-            return;
-        };
-        if headers
-            .get("expect")
-            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
-            && writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
-        {
-            return;
-        }
-        let Ok(body) = read_body(&mut reader, &headers, false) else {
-            return;
-        };
-        let close_requested = headers
+    while let Some(request) = read_request(&mut reader, &mut writer) {
+        let close_requested = request
+            .headers
             .get("connection")
             .is_some_and(|c| c.eq_ignore_ascii_case("close"))
-            || version == "HTTP/1.0";
-        let record = Recorded::new(method, path, headers, &body, Some(id));
+            || request.version == "HTTP/1.0";
+        let record = Recorded::new(
+            &request.method,
+            &request.target,
+            request.headers,
+            &request.body,
+            Some(id),
+        );
         let reply = {
             let mut st = shared.lock();
             let reply = next_reply(&mut st.scripts, &record.action);

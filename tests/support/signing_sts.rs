@@ -26,7 +26,7 @@ use std::time::Duration;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use super::fake_sts::{http_request, read_body, read_headers, read_line, xml_escape};
+use super::fake_sts::{http_request, percent_encode, read_request, xml_escape};
 
 /// A known key: its secret, and for a temporary key its session token.
 #[derive(Clone, Debug)]
@@ -105,27 +105,15 @@ fn serve(stream: TcpStream, upstream: SocketAddr, state: &Mutex<State>) {
         return;
     };
     let mut reader = BufReader::new(stream);
-    while let Ok(Some(line)) = read_line(&mut reader) {
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-            return;
-        };
-        let Ok(headers) = read_headers(&mut reader) else {
-            return;
-        };
-        if headers
-            .get("expect")
-            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
-        {
-            let _ = writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        let Ok(body) = read_body(&mut reader, &headers, false) else {
-            return;
-        };
-        let (status, answer) = handle(method, target, &headers, &body, upstream, state);
+    while let Some(request) = read_request(&mut reader, &mut writer) {
+        let (status, answer) = handle(
+            &request.method,
+            &request.target,
+            &request.headers,
+            &request.body,
+            upstream,
+            state,
+        );
         let head = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
             if status == 200 { "OK" } else { "Error" },
@@ -330,8 +318,8 @@ fn canonical_request(
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             (
-                uri_encode(&super::fake_sts::percent_decode(k)),
-                uri_encode(&super::fake_sts::percent_decode(v)),
+                percent_encode(&super::fake_sts::percent_decode(k)),
+                percent_encode(&super::fake_sts::percent_decode(v)),
             )
         })
         .collect();
@@ -360,16 +348,6 @@ fn canonical_request(
 }
 
 /// RFC 3986 encoding as SigV4 wants it: unreserved characters stay.
-fn uri_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
