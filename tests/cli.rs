@@ -166,7 +166,7 @@ fn forget_alone_shows_both_ways() {
 /// A session without MFA is listed as `session`, not `mfa-session`.
 #[test]
 fn status_names_a_session_without_mfa() {
-    let Some((_moto, sb)) = moto_sandbox() else {
+    let Some((moto, sb)) = moto_sandbox() else {
         return;
     };
     sb.add_config("\n[profile nomfa]\nregion = us-east-1\n");
@@ -175,6 +175,7 @@ fn status_names_a_session_without_mfa() {
         "[nomfa]\naws_access_key_id = AKIANOMFAEXAMPLE0001\naws_secret_access_key = nomfa-secret\n",
     );
     std::fs::write(sb.credentials(), creds).unwrap();
+    moto.trust("AKIANOMFAEXAMPLE0001", "nomfa-secret");
     sb.ok(&["login", "nomfa"]);
     let table = sb.ok(&["status"]);
     let row = table.lines().find(|l| l.starts_with("nomfa")).unwrap();

@@ -62,14 +62,14 @@ fn moto_instances_are_isolated_and_fast() {
     assert_ne!(a.port(), b.port());
 
     let (status, body) = signed_sts_post(
-        addr_of(&a.endpoint()),
+        addr_of(&a.raw_endpoint()),
         "AKIDHARNESSA",
         "Action=GetSessionToken&Version=2011-06-15&SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Falice&TokenCode=123456",
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<GetSessionTokenResponse"), "{body}");
     signed_sts_post(
-        addr_of(&a.endpoint()),
+        addr_of(&a.raw_endpoint()),
         "AKIDHARNESSA",
         "Action=GetCallerIdentity&Version=2011-06-15",
     );
@@ -97,14 +97,14 @@ fn moto_instances_are_isolated_and_fast() {
     a.start_recording();
     assert_eq!(a.requests(), vec![]);
     signed_sts_post(
-        addr_of(&a.endpoint()),
+        addr_of(&a.raw_endpoint()),
         "AKIDHARNESSA",
         "Action=GetCallerIdentity&Version=2011-06-15",
     );
     assert_eq!(a.count("GetCallerIdentity"), 1);
     a.stop_recording();
     signed_sts_post(
-        addr_of(&a.endpoint()),
+        addr_of(&a.raw_endpoint()),
         "AKIDHARNESSA",
         "Action=GetCallerIdentity&Version=2011-06-15",
     );
@@ -115,7 +115,7 @@ fn moto_instances_are_isolated_and_fast() {
     );
 
     // Dropped means gone.
-    let addr = addr_of(&a.endpoint());
+    let addr = addr_of(&a.raw_endpoint());
     drop(a);
     assert!(
         TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
@@ -128,7 +128,7 @@ fn moto_instances_are_isolated_and_fast() {
 fn moto_routes_unsigned_requests_to_s3() {
     let Some(moto) = Moto::start() else { return };
     let (status, body) = http_request(
-        addr_of(&moto.endpoint()),
+        addr_of(&moto.raw_endpoint()),
         "POST",
         "/",
         &[("Content-Type", "application/x-www-form-urlencoded")],
@@ -155,7 +155,7 @@ fn moto_process_mode_runs_the_real_moto_server() {
     );
     let t = Instant::now();
     let (status, body) = signed_sts_post(
-        addr_of(&moto.endpoint()),
+        addr_of(&moto.raw_endpoint()),
         "AKIDPROCESS",
         "Action=GetSessionToken&Version=2011-06-15",
     );
@@ -177,6 +177,7 @@ fn moto_process_mode_runs_the_real_moto_server() {
 fn aws_cli_get_session_token_against_moto() {
     let Some(moto) = Moto::start() else { return };
     let mut env = moto.aws_env();
+    moto.trust("AKIAHARNESSLONGTERM1", "harness-secret");
     env.push(("AWS_ACCESS_KEY_ID".into(), "AKIAHARNESSLONGTERM1".into()));
     env.push(("AWS_SECRET_ACCESS_KEY".into(), "harness-secret".into()));
     let (status, out, err) = run_aws(
@@ -217,6 +218,7 @@ fn aws_cli_get_session_token_against_moto() {
 fn aws_cli_assume_role_against_moto_shows_the_role() {
     let Some(moto) = Moto::start() else { return };
     let mut env = moto.aws_env();
+    moto.trust("AKIAHARNESSLONGTERM2", "harness-secret");
     env.push(("AWS_ACCESS_KEY_ID".into(), "AKIAHARNESSLONGTERM2".into()));
     env.push(("AWS_SECRET_ACCESS_KEY".into(), "harness-secret".into()));
     let role = "arn:aws:iam::123456789012:role/deploy";
@@ -585,7 +587,7 @@ fn moto_parallel_instances_keep_their_own_counts() {
                 let key = format!("AKIDPARALLEL{n}");
                 for _ in 0..n {
                     signed_sts_post(
-                        addr_of(&moto.endpoint()),
+                        addr_of(&moto.raw_endpoint()),
                         &key,
                         "Action=GetSessionToken&Version=2011-06-15",
                     );

@@ -56,6 +56,7 @@ source_profile = vault-a
 
 fn sandbox(config: &str) -> Option<(Moto, Sandbox)> {
     let moto = Moto::start()?;
+    moto.trust("AKIAGEHC000EXAMPLE01", "gehc/long-term/SECRET");
     let sandbox = Sandbox::with(&moto.endpoint(), config, GEHC_CREDENTIALS);
     Some((moto, sandbox))
 }

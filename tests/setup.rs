@@ -90,10 +90,12 @@ fn xml_value(xml: &str, tag: &str) -> String {
 fn seed_user(moto: &Moto, name: &str) -> (String, String) {
     iam(moto, "CreateUser", &[("UserName", name)]);
     let xml = iam(moto, "CreateAccessKey", &[("UserName", name)]);
-    (
+    let keys = (
         xml_value(&xml, "AccessKeyId"),
         xml_value(&xml, "SecretAccessKey"),
-    )
+    );
+    moto.trust(&keys.0, &keys.1);
+    keys
 }
 
 /// Creates a virtual MFA device and enables it for `user`; returns its ARN.

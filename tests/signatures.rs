@@ -6,18 +6,8 @@
 
 mod support;
 
-use support::moto::Moto;
-use support::sandbox::{bash_exports, Sandbox, BASE_SECRET};
-use support::signing_sts::SigningSts;
-
-const BASE_KEY: &str = "AKIABASEEXAMPLE00001";
-
-fn signed() -> Option<(Moto, SigningSts, Sandbox)> {
-    let moto = Moto::start()?;
-    let sts = SigningSts::start(&moto.endpoint(), &[(BASE_KEY, BASE_SECRET)]);
-    let sb = Sandbox::new(&sts.endpoint());
-    Some((moto, sts, sb))
-}
+use support::sandbox::{bash_exports, BASE_KEY, BASE_SECRET};
+use support::signing_sts::signed_sandbox as signed;
 
 fn caller_arn(json: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));

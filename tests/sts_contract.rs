@@ -120,6 +120,7 @@ fn sdk_requests_are_plain_http11_with_keep_alive() {
 #[test]
 fn sdk_against_moto_is_recorded() {
     let Some(moto) = Moto::start() else { return };
+    moto.trust("AKIAHARNESSSDK000001", "harness-secret");
     let client = sdk_client(&moto.endpoint(), 1, Duration::from_secs(30));
     runtime().block_on(async {
         client

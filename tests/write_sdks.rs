@@ -5,30 +5,11 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use support::moto::Moto;
 use support::sandbox::{Sandbox, CONFIG, CREDENTIALS};
-
-/// The JS SDK's node_modules: `$MFAENV_TEST_JS_SDK`, else where
-/// scripts/js-sdk/install puts it.
-fn js_sdk() -> Option<PathBuf> {
-    let dir = std::env::var_os("MFAENV_TEST_JS_SDK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| support::root().join("target/js-sdk/node_modules"));
-    if dir.join("@aws-sdk/client-sts").is_dir() {
-        return Some(dir);
-    }
-    if support::may_skip() {
-        eprintln!("SKIP: the JS SDK is not installed in {}", dir.display());
-        return None;
-    }
-    panic!(
-        "the JS SDK is missing in {}; run scripts/test (scripts/js-sdk/install)",
-        dir.display()
-    );
-}
+use support::sdks::js_sdk;
 
 fn run(mut cmd: Command) -> String {
     let out = cmd.output().expect("run client");

@@ -123,6 +123,7 @@ pub mod faults;
 pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
+pub mod sdks;
 pub mod shells;
 pub mod signing_sts;
 pub mod users;

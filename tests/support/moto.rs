@@ -60,6 +60,8 @@ use std::time::{Duration, Instant};
 
 pub use super::fake_sts::Recorded;
 use super::fake_sts::{base64_decode, http_request};
+use super::sandbox::{BASE_KEY, BASE_SECRET};
+use super::signing_sts::SigningSts;
 
 /// How long a request to moto's own API may take.
 const API_TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,6 +71,9 @@ pub struct Moto {
     port: u16,
     dir: tempfile::TempDir,
     handle: Handle,
+    /// The signature check in front of it (moto checks none): what
+    /// [`Moto::endpoint`] names, so every test's requests are verified.
+    checked: Option<SigningSts>,
 }
 
 enum Handle {
@@ -90,12 +95,17 @@ impl Moto {
         let dir = instance_dir();
         let (port, pid) =
             zygote(&python).spawn(&dir.path().join("recording"), &dir.path().join("moto.log"));
-        let moto = Moto {
+        let mut moto = Moto {
             port,
             dir,
             handle: Handle::Forked(pid),
+            checked: None,
         };
         moto.wait_ready(Instant::now() + Duration::from_secs(30));
+        moto.checked = Some(SigningSts::start(
+            &moto.raw_endpoint(),
+            &[(BASE_KEY, BASE_SECRET)],
+        ));
         Some(moto)
     }
 
@@ -138,18 +148,48 @@ impl Moto {
             port,
             dir,
             handle: Handle::Process(child),
+            checked: None,
         };
         moto.wait_ready(deadline);
         Some(moto)
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// Where mfaenv and the SDKs under test go: the signature-checking STS
+    /// (tests/support/signing_sts.rs) in front of moto, which knows the
+    /// sandbox's long-term key and every key moto hands out through it;
+    /// moto itself when it was started without (process mode).
     pub fn endpoint(&self) -> String {
+        match &self.checked {
+            Some(checked) => checked.endpoint(),
+            None => self.raw_endpoint(),
+        }
+    }
+
+    /// moto itself, `http://127.0.0.1:PORT`: for seeding it and for the
+    /// tests of moto (no signature is checked here).
+    pub fn raw_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// moto's own port (see [`Moto::raw_endpoint`]).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Makes the signature check accept a long-term key created behind its
+    /// back (seeded straight into moto).
+    pub fn trust(&self, access_key_id: &str, secret: &str) {
+        if let Some(checked) = &self.checked {
+            checked.trust(access_key_id, secret);
+        }
+    }
+
+    /// The signature check's refusals, (access key id, error code).
+    pub fn refused(&self) -> Vec<(String, String)> {
+        self.checked
+            .as_ref()
+            .map(SigningSts::refused)
+            .unwrap_or_default()
     }
 
     fn addr(&self) -> SocketAddr {

@@ -31,6 +31,9 @@ aws_access_key_id = AKIABASEEXAMPLE00001
 aws_secret_access_key = base/long-term/SECRET+do-not-leak
 ";
 
+/// The long-term access key id of `base`.
+pub const BASE_KEY: &str = "AKIABASEEXAMPLE00001";
+
 /// The long-term secret of `base`: must never appear in output, cache or state.
 pub const BASE_SECRET: &str = "base/long-term/SECRET+do-not-leak";
 

@@ -83,6 +83,17 @@ impl SigningSts {
         SigningSts { addr, state }
     }
 
+    /// Accepts the long-term key `access_key_id` with `secret` from now on.
+    pub fn trust(&self, access_key_id: &str, secret: &str) {
+        self.state.lock().unwrap().keys.insert(
+            access_key_id.to_string(),
+            Key {
+                secret: secret.to_string(),
+                token: None,
+            },
+        );
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
@@ -347,8 +358,6 @@ fn canonical_request(
     )
 }
 
-/// RFC 3986 encoding as SigV4 wants it: unreserved characters stay.
-
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
@@ -364,4 +373,15 @@ fn error_xml(code: &str, message: &str) -> String {
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
         xml_escape(message)
     )
+}
+
+/// moto, this proxy in front of it knowing `base`'s long-term keys, and a
+/// sandbox pointed at the proxy: every request signed with a wrong secret or
+/// carrying a token moto never issued is refused as AWS would.
+pub fn signed_sandbox() -> Option<(super::moto::Moto, SigningSts, super::sandbox::Sandbox)> {
+    use super::sandbox::{BASE_KEY, BASE_SECRET};
+    let moto = super::moto::Moto::start()?;
+    let sts = SigningSts::start(&moto.raw_endpoint(), &[(BASE_KEY, BASE_SECRET)]);
+    let sb = super::sandbox::Sandbox::new(&sts.endpoint());
+    Some((moto, sts, sb))
 }
