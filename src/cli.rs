@@ -160,6 +160,14 @@ Examples:
   mfaenv completions powershell | Out-String | Invoke-Expression   # in $PROFILE")]
     Completions(CompletionsArgs),
 
+    /// Dry run: show how the profile resolves (keys' origin, each STS step, region, endpoint, cache); calls nothing
+    #[command(after_help = "\
+Examples:
+  mfaenv plan prod
+  mfaenv plan --json prod | jq '.steps[] | {call, action}'
+  mfaenv plan --direct --duration 2h prod   # what export would do with these flags")]
+    Plan(PlanArgs),
+
     /// Find the MFA device of the profile's IAM user and record it as mfa_serial in ~/.aws/config
     #[command(after_help = "\
 Examples:
@@ -282,6 +290,16 @@ pub struct ForgetArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct WriteArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
@@ -398,6 +416,7 @@ const SUBCOMMANDS: &[&str] = &[
     "unset",
     "completions",
     "setup",
+    "plan",
     "__profiles",
     "help",
 ];
@@ -550,7 +569,9 @@ mod tests {
             assert_eq!(exec.target.profile.as_deref(), profile, "{line}");
             assert_eq!(words.join(" "), command, "{line}");
         }
-        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls")).unwrap().command
+        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls"))
+            .unwrap()
+            .command
         else {
             panic!("not exec");
         };

@@ -99,6 +99,7 @@ fn profile_of(cli: &Cli) -> String {
         Some(Command::Write(a)) => a.target.profile.clone(),
         Some(Command::CredentialProcess(a) | Command::Login(a)) => a.profile.clone(),
         Some(Command::Setup(a)) => a.profile.clone(),
+        Some(Command::Plan(a)) => a.target.profile.clone(),
         None => cli.export.target.profile.clone(),
         _ => None,
     };
@@ -135,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Completions(args)) => commands::completions::run(args)?,
         Some(Command::Profiles(args)) => commands::completions::profiles(args),
         Some(Command::Setup(args)) => commands::setup::run(args)?,
+        Some(Command::Plan(args)) => commands::plan::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             // Bare `mfaenv`: no profile, so nothing to export (and `eval` must fail).

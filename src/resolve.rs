@@ -53,9 +53,14 @@ impl Default for Options {
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    let profiles = Profiles::load()?;
+    plan_in(&Profiles::load()?, profile, opts)
+}
+
+/// [`plan`] over profiles already loaded (`mfaenv plan` also shows where
+/// each value came from).
+pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Plan> {
     let env = |name: &str| env_value(name);
-    let mut plan = config::resolve(&profiles, profile, &env)?;
+    let mut plan = config::resolve(profiles, profile, &env)?;
     // Temporary source keys cannot call GetSessionToken: assume roles directly.
     if opts.direct || (plan.source.credentials.session_token.is_some() && !plan.roles.is_empty()) {
         plan.mode = MfaMode::Direct;
@@ -239,7 +244,7 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
 }
 
 /// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
-fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
+pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
     let (lasts, what) = match plan.roles.last() {
         Some(role) => (
             role.duration_seconds.unwrap_or(3600),
@@ -484,18 +489,26 @@ fn default_session_name() -> String {
 
 /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile chain.
 fn sts_region(plan: &Plan, opts: &Options) -> Option<String> {
-    opts.region
-        .clone()
-        .or_else(|| env_value("AWS_REGION"))
-        .or_else(|| env_value("AWS_DEFAULT_REGION"))
-        .or_else(|| plan.sts_region.clone())
+    sts_region_origin(plan, opts).map(|(region, _)| region)
+}
+
+/// [`sts_region`] and what set it (`--region`, a variable's name, or
+/// `profile` for the chain's `region`).
+pub fn sts_region_origin(plan: &Plan, opts: &Options) -> Option<(String, &'static str)> {
+    if let Some(region) = &opts.region {
+        return Some((region.clone(), "--region"));
+    }
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|name| env_value(name).map(|region| (region, name)))
+        .or_else(|| Some((plan.sts_region.clone()?, "profile")))
 }
 
 /// `--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's
 /// `endpoint_url`; the configured ones are skipped under
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, as in the SDKs. With it, what
 /// set it (for messages).
-fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<(String, String)> {
+pub fn sts_endpoint(plan: &Plan, opts: &Options) -> Option<(String, String)> {
     if let Some(url) = &opts.endpoint_url {
         return Some((url.clone(), "--endpoint-url".to_string()));
     }
