@@ -497,6 +497,7 @@ impl<'a> Report<'a> {
                 MfaMode::Session => "session",
                 MfaMode::Direct => "direct",
             },
+            "session_profile": plan.session_profile,
             "steps": steps,
             "mfa": mfa,
             "region": self.region.as_ref().map(|r| json!({
