@@ -439,6 +439,24 @@ mod tests {
         }
     }
 
+    /// The editor's continuation lines are the reader's: keys indented
+    /// alike are separate keys (configparser), not one value, so replacing
+    /// one keeps the next; a lone CR ends a line for both.
+    #[test]
+    fn indented_keys_and_cr_lines_as_the_reader_sees_them() {
+        let text = "[m]\n  aws_session_token = old\n    more\n  region = eu\n";
+        let out = set_keys(text, "m", &KEYS[1..], true).unwrap();
+        assert_eq!(out, "[m]\naws_session_token = T2\n  region = eu\n");
+        let out = set_keys(
+            "[m]\raws_session_token = old\rregion = eu\r",
+            "m",
+            &KEYS[1..],
+            true,
+        )
+        .unwrap();
+        assert_eq!(out, "[m]\raws_session_token = T2\rregion = eu\r");
+    }
+
     #[test]
     fn the_guard_sees_duplicate_sections() {
         let text = "[m]\naws_session_token = t\n[m]\naws_access_key_id = AKIA\n";
