@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
             [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Print shell code that removes what mfaenv set and restores what was there')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -182,6 +183,20 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mfaenv;plan' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mfaenv;setup' {
             [CompletionResult]::new('--serial', '--serial', [CompletionResultType]::ParameterName, 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -204,6 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
             [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Print shell code that removes what mfaenv set and restores what was there')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -251,6 +267,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;completions' {
+            break
+        }
+        'mfaenv;help;plan' {
             break
         }
         'mfaenv;help;setup' {

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
             cand unset 'Print shell code that removes what mfaenv set and restores what was there'
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
+            cand plan 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -163,6 +164,19 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mfaenv;plan'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mfaenv;setup'= {
             cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
             cand -h 'Print help'
@@ -184,6 +198,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
             cand unset 'Print shell code that removes what mfaenv set and restores what was there'
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
+            cand plan 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -216,6 +231,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;unset'= {
         }
         &'mfaenv;help;completions'= {
+        }
+        &'mfaenv;help;plan'= {
         }
         &'mfaenv;help;setup'= {
         }

@@ -160,6 +160,14 @@ Examples:
   mfaenv completions powershell | Out-String | Invoke-Expression   # in $PROFILE")]
     Completions(CompletionsArgs),
 
+    /// Dry run: show how the profile resolves (keys' origin, each STS step, region, endpoint, cache); calls nothing
+    #[command(after_help = "\
+Examples:
+  mfaenv plan prod
+  mfaenv plan --json prod | jq '.steps[] | {call, action}'
+  mfaenv plan --direct --duration 2h prod   # what export would do with these flags")]
+    Plan(PlanArgs),
+
     /// Find the MFA device of the profile's IAM user and record it as mfa_serial in ~/.aws/config
     #[command(after_help = "\
 Examples:
@@ -229,6 +237,7 @@ impl Cli {
             Some(Command::Write(a)) => &a.target,
             Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
             Some(Command::Setup(a)) => return a.name(),
+            Some(Command::Plan(a)) => &a.target,
             None => &self.export.target,
             _ => return crate::resolve::default_profile(),
         };
@@ -304,6 +313,16 @@ pub struct ForgetArgs {
     /// Forget every cached session
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -432,6 +451,7 @@ const SUBCOMMANDS: &[&str] = &[
     "unset",
     "completions",
     "setup",
+    "plan",
     "__profiles",
     "help",
 ];

@@ -121,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Completions(args)) => commands::completions::run(args)?,
         Some(Command::Profiles(args)) => commands::completions::profiles(args),
         Some(Command::Setup(args)) => commands::setup::run(args)?,
+        Some(Command::Plan(args)) => commands::plan::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             // Bare `mfaenv`: no profile, so nothing to export (and `eval` must fail).

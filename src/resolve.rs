@@ -54,9 +54,14 @@ impl Default for Options {
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    let profiles = Profiles::load()?;
+    plan_in(&Profiles::load()?, profile, opts)
+}
+
+/// [`plan`] over profiles already loaded (`mfaenv plan` also shows where
+/// each value came from).
+pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Plan> {
     let env = |name: &str| env_value(name);
-    let mut plan = config::resolve(&profiles, profile, &env)?;
+    let mut plan = config::resolve(profiles, profile, &env)?;
     // Temporary source keys cannot call GetSessionToken: assume roles directly.
     if opts.direct || (plan.source.credentials.session_token.is_some() && !plan.roles.is_empty()) {
         plan.mode = MfaMode::Direct;
@@ -240,7 +245,7 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
 }
 
 /// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
-fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
+pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
     let (lasts, what) = match plan.roles.last() {
         Some(role) => (
             role.duration_seconds.unwrap_or(3600),

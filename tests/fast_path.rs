@@ -1,7 +1,8 @@
 //! The fast paths stay fast without a timed test: a cached `export`,
 //! `credential-process` and every `hook-env` case (enter, stay, leave) must
 //! not start the async runtime, and so not the AWS SDK (`sts::Sts::new`
-//! builds the runtime before anything else of the SDK).
+//! builds the runtime before anything else of the SDK). `plan`, the dry
+//! run, never does: with the session cached or not.
 //!
 //! Observed from outside, on the real binary: tokio's runtime (mio) creates
 //! an epoll instance and std alone never does, so `strace -e
@@ -110,6 +111,11 @@ fn cached_paths_start_no_runtime() {
             "\"Version\":1",
         ),
         ("status", &["status"], "prod"),
+        (
+            "a plan",
+            &["plan", "--json", "prod"],
+            "\"action\": \"cached\"",
+        ),
     ] {
         fast(what, &home, &env, args, expect);
     }
@@ -136,6 +142,10 @@ fn the_probe_sees_a_runtime_when_sts_is_called() {
     let (sb, strace) = (&bed.sb, bed.strace.as_path());
     let home = sb.home().to_path_buf();
     sb.ok(&["forget", "--all"]);
+    // A dry run with nothing cached: it shows the calls, it makes none.
+    let (out, epolls) = traced(sb, strace, &home, &Env::new(), &["plan", "--json", "prod"]);
+    assert!(out.contains("\"action\": \"call\""), "{out}");
+    assert_eq!(epolls, 0, "plan started the async runtime");
     let (out, epolls) = traced(
         sb,
         strace,

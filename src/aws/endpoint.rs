@@ -25,10 +25,19 @@ impl Service {
 /// `--region` (`flag`), `AWS_REGION`, `AWS_DEFAULT_REGION`, then the first
 /// `region` along the profile chain.
 pub fn region(plan: &Plan, flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_string)
-        .or_else(|| env_value("AWS_REGION"))
-        .or_else(|| env_value("AWS_DEFAULT_REGION"))
-        .or_else(|| plan.sts_region.clone())
+    region_origin(plan, flag).map(|(region, _)| region)
+}
+
+/// [`region`] and what set it: `--region`, a variable's name, or `profile`
+/// for the chain's `region`.
+pub fn region_origin(plan: &Plan, flag: Option<&str>) -> Option<(String, &'static str)> {
+    if let Some(region) = flag {
+        return Some((region.to_string(), "--region"));
+    }
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|name| env_value(name).map(|region| (region, name)))
+        .or_else(|| Some((plan.sts_region.clone()?, "profile")))
 }
 
 /// `--endpoint-url` (`flag`), the service's `AWS_ENDPOINT_URL_<SERVICE>`,

@@ -28,7 +28,7 @@ use crate::creds::{rfc3339, Credentials};
 use crate::duration::human;
 
 /// The region STS is called in when no profile or variable names one.
-const FALLBACK_REGION: &str = "us-east-1";
+pub const FALLBACK_REGION: &str = "us-east-1";
 
 static STARTED: AtomicBool = AtomicBool::new(false);
 

@@ -170,6 +170,7 @@ mod tests {
             "forget",
             "write",
             "setup",
+            "plan --json",
         ] {
             assert!(
                 wants(line),

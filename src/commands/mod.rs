@@ -8,6 +8,7 @@ pub mod export;
 pub mod forget;
 pub mod hook;
 pub mod login;
+pub mod plan;
 pub mod setup;
 pub mod status;
 pub mod trust;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::ini::{self, Section};
+use super::ini::{self, Entry, Section};
 use super::ConfigError;
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,7 @@ fn set_keys_in(
     check_values(keys)?;
     let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let lines: Vec<&str> = ini::lines(text).collect();
     let targets: Vec<(usize, &Section)> = file
         .sections
         .iter()
@@ -187,25 +187,21 @@ fn edit_section(
     let start = section.line - 1;
     let mut missing = Vec::new();
     for (key, value) in keys {
-        let mut at = section
-            .entries
-            .iter()
-            .filter(|e| e.key == *key)
-            .map(|e| e.line - 1);
+        let mut at = section.entries.iter().filter(|e| e.key == *key);
         let Some(first) = at.next() else {
             missing.push(format!("{key} = {value}{eol}"));
             continue;
         };
-        let ending = line_ending(lines[first]);
+        let ending = line_ending(lines[first.line - 1]);
         edits
             .replaced
-            .insert(first, Some(format!("{key} = {value}{ending}")));
-        for line in continuation(lines, first, end) {
+            .insert(first.line - 1, Some(format!("{key} = {value}{ending}")));
+        for line in continuation(lines, first) {
             edits.replaced.insert(line, None);
         }
         for duplicate in at {
-            edits.replaced.insert(duplicate, None);
-            for line in continuation(lines, duplicate, end) {
+            edits.replaced.insert(duplicate.line - 1, None);
+            for line in continuation(lines, duplicate) {
                 edits.replaced.insert(line, None);
             }
         }
@@ -224,26 +220,22 @@ fn line_ending(line: &str) -> &'static str {
         "\r\n"
     } else if line.ends_with('\n') {
         "\n"
+    } else if line.ends_with('\r') {
+        "\r"
     } else {
         ""
     }
 }
 
-/// The continuation lines of the value that starts at line `at`, as the
-/// reader joins them: indented, not blank, not comments, up to the next key.
-fn continuation(lines: &[&str], at: usize, end: usize) -> Vec<usize> {
-    let mut found = Vec::new();
-    for (i, line) in lines.iter().enumerate().take(end).skip(at + 1) {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-            continue;
-        }
-        if !line.starts_with([' ', '\t']) {
-            break;
-        }
-        found.push(i);
-    }
-    found
+/// The continuation lines of `entry`'s value, as the reader joined them:
+/// up to its last line, without the comment and blank lines between.
+fn continuation(lines: &[&str], entry: &Entry) -> Vec<usize> {
+    (entry.line..entry.end)
+        .filter(|&i| {
+            let t = lines.get(i).map_or("", |l| l.trim());
+            !(t.is_empty() || t.starts_with('#') || t.starts_with(';'))
+        })
+        .collect()
 }
 
 fn append_section(text: &str, header: &str, keys: &[(&str, &str)], eol: &str) -> String {
@@ -445,6 +437,24 @@ mod tests {
             assert_eq!(header, "m");
             assert!(entries.contains(&("aws_session_token".into(), "T2".into())));
         }
+    }
+
+    /// The editor's continuation lines are the reader's: keys indented
+    /// alike are separate keys (configparser), not one value, so replacing
+    /// one keeps the next; a lone CR ends a line for both.
+    #[test]
+    fn indented_keys_and_cr_lines_as_the_reader_sees_them() {
+        let text = "[m]\n  aws_session_token = old\n    more\n  region = eu\n";
+        let out = set_keys(text, "m", &KEYS[1..], true).unwrap();
+        assert_eq!(out, "[m]\naws_session_token = T2\n  region = eu\n");
+        let out = set_keys(
+            "[m]\raws_session_token = old\rregion = eu\r",
+            "m",
+            &KEYS[1..],
+            true,
+        )
+        .unwrap();
+        assert_eq!(out, "[m]\raws_session_token = T2\rregion = eu\r");
     }
 
     #[test]

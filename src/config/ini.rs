@@ -2,9 +2,10 @@
 //!
 //! It follows the AWS CLI's (Python configparser's) reading: `#`/`;` comment
 //! lines, `key = value` or `key: value` split at the first delimiter, keys
-//! lower-cased, values kept as written (no inline comments), indented lines
-//! continuing the previous value (nested `s3 =` blocks). Every entry keeps
-//! its line so errors can point at it.
+//! lower-cased, values kept as written (no inline comments), lines indented
+//! deeper than their key continuing its value (nested `s3 =` blocks), lines
+//! broken at LF, CRLF or CR. Every entry keeps its line so errors can point
+//! at it.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub struct Entry {
     pub key: String,
     pub value: String,
     pub line: usize,
+    /// The last line of the value (its last continuation line).
+    pub end: usize,
 }
 
 // Entries of the credentials file are long-term secrets: wiped on drop.
@@ -58,32 +61,51 @@ pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
         path: path.to_path_buf(),
         sections: Vec::new(),
     };
-    for (index, raw) in text.lines().enumerate() {
+    // configparser's state: the indentation of the line that started the
+    // value being read (none right after a header), and the blank lines
+    // seen since, which belong to the value when a continuation follows.
+    let mut key_indent: Option<usize> = None;
+    let mut blanks = 0;
+    for (index, raw) in lines(text).enumerate() {
         let line_no = index + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        let raw = raw.trim_end_matches(['\r', '\n']);
+        let trimmed = py_strip(raw);
+        if trimmed.is_empty() {
+            blanks += 1;
             continue;
         }
-        let indented = raw.starts_with([' ', '\t']);
-        if indented {
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        let indent = raw.chars().take_while(|c| is_py_space(*c)).count();
+        if key_indent.is_some_and(|level| indent > level) {
             if let Some(entry) = file.sections.last_mut().and_then(|s| s.entries.last_mut()) {
-                entry.value.push('\n');
+                for _ in 0..=blanks {
+                    entry.value.push('\n');
+                }
                 entry.value.push_str(trimmed);
+                entry.end = line_no;
+                blanks = 0;
                 continue;
             }
         }
-        if trimmed.starts_with('[') {
-            let header = section_header(trimmed)
-                .ok_or_else(|| syntax(path, line_no, "unterminated section header"))?;
+        blanks = 0;
+        if let Some(header) = section_header(trimmed) {
             file.sections.push(Section {
                 header,
                 line: line_no,
                 entries: Vec::new(),
             });
+            key_indent = None;
             continue;
         }
         let Some((key, value)) = split_key_value(trimmed) else {
-            return Err(syntax(path, line_no, "expected `key = value`"));
+            let message = if trimmed.starts_with('[') {
+                "unterminated section header"
+            } else {
+                "expected `key = value`"
+            };
+            return Err(syntax(path, line_no, message));
         };
         let Some(section) = file.sections.last_mut() else {
             return Err(syntax(path, line_no, "a key before any [section] header"));
@@ -92,21 +114,48 @@ pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
             key,
             value,
             line: line_no,
+            end: line_no,
         });
+        key_indent = Some(indent);
     }
     Ok(file)
 }
 
-/// `[name]`, optionally followed by a `#` or `;` comment; `line` is trimmed.
-/// The name is everything between the first `[` and the last `]`, as
-/// written, as configparser reads it.
+/// The lines of `text`, each with its line break, broken where Python's
+/// universal newlines break them (and so configparser): LF, CRLF and a lone CR.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(['\r', '\n']) {
+            None => rest.len(),
+            Some(at) if rest[at..].starts_with("\r\n") => at + 2,
+            Some(at) => at + 1,
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Python's `str.isspace`, which `str.strip` and configparser's indentation
+/// use: Unicode whitespace and the separators U+001C to U+001F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn py_strip(text: &str) -> &str {
+    text.trim_matches(is_py_space)
+}
+
+/// `[name]`, as configparser reads it: `line` (trimmed) starts with `[`,
+/// and the name is everything between it and the last `]`, as written;
+/// what follows that `]` (a comment, or anything) is ignored.
 fn section_header(line: &str) -> Option<String> {
     let inner = line.strip_prefix('[')?;
     let close = inner.rfind(']')?;
-    let rest = inner[close + 1..].trim();
-    if !(rest.is_empty() || rest.starts_with('#') || rest.starts_with(';')) {
-        return None;
-    }
     let header = &inner[..close];
     (!header.is_empty()).then(|| header.to_string())
 }
@@ -150,13 +199,16 @@ fn is_line_break_or_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
+/// configparser's `key = value` / `key: value`: split at the first
+/// delimiter, both sides stripped, the key lower-cased as Python's
+/// `str.lower` does (Unicode: `\u{212a}` KELVIN SIGN is a `k`).
 fn split_key_value(line: &str) -> Option<(String, String)> {
     let at = line.find(['=', ':'])?;
-    let key = line[..at].trim();
+    let key = py_strip(&line[..at]);
     if key.is_empty() {
         return None;
     }
-    Some((key.to_ascii_lowercase(), line[at + 1..].trim().to_string()))
+    Some((key.to_lowercase(), py_strip(&line[at + 1..]).to_string()))
 }
 
 fn syntax(path: &Path, line: usize, message: &str) -> ConfigError {
@@ -187,6 +239,27 @@ mod tests {
             "\nmax_concurrent_requests = 4"
         );
         assert_eq!(f.sections[1].entries[1].line, 7);
+    }
+
+    /// configparser's reading, each checked against botocore by
+    /// tests/botocore_diff.rs: a line continues a value only when indented
+    /// deeper than its key; blank lines inside a value are kept; CR alone
+    /// breaks a line; text after a header's `]` is ignored; `[a=b` is a key.
+    #[test]
+    fn reads_as_configparser_does() {
+        let f = p("[a]\n  k = 1\n  j = 2\n    more\n\n\n    last\n\n").unwrap();
+        let e = &f.sections[0].entries;
+        assert_eq!((e[0].key.as_str(), e[0].value.as_str()), ("k", "1"));
+        assert_eq!(e[1].value, "2\nmore\n\n\nlast");
+        assert_eq!((e[1].line, e[1].end), (3, 7));
+        let f = p("[a] junk\rk = 1\r[b]x]\r\nK\u{212a} = 2\n[c=d\n").unwrap();
+        assert_eq!(f.sections[0].header, "a");
+        assert_eq!(f.sections[0].entries[0].value, "1");
+        assert_eq!(f.sections[1].header, "b]x");
+        assert_eq!(f.sections[1].line, 3);
+        assert_eq!(f.sections[1].entries[0].key, "kk");
+        assert_eq!(f.sections[1].entries[1].key, "[c");
+        assert_eq!(f.sections[1].entries[1].line, 5);
     }
 
     #[test]

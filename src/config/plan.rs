@@ -193,7 +193,9 @@ fn walk<'a>(
             });
         }
         let is_source = !walk.chain.is_empty();
-        let has_keys = current.get("aws_access_key_id").is_some();
+        // botocore: either half of the pair counts (the other is then missing).
+        let has_keys = current.get("aws_access_key_id").is_some()
+            || current.get("aws_secret_access_key").is_some();
         if has_keys && (is_source || current.get("role_arn").is_none()) {
             let source = static_source(&current)?;
             walk.chain.push(current);
@@ -298,6 +300,13 @@ fn session_needs_keys(session: &str, source: &Profile) -> ConfigError {
 }
 
 fn static_source(profile: &Profile) -> Result<Source, ConfigError> {
+    if profile.get("aws_access_key_id").is_none() {
+        return Err(invalid(
+            profile,
+            "aws_secret_access_key",
+            "aws_secret_access_key without aws_access_key_id",
+        ));
+    }
     let secret = profile.get("aws_secret_access_key").ok_or_else(|| {
         invalid(
             profile,
@@ -525,6 +534,8 @@ aws_access_key_id = AKIARK
 aws_secret_access_key = rk-secret
 [halfkeys]
 aws_access_key_id = AKIAHALF
+[halfsecret]
+aws_secret_access_key = half-secret
 ";
 
     fn profiles() -> Profiles {
@@ -639,6 +650,13 @@ aws_access_key_id = AKIAHALF
         let e = plan("halfkeys").unwrap_err().to_string();
         assert!(
             e.starts_with("credentials:") && e.contains("without aws_secret_access_key"),
+            "{e}"
+        );
+        // The other half alone: named too (botocore counts either half).
+        let e = plan("halfsecret").unwrap_err().to_string();
+        assert!(
+            e.starts_with("credentials:")
+                && e.contains("aws_secret_access_key without aws_access_key_id"),
             "{e}"
         );
         let e = plan("tooshort").unwrap_err().to_string();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::ini::{self, IniFile};
+use super::ini::{self, Entry, IniFile, Section};
 use super::{ConfigError, Misplaced};
 
 /// Where a value was written: file and line.
@@ -125,7 +125,10 @@ impl Profiles {
             ..Profiles::default()
         };
         for section in &config.sections {
-            if config_profile_name(&section.header).is_none() && !section.header.contains(' ') {
+            if config_profile_name(&section.header).is_none()
+                && !section.header.contains(' ')
+                && section.header != DEFAULTS
+            {
                 profiles.bare.insert(
                     section.header.clone(),
                     Location {
@@ -135,8 +138,11 @@ impl Profiles {
                 );
             }
         }
-        profiles.merge(&config, config_profile_name);
-        profiles.merge(&credentials, |header| Some(header.to_string()));
+        profiles.merge(&config.path, &last_spelling(&config), config_profile_name);
+        let every: Vec<&Section> = credentials.sections.iter().collect();
+        profiles.merge(&credentials.path, &every, |header| {
+            (header != DEFAULTS).then(|| header.to_string())
+        });
         profiles
     }
 
@@ -148,8 +154,21 @@ impl Profiles {
         ))
     }
 
-    fn merge(&mut self, file: &IniFile, name_of: impl Fn(&str) -> Option<String>) {
-        for section in &file.sections {
+    /// Adds `sections` of the file at `path` to the profiles `name_of`
+    /// names, each over the file's `[DEFAULT]` keys (as configparser gives
+    /// every section of a file its `[DEFAULT]` section's keys).
+    fn merge(
+        &mut self,
+        path: &Path,
+        sections: &[&Section],
+        name_of: impl Fn(&str) -> Option<String>,
+    ) {
+        let defaults: Vec<&Entry> = sections
+            .iter()
+            .filter(|s| s.header == DEFAULTS)
+            .flat_map(|s| &s.entries)
+            .collect();
+        for section in sections {
             let Some(name) = name_of(&section.header) else {
                 continue;
             };
@@ -161,12 +180,12 @@ impl Profiles {
                     ..Profile::default()
                 });
             profile.location.get_or_insert_with(|| Location {
-                path: file.path.clone(),
+                path: path.to_path_buf(),
                 line: section.line,
             });
-            for entry in &section.entries {
+            for entry in defaults.iter().copied().chain(&section.entries) {
                 let location = Location {
-                    path: file.path.clone(),
+                    path: path.to_path_buf(),
                     line: entry.line,
                 };
                 profile.values.insert(
@@ -294,18 +313,90 @@ fn include_key(profile: &Profile) -> Option<&'static str> {
         .find(|key| profile.get(key).is_some())
 }
 
+/// configparser's `[DEFAULT]` section: no profile, but its keys are every
+/// other section's (of the same file) unless the section sets them.
+const DEFAULTS: &str = "DEFAULT";
+
 /// `[default]` and `[profile NAME]` are profiles in the config file; other
-/// sections (`[sso-session x]`, `[services x]`, bare `[x]`) are not.
+/// sections (`[sso-session x]`, `[services x]`, bare `[x]`) are not. As in
+/// botocore, a header that starts with `profile` is split as a shell would
+/// split it (Python's `shlex`), and names a profile when it is two words:
+/// `[profile  prod ]` and `[profile 'my prod']` are `prod` and `my prod`.
 fn config_profile_name(header: &str) -> Option<String> {
     if header == "default" {
         return Some(header.to_string());
     }
-    let rest = header.strip_prefix("profile")?;
-    if !rest.starts_with([' ', '\t']) {
+    if !header.starts_with("profile") {
         return None;
     }
-    let name = rest.trim();
-    (!name.is_empty()).then(|| name.to_string())
+    match <[String; 2]>::try_from(shlex_split(header)?) {
+        Ok([_, name]) => Some(name),
+        Err(_) => None,
+    }
+}
+
+/// The config file's profile sections, as botocore keeps them: when two
+/// differently written headers name the same profile (`[default]` and
+/// `[profile default]`, `[profile a]` and `[profile  a]`), the later one
+/// replaces the earlier. (The same header written twice is merged: botocore
+/// refuses that file, and mfaenv reads it as the Go SDK does.)
+fn last_spelling(config: &IniFile) -> Vec<&Section> {
+    let mut last: BTreeMap<String, &str> = BTreeMap::new();
+    for section in &config.sections {
+        if let Some(name) = config_profile_name(&section.header) {
+            last.insert(name, &section.header);
+        }
+    }
+    config
+        .sections
+        .iter()
+        .filter(|s| match config_profile_name(&s.header) {
+            Some(name) => last.get(&name) == Some(&s.header.as_str()),
+            None => true,
+        })
+        .collect()
+}
+
+/// Python's `shlex.split` (POSIX mode, no comments); `None` where it raises
+/// (an open quote, a `\` at the end).
+fn shlex_split(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => {
+                            let next = chars.next()?;
+                            if next != '\\' && next != '"' {
+                                w.push('\\');
+                            }
+                            w.push(next);
+                        }
+                        c => w.push(c),
+                    }
+                }
+            }
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    Some(words)
 }
 
 fn file_path(var: &str, file: &str) -> PathBuf {
@@ -388,6 +479,30 @@ mod tests {
         );
         assert!(p.get("default").is_none());
         assert_eq!(p.get("prod").unwrap().get("region"), Some("y"));
+    }
+
+    /// botocore's reading of section names (tests/botocore_diff.rs checks
+    /// them against botocore itself).
+    #[test]
+    fn section_names_as_botocore_splits_them() {
+        let p = Profiles::from_texts(
+            "[DEFAULT]\nregion = d\n[profile 'my prod']\nk = 1\n[profileX x]\n[profile a b]\n[profile c]\nold = 1\n[profile  c ]\nnew = 1\n[default]\nold = 1\n[profile default]\nnew = 1\n",
+            "[DEFAULT]\naws_session_token = t\n[base]\nx = 1\n",
+        )
+        .unwrap();
+        assert_eq!(p.get("my prod").unwrap().get("k"), Some("1"));
+        assert_eq!(p.get("my prod").unwrap().get("region"), Some("d"));
+        assert!(p.get("x").is_some() && p.get("a b").is_none() && p.get("DEFAULT").is_none());
+        for name in ["c", "default"] {
+            let c = p.get(name).unwrap();
+            assert_eq!((c.get("old"), c.get("new")), (None, Some("1")), "{name}");
+        }
+        assert_eq!(p.get("base").unwrap().get("aws_session_token"), Some("t"));
+        assert_eq!(
+            shlex_split("a \"b\\\" \\x\" 'c d'e\\ f"),
+            Some(vec!["a".into(), "b\" \\x".into(), "c de f".into()])
+        );
+        assert_eq!(shlex_split("profile 'open"), None);
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "hook-env",
         "completions",
         "setup",
+        "plan",
         "help",
         "__profiles",
     ];
