@@ -115,6 +115,12 @@ impl Cache {
         }
     }
 
+    /// Prepares `dir` as [`Cache::open`] prepares the cache directory.
+    #[cfg(test)]
+    pub(crate) fn open_at_for_tests(dir: &Path) {
+        prepare_dir(dir).unwrap();
+    }
+
     pub fn at(dir: PathBuf) -> Cache {
         Cache { dir: Some(dir) }
     }
@@ -209,6 +215,35 @@ impl Cache {
                 "cannot write the cache file {}: {e}",
                 path.display()
             ));
+        }
+    }
+
+    /// The bytes of a non-secret index file (`KEY.index`, e.g. where the
+    /// profiles of a large config are: `config::index`), when it is ours,
+    /// private and small; `None` otherwise (nothing is said: the caller
+    /// rebuilds it).
+    pub fn read_index(&self, key: &Key) -> Option<Vec<u8>> {
+        let file = open_nofollow(&self.path(key, "index")?).ok()?;
+        check_private(&file).ok()?;
+        let mut bytes = Vec::new();
+        file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
+        (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
+    }
+
+    /// Writes `KEY.index` atomically, 0600 (a failure only costs speed).
+    pub fn write_index(&self, key: &Key, bytes: &[u8]) {
+        let (Some(dir), Some(path)) = (self.dir.as_ref(), self.path(key, "index")) else {
+            return;
+        };
+        let written = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(dir)
+            .and_then(|mut tmp| {
+                tmp.write_all(bytes)?;
+                tmp.persist(&path).map_err(|e| e.error)
+            });
+        if let Err(e) = written {
+            warn(&format!("cannot write the index file {}: {e}", path.display()));
         }
     }
 

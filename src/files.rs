@@ -97,7 +97,8 @@ fn check_regular(meta: &Metadata, cap: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+/// Opens `path` for reading without blocking on a FIFO or device.
+pub fn open_nonblocking(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

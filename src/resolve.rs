@@ -54,7 +54,7 @@ impl Default for Options {
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    plan_in(&Profiles::load()?, profile, opts)
+    plan_in(&Profiles::load_for(profile)?, profile, opts)
 }
 
 /// [`plan`] over profiles already loaded (`mfaenv plan` also shows where

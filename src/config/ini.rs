@@ -34,12 +34,33 @@ pub struct Section {
     pub header: String,
     pub line: usize,
     pub entries: Vec<Entry>,
+    /// Its bytes in the text (after any BOM): from the start of its header
+    /// line to the start of the next header line, or the end. Parsed alone,
+    /// they give this section (see `config::index`).
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct IniFile {
     pub path: PathBuf,
     pub sections: Vec<Section>,
+    /// The bytes of a byte-order mark before the text (0 or 3): the spans
+    /// of the sections start after it.
+    pub bom: usize,
+}
+
+impl Section {
+    /// This section as if its header were at line `line` (it was parsed
+    /// alone, from line 1).
+    pub fn moved_to(mut self, line: usize) -> Section {
+        let by = line - self.line;
+        self.line = line;
+        for entry in &mut self.entries {
+            entry.line += by;
+            entry.end += by;
+        }
+        self
+    }
 }
 
 /// Parses file bytes; non-UTF-8 content is an error naming the line.
@@ -56,11 +77,14 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<IniFile, ConfigError> {
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut file = IniFile {
         path: path.to_path_buf(),
         sections: Vec::new(),
+        bom: text.len() - stripped.len(),
     };
+    let text = stripped;
+    let mut offset = 0;
     // configparser's state: the indentation of the line that started the
     // value being read (none right after a header), and the blank lines
     // seen since, which belong to the value when a continuation follows.
@@ -68,6 +92,8 @@ pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
     let mut blanks = 0;
     for (index, raw) in lines(text).enumerate() {
         let line_no = index + 1;
+        let starts = offset;
+        offset += raw.len();
         let raw = raw.trim_end_matches(['\r', '\n']);
         let trimmed = py_strip(raw);
         if trimmed.is_empty() {
@@ -91,10 +117,14 @@ pub fn parse(path: &Path, text: &str) -> Result<IniFile, ConfigError> {
         }
         blanks = 0;
         if let Some(header) = section_header(trimmed) {
+            if let Some(last) = file.sections.last_mut() {
+                last.span.end = starts;
+            }
             file.sections.push(Section {
                 header,
                 line: line_no,
                 entries: Vec::new(),
+                span: starts..text.len(),
             });
             key_indent = None;
             continue;

@@ -2,6 +2,7 @@
 //! resolves into a plan of STS calls.
 
 pub mod edit;
+mod index;
 mod ini;
 mod plan;
 mod profiles;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::ini::{self, Entry, IniFile, Section};
+use super::index::Read;
+use super::ini::{self, IniFile, Section};
 use super::{ConfigError, Misplaced};
 
 /// Where a value was written: file and line.
@@ -100,12 +101,51 @@ impl Profiles {
         let credentials_path = Profiles::credentials_path();
         let config = read(&config_path)?;
         let credentials = read(&credentials_path)?;
-        let mut profiles = Profiles::from_files(config, credentials);
-        profiles.missing = [config_path, credentials_path]
+        Ok(Profiles::of_read(config, credentials))
+    }
+
+    /// What [`Profiles::load`] gives for the profiles `name` needs (itself,
+    /// its source profiles, what it includes), the other profiles left out:
+    /// from the sections `config::index` remembered when the files are
+    /// unchanged, else from the files read whole (and remembered).
+    pub fn load_for(name: &str) -> Result<Profiles, ConfigError> {
+        crate::harden::protect();
+        let paths = [Profiles::config_path(), Profiles::credentials_path()];
+        let cache = crate::cache::Cache::open();
+        if let Some(profiles) = super::index::load(&cache, name, paths.clone()) {
+            return Ok(profiles);
+        }
+        let [config_path, credentials_path] = paths;
+        let files = [read(&config_path)?, read(&credentials_path)?];
+        super::index::remember(&cache, name, &files);
+        let [config, credentials] = files;
+        Ok(Profiles::of_read(config, credentials))
+    }
+
+    fn of_read(config: Read, credentials: Read) -> Profiles {
+        let mut profiles = Profiles::from_files(config.file, credentials.file);
+        profiles.missing = [config.meta, credentials.meta]
             .into_iter()
+            .zip([&profiles.config_path, &profiles.credentials_path])
+            .filter(|(meta, _)| meta.is_none())
+            .map(|(_, path)| path.clone())
             .filter(|p| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == std::io::ErrorKind::NotFound))
             .collect();
-        Ok(profiles)
+        profiles
+    }
+
+    /// The profiles of one chain, as `config::index` read them.
+    pub(crate) fn of_chain(
+        config_path: PathBuf,
+        credentials_path: PathBuf,
+        profiles: BTreeMap<String, Profile>,
+    ) -> Profiles {
+        Profiles {
+            config_path,
+            credentials_path,
+            profiles,
+            ..Profiles::default()
+        }
     }
 
     /// The credentials file mfaenv reads (and `write` edits).
@@ -138,12 +178,20 @@ impl Profiles {
                 );
             }
         }
-        profiles.merge(&config.path, &last_spelling(&config), config_profile_name);
-        let every: Vec<&Section> = credentials.sections.iter().collect();
-        profiles.merge(&credentials.path, &every, |header| {
-            (header != DEFAULTS).then(|| header.to_string())
-        });
+        for (name, parts) in parts(&config, &credentials) {
+            let profile = build(&name, &parts);
+            profiles.profiles.insert(name, profile);
+        }
         profiles
+    }
+
+    /// [`Profiles::from_texts`] as if read from `paths`.
+    #[cfg(test)]
+    pub(crate) fn from_texts_at(paths: &[PathBuf; 2], config: &str, credentials: &str) -> Profiles {
+        Profiles::from_files(
+            ini::parse(&paths[0], config).unwrap(),
+            ini::parse(&paths[1], credentials).unwrap(),
+        )
     }
 
     /// Parses two texts; for tests and tools.
@@ -152,51 +200,6 @@ impl Profiles {
             ini::parse(Path::new("config"), config)?,
             ini::parse(Path::new("credentials"), credentials)?,
         ))
-    }
-
-    /// Adds `sections` of the file at `path` to the profiles `name_of`
-    /// names, each over the file's `[DEFAULT]` keys (as configparser gives
-    /// every section of a file its `[DEFAULT]` section's keys).
-    fn merge(
-        &mut self,
-        path: &Path,
-        sections: &[&Section],
-        name_of: impl Fn(&str) -> Option<String>,
-    ) {
-        let defaults: Vec<&Entry> = sections
-            .iter()
-            .filter(|s| s.header == DEFAULTS)
-            .flat_map(|s| &s.entries)
-            .collect();
-        for section in sections {
-            let Some(name) = name_of(&section.header) else {
-                continue;
-            };
-            let profile = self
-                .profiles
-                .entry(name.clone())
-                .or_insert_with(|| Profile {
-                    name,
-                    ..Profile::default()
-                });
-            profile.location.get_or_insert_with(|| Location {
-                path: path.to_path_buf(),
-                line: section.line,
-            });
-            for entry in defaults.iter().copied().chain(&section.entries) {
-                let location = Location {
-                    path: path.to_path_buf(),
-                    line: entry.line,
-                };
-                profile.values.insert(
-                    entry.key.clone(),
-                    Value {
-                        value: entry.value.clone(),
-                        location,
-                    },
-                );
-            }
-        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
@@ -304,6 +307,80 @@ impl Profiles {
             .map(|(_, n)| n.to_string())
             .collect()
     }
+}
+
+/// One section of a profile, over its file's `[DEFAULT]` sections (as
+/// configparser gives every section of a file its `[DEFAULT]` keys).
+pub(crate) struct Part<'a> {
+    pub path: &'a Path,
+    pub defaults: Vec<&'a Section>,
+    pub section: &'a Section,
+}
+
+/// The profile a section header names in its file, if any.
+type NameOf = dyn Fn(&str) -> Option<String>;
+
+/// Every profile of the two files and what it is made of, in merge order:
+/// the config file's sections first (the later spelling of a name only,
+/// see [`last_spelling`]), then the credentials file's, whose keys win.
+pub(crate) fn parts<'a>(
+    config: &'a IniFile,
+    credentials: &'a IniFile,
+) -> BTreeMap<String, Vec<Part<'a>>> {
+    let mut parts: BTreeMap<String, Vec<Part<'a>>> = BTreeMap::new();
+    let config_sections = last_spelling(config);
+    let credentials_sections: Vec<&Section> = credentials.sections.iter().collect();
+    let files: [(&Path, &[&Section], &NameOf); 2] = [
+        (&config.path, &config_sections, &config_profile_name),
+        (&credentials.path, &credentials_sections, &|header: &str| {
+            (header != DEFAULTS).then(|| header.to_string())
+        }),
+    ];
+    for (path, sections, name_of) in files {
+        let defaults: Vec<&Section> = sections
+            .iter()
+            .copied()
+            .filter(|s| s.header == DEFAULTS)
+            .collect();
+        for section in sections {
+            if let Some(name) = name_of(&section.header) {
+                parts.entry(name).or_default().push(Part {
+                    path,
+                    defaults: defaults.clone(),
+                    section,
+                });
+            }
+        }
+    }
+    parts
+}
+
+/// The profile `name` made of `parts`: later keys win.
+pub(crate) fn build(name: &str, parts: &[Part<'_>]) -> Profile {
+    let mut profile = Profile {
+        name: name.to_string(),
+        ..Profile::default()
+    };
+    for part in parts {
+        profile.location.get_or_insert_with(|| Location {
+            path: part.path.to_path_buf(),
+            line: part.section.line,
+        });
+        let defaults = part.defaults.iter().flat_map(|s| &s.entries);
+        for entry in defaults.chain(&part.section.entries) {
+            profile.values.insert(
+                entry.key.clone(),
+                Value {
+                    value: entry.value.clone(),
+                    location: Location {
+                        path: part.path.to_path_buf(),
+                        line: entry.line,
+                    },
+                },
+            );
+        }
+    }
+    profile
 }
 
 /// The key `profile` includes another profile with, if any.
@@ -424,12 +501,19 @@ pub const MAX_FILE: u64 = 16 << 20;
 
 /// Reads one of the AWS files: regular files only, never blocking (a FIFO
 /// there must not hang the prompt), at most [`MAX_FILE`].
-fn read(path: &Path) -> Result<IniFile, ConfigError> {
+fn read(path: &Path) -> Result<Read, ConfigError> {
     match crate::files::read_bounded(path, MAX_FILE) {
-        Ok((bytes, _)) => ini::parse_bytes(path, &zeroize::Zeroizing::new(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniFile {
-            path: path.to_path_buf(),
-            sections: Vec::new(),
+        Ok((bytes, meta)) => Ok(Read {
+            file: ini::parse_bytes(path, &zeroize::Zeroizing::new(bytes))?,
+            meta: Some(meta),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Read {
+            file: IniFile {
+                path: path.to_path_buf(),
+                sections: Vec::new(),
+                bom: 0,
+            },
+            meta: None,
         }),
         Err(error) => Err(ConfigError::Read {
             path: path.to_path_buf(),
