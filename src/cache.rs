@@ -121,6 +121,11 @@ impl Cache {
         prepare_dir(dir).unwrap();
     }
 
+    /// No cache: nothing is read or written.
+    pub fn none() -> Cache {
+        Cache { dir: None }
+    }
+
     pub fn at(dir: PathBuf) -> Cache {
         Cache { dir: Some(dir) }
     }
@@ -243,7 +248,10 @@ impl Cache {
                 tmp.persist(&path).map_err(|e| e.error)
             });
         if let Err(e) = written {
-            warn(&format!("cannot write the index file {}: {e}", path.display()));
+            warn(&format!(
+                "cannot write the index file {}: {e}",
+                path.display()
+            ));
         }
     }
 

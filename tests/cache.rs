@@ -9,9 +9,7 @@ use std::process::Stdio;
 use support::sandbox::{moto_sandbox, Sandbox, BASE_SECRET};
 
 fn cache_files(sb: &Sandbox) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(sb.cache_dir())
-        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default()
+    sb.session_files()
 }
 
 #[test]

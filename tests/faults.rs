@@ -42,12 +42,14 @@ fn role_creds() -> Creds {
 /// What a file in the cache directory is: bytes, mode, owner, mtime.
 type FileState = (Vec<u8>, u32, u32, SystemTime);
 
-/// Every file in `dir` (none when it does not exist).
+/// Every file in `dir` (none when it does not exist) but the profile
+/// indexes (`*.index`: where the config's sections are, no session).
 fn snapshot(dir: &Path) -> BTreeMap<String, FileState> {
     let Ok(read) = std::fs::read_dir(dir) else {
         return BTreeMap::new();
     };
     read.filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_none_or(|x| x != "index"))
         .map(|e| {
             let meta = std::fs::symlink_metadata(e.path()).expect("stat");
             let bytes = std::fs::read(e.path()).unwrap_or_default();

@@ -55,7 +55,10 @@ fn config_bytes_read(sb: &Sandbox, strace: &Path, args: &[&str]) -> (String, usi
                     .unwrap_or(0);
             }
         }
-        if fd.as_ref().is_some_and(|fd| line.starts_with(&format!("close({fd})"))) {
+        if fd
+            .as_ref()
+            .is_some_and(|fd| line.starts_with(&format!("close({fd})")))
+        {
             fd = None;
         }
     }
@@ -76,7 +79,10 @@ fn the_next_run_reads_only_the_chain_of_a_large_config() {
     let (first, whole) = config_bytes_read(&sb, &strace, &["export", "--shell", "json", "prod"]);
     let (second, chain) = config_bytes_read(&sb, &strace, &["export", "--shell", "json", "prod"]);
     assert_eq!(first, second, "the same credentials either way");
-    assert!(chain < 4096, "read {chain} bytes of the config with the index");
+    assert!(
+        chain < 4096,
+        "read {chain} bytes of the config with the index"
+    );
     // Without the index the file is read whole.
     for entry in std::fs::read_dir(sb.cache_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -85,7 +91,11 @@ fn the_next_run_reads_only_the_chain_of_a_large_config() {
         }
     }
     let (_, again) = config_bytes_read(&sb, &strace, &["export", "--shell", "json", "prod"]);
-    assert!(again >= config.len(), "read {again} of {} bytes", config.len());
+    assert!(
+        again >= config.len(),
+        "read {again} of {} bytes",
+        config.len()
+    );
     assert!(whole <= config.len() + 1, "{whole}");
 }
 
@@ -107,7 +117,10 @@ fn an_edit_is_seen_even_with_the_same_size_and_mtime() {
     let before = std::fs::metadata(sb.config()).unwrap().modified().unwrap();
     let text = std::fs::read_to_string(sb.config()).unwrap();
     std::fs::write(sb.config(), text.replace("us-west-2", "us-west-1")).unwrap();
-    let file = std::fs::File::options().write(true).open(sb.config()).unwrap();
+    let file = std::fs::File::options()
+        .write(true)
+        .open(sb.config())
+        .unwrap();
     file.set_modified(before).unwrap();
     drop(file);
     assert_eq!(region(&sb), "us-west-1");

@@ -339,10 +339,7 @@ fn a_fifo_cache_file_never_blocks_export_or_status() {
     let Some(moto) = Moto::start() else { return };
     let sb = Sandbox::new(&moto.endpoint());
     sb.ok(&["login", "-t", "123456", "base"]);
-    let entries: Vec<PathBuf> = std::fs::read_dir(sb.cache_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries: Vec<PathBuf> = sb.session_files();
     assert_eq!(entries.len(), 1, "{entries:?}");
     std::fs::remove_file(&entries[0]).unwrap();
     mkfifo(&entries[0]);
@@ -505,11 +502,7 @@ fn forget_on_a_read_only_cache_fails_and_says_why() {
         );
         assert!(err.contains("forgot 0 cached sessions"), "{err}");
     }
-    assert_eq!(
-        std::fs::read_dir(sb.cache_dir()).unwrap().count(),
-        1,
-        "the session is still there"
-    );
+    assert_eq!(sb.session_files().len(), 1, "the session is still there");
 }
 
 #[test]

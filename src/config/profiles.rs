@@ -111,7 +111,12 @@ impl Profiles {
     pub fn load_for(name: &str) -> Result<Profiles, ConfigError> {
         crate::harden::protect();
         let paths = [Profiles::config_path(), Profiles::credentials_path()];
-        let cache = crate::cache::Cache::open();
+        // Only a cache directory that is there already: a run that fails on
+        // the config (or never gets a session) leaves none behind.
+        let cache = match crate::cache::default_dir() {
+            Some(dir) if dir.is_dir() => crate::cache::Cache::open(),
+            _ => crate::cache::Cache::none(),
+        };
         if let Some(profiles) = super::index::load(&cache, name, paths.clone()) {
             return Ok(profiles);
         }

@@ -76,6 +76,17 @@ impl Sandbox {
     }
 
     /// Appends to the config file.
+    /// The files of the session cache: every entry of the cache directory
+    /// but the profile indexes (`*.index`, src/config/index.rs).
+    pub fn session_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.cache_dir())
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_none_or(|x| x != "index"));
+        files.sort();
+        files
+    }
+
     pub fn add_config(&self, text: &str) {
         let mut config = std::fs::read_to_string(self.config()).expect("read config");
         config.push_str(text);
