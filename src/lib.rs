@@ -15,6 +15,8 @@ pub mod harden;
 pub mod hook;
 pub mod mfa;
 pub mod resolve;
+#[cfg(unix)]
+pub mod server;
 pub mod shell;
 pub mod sts;
 pub mod ui;
