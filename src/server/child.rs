@@ -27,19 +27,26 @@ const FORWARDED: [libc::c_int; 5] = [
 /// Runs `cmd` to its end; its exit status as ours.
 pub fn run(mut cmd: Command, program: &OsStr) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
-    // SAFETY: only getrlimit/setrlimit and an atomic read between fork and exec.
+    // SAFETY: only getrlimit/setrlimit, an atomic read and pthread_sigmask
+    // between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
             crate::harden::restore_for_exec();
+            // The fork inherited the mask of `block`: the command's signals are its own.
+            mask(libc::SIG_UNBLOCK);
             Ok(())
         });
     }
     install()?;
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot run `{}`", program.to_string_lossy()))?;
-    let pid = i32::try_from(child.id()).context("child pid")?;
-    CHILD.store(pid, Ordering::SeqCst);
+    let spawned = cmd.spawn();
+    if let Ok(child) = &spawned {
+        CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+    }
+    // What came while the pid was not known yet is delivered now.
+    mask(libc::SIG_UNBLOCK);
+    let mut child =
+        spawned.with_context(|| format!("cannot run `{}`", program.to_string_lossy()))?;
+    let pid = CHILD.load(Ordering::SeqCst);
     let waited = wait_exited(pid);
     // No signal may go to a pid that, once reaped, another process may get.
     CHILD.store(0, Ordering::SeqCst);
@@ -48,6 +55,26 @@ pub fn run(mut cmd: Command, program: &OsStr) -> Result<ExitCode> {
         .wait()
         .with_context(|| format!("waiting for `{}`", program.to_string_lossy()))?;
     Ok(exit_code(status))
+}
+
+/// Holds the forwarded signals back from this thread and every thread it
+/// starts from now on, until [`run`] knows the child's pid (the child may
+/// run, and be signalled, before `spawn` returns). Then only the main
+/// thread takes them. The child starts with an empty mask (std resets it).
+pub fn block() {
+    mask(libc::SIG_BLOCK);
+}
+
+fn mask(how: libc::c_int) {
+    // SAFETY: a signal set we own, filled by sigemptyset/sigaddset.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in FORWARDED {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {

@@ -79,6 +79,8 @@ pub fn run(
     let expires = creds.expiration.context(
         "the credentials have no expiry: nothing to refresh, use `exec` without --server",
     )?;
+    // Before any thread starts: only the main thread takes the signals.
+    child::block();
     let token = new_token()?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .context("credential server: cannot listen on 127.0.0.1")?;
