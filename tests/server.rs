@@ -179,6 +179,33 @@ fn the_js_sdk_reads_the_role_through_the_endpoint() {
     );
 }
 
+#[test]
+fn the_go_sdk_v2_reads_the_role_through_the_endpoint() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(go_sts) = support::go_sdk::go_sts() else {
+        return;
+    };
+    let sb = Sandbox::new(&moto.endpoint());
+    let out = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+        .arg(&go_sts)
+        .env("MFAENV_TEST_ENDPOINT", moto.endpoint())
+        .envs(hostile_env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let said: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    assert_eq!(said["source"], "CredentialsEndpointProvider", "{said}");
+    assert_eq!(said["region"], "us-west-2", "{said}");
+    assert!(
+        said["arn"]
+            .as_str()
+            .unwrap()
+            .contains(":assumed-role/hc-master/"),
+        "{said}"
+    );
+}
+
 /// botocore asking every 4 s; role sessions of 6 s, renewed after 3.
 const ASK_OVER_TIME: &str = r#"
 import time, datetime, botocore.session

@@ -98,6 +98,7 @@ pub fn mfaenv_bin() -> PathBuf {
 
 pub mod fake_sts;
 pub mod faults;
+pub mod go_sdk;
 pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
