@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use support::fake_sts::{Creds, FakeSts, Reply};
 use support::moto::Moto;
-use support::sandbox::Sandbox;
+use support::sandbox::{Sandbox, CONFIG, CREDENTIALS};
 
 const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
 
@@ -528,4 +528,43 @@ fn ctrl_c_at_the_terminal_reaches_the_command_once() {
         rexpect::process::WaitStatus::Exited(_, code) => assert_eq!(code, 7),
         other => panic!("mfaenv did not exit with the command's status: {other:?}"),
     }
+}
+
+#[test]
+fn a_default_profile_with_keys_of_its_own_is_said_before_the_command_starts() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    let credentials = format!(
+        "{CREDENTIALS}[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = default-secret\n"
+    );
+    let sb = Sandbox::with(&moto.endpoint(), CONFIG, &credentials);
+    let out = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+        .arg(&python)
+        .args(["-c", BOTOCORE])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("profile `default` has credentials of its own (aws_access_key_id at ")
+            && err.contains("would run as `default`, not as `prod`"),
+        "{err}"
+    );
+    // What it warns about: botocore took the file's keys, not the endpoint's.
+    assert!(
+        stdout_of(&out).starts_with("shared-credentials-file "),
+        "{}",
+        stdout_of(&out)
+    );
+    // Without such a profile: no warning.
+    let sb = Sandbox::new(&moto.endpoint());
+    let out = sb.run(&["exec", "--server", "-t", "123456", "prod", "--", "true"]);
+    assert!(
+        !stderr_of(&out).contains("profile `default`"),
+        "{}",
+        stderr_of(&out)
+    );
 }

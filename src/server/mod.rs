@@ -23,7 +23,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use zeroize::Zeroizing;
 
-use crate::config::Plan;
+use crate::config::{Plan, Profiles};
 use crate::creds::Credentials;
 use crate::env_vars;
 use crate::resolve::Options;
@@ -79,6 +79,7 @@ pub fn run(
     let expires = creds.expiration.context(
         "the credentials have no expiry: nothing to refresh, use `exec` without --server",
     )?;
+    warn_if_default_wins(&plan.profile);
     // Before any thread starts: only the main thread takes the signals.
     child::block();
     let token = new_token()?;
@@ -136,4 +137,33 @@ fn new_token() -> Result<Zeroizing<String>> {
     getrandom::fill(&mut *bytes)
         .map_err(|e| anyhow::anyhow!("credential server: no random bytes for the token: {e}"))?;
     Ok(Zeroizing::new(env_vars::hex(&*bytes)))
+}
+
+/// Keys of a profile that give it credentials of its own.
+const OWN_CREDENTIALS: [&str; 7] = [
+    "aws_access_key_id",
+    "role_arn",
+    "credential_process",
+    "credential_source",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// The SDKs read the `default` profile's credentials before the container
+/// endpoint (botocore, the Go and JS SDKs alike): with them, the command
+/// would run as `default`, not as the profile served. Said before it starts.
+fn warn_if_default_wins(profile: &str) {
+    let Ok(profiles) = Profiles::load() else {
+        return; // the plan was read from these files a moment ago
+    };
+    let Some(default) = profiles.get("default") else {
+        return;
+    };
+    if let Some(key) = OWN_CREDENTIALS.iter().find(|k| default.get(k).is_some()) {
+        crate::ui::warning(format_args!(
+            "profile `default` has credentials of its own ({key} at {}): the AWS SDKs use them before the credential server, so the command would run as `default`, not as `{profile}`; move them to a named profile, or use `exec` without --server",
+            default.location_of(key)
+        ));
+    }
 }
