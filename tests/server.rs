@@ -215,6 +215,17 @@ for i in range(4):
     left = (c._expiry_time - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
     print("KEY", f.access_key, "%.1f" % left, flush=True)
     time.sleep(4)
+# The renewed sessions are the cache's: `mfaenv export` serves the same keys.
+import json, os, subprocess, urllib.request
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+auth = {"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}
+for attempt in range(3):
+    cached = json.loads(subprocess.check_output(
+        [os.environ["MFAENV_BIN"], "export", "--shell", "json", "--min-ttl", "1s", "prod"]))
+    served = json.load(urllib.request.urlopen(urllib.request.Request(url, headers=auth)))
+    if cached["AWS_ACCESS_KEY_ID"] == served["AccessKeyId"]:
+        print("SHARED", flush=True)
+        break
 print("DONE", flush=True)
 "#;
 
@@ -235,6 +246,7 @@ fn short_role_sessions_are_renewed_with_one_code_typed_at_the_start() {
         .args(["-c", &format!("{ENV_CHECK}\n{ASK_OVER_TIME}")])
         .env_clear()
         .envs(sb.env())
+        .env("MFAENV_BIN", support::mfaenv_bin())
         .current_dir(sb.home());
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
     p.exp_string(&format!("MFA code for {SERIAL}: ")).unwrap();
@@ -249,6 +261,7 @@ fn short_role_sessions_are_renewed_with_one_code_typed_at_the_start() {
         assert!(left > 0.0, "served expired keys: {line}");
         keys.push(key);
     }
+    p.exp_string("SHARED").unwrap();
     p.exp_string("DONE").unwrap();
     p.exp_eof().unwrap();
     let mut distinct = keys.clone();

@@ -302,6 +302,8 @@ pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
         let shared = Arc::clone(&endpoint);
         let spawned = std::thread::Builder::new()
             .name("mfaenv-request".into())
+            // The head buffer and a JSON error: no need for the default 2 MiB each.
+            .stack_size(256 * 1024)
             .spawn(move || {
                 handle(stream, &shared);
                 shared.active.fetch_sub(1, Ordering::AcqRel);

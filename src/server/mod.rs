@@ -125,9 +125,11 @@ pub fn run(
     let status = child::run(cmd, program);
 
     stop.set();
-    // Wakes the accept loop, which then drops the listener.
-    let _ = TcpStream::connect(addr);
-    let _ = acceptor.join();
+    // Wakes the accept loop, which then drops the listener. (When even that
+    // connection fails, exiting closes it.)
+    if TcpStream::connect(addr).is_ok() {
+        let _ = acceptor.join();
+    }
     status
 }
 
