@@ -235,9 +235,13 @@ fn short_role_sessions_are_renewed_with_one_code_typed_at_the_start() {
         return;
     };
     let fake = FakeSts::start();
+    // Slow enough for mfaenv's spinner, which must not draw over the command's output.
     fake.on(
         "AssumeRole",
-        vec![Reply::FreshAssumeRole(Duration::from_secs(6))],
+        vec![Reply::Delay(
+            Duration::from_millis(500),
+            Box::new(Reply::FreshAssumeRole(Duration::from_secs(6))),
+        )],
     );
     let sb = Sandbox::new(&fake.endpoint());
     let mut cmd = Command::new(support::mfaenv_bin());
@@ -252,8 +256,12 @@ fn short_role_sessions_are_renewed_with_one_code_typed_at_the_start() {
     p.exp_string(&format!("MFA code for {SERIAL}: ")).unwrap();
     p.send_line("123456").unwrap();
     let mut keys = Vec::new();
-    for _ in 0..4 {
-        p.exp_string("KEY ").unwrap();
+    let mut shown = String::new();
+    for i in 0..4 {
+        let before = p.exp_string("KEY ").unwrap();
+        if i > 0 {
+            shown.push_str(&before);
+        }
         let line = p.read_line().unwrap();
         let mut words = line.split_whitespace();
         let key = words.next().unwrap().to_string();
@@ -261,9 +269,13 @@ fn short_role_sessions_are_renewed_with_one_code_typed_at_the_start() {
         assert!(left > 0.0, "served expired keys: {line}");
         keys.push(key);
     }
-    p.exp_string("SHARED").unwrap();
+    shown.push_str(&p.exp_string("SHARED").unwrap());
     p.exp_string("DONE").unwrap();
     p.exp_eof().unwrap();
+    assert!(
+        !shown.contains("mfaenv:"),
+        "mfaenv wrote over the command: {shown:?}"
+    );
     let mut distinct = keys.clone();
     distinct.dedup();
     assert_eq!(distinct, keys, "new keys each time: {keys:?}");

@@ -80,6 +80,8 @@ pub fn run(
         "the credentials have no expiry: nothing to refresh, use `exec` without --server",
     )?;
     warn_if_default_wins(&plan.profile);
+    // The terminal is the command's from here on.
+    crate::ui::no_spinner();
     // Before any thread starts: only the main thread takes the signals.
     child::block();
     let token = new_token()?;
