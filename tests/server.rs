@@ -607,3 +607,86 @@ fn a_default_profile_with_keys_of_its_own_is_said_before_the_command_starts() {
         stderr_of(&out)
     );
 }
+
+/// Run as another user: 100 connections that send half a request and
+/// wait, and one with the right token; says how many bytes it was answered.
+const HOG: &str = r#"
+import os, socket, time, urllib.parse
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+held = []
+for i in range(100):
+    try:
+        s = socket.create_connection((url.hostname, url.port))
+        s.sendall(b"GET ")
+        held.append(s)
+    except OSError:
+        pass  # closed on us already
+got = b""
+try:
+    s = socket.create_connection((url.hostname, url.port), timeout=5)
+    s.sendall(("GET %s HTTP/1.1\r\nAuthorization: %s\r\n\r\n"
+               % (url.path, os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])).encode())
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+except OSError:
+    pass
+print("ANSWER=%d" % len(got), flush=True)
+time.sleep(30)
+"#;
+
+/// The command starts HOG as user UID:GID, then asks for its own keys.
+const AGAINST_HOG: &str = r#"
+import os, socket, subprocess, sys, time, urllib.parse
+uid, gid = int(sys.argv[1]), int(sys.argv[2])
+hog = subprocess.Popen(["/usr/bin/python3", "-c", sys.argv[3]], user=uid, group=gid,
+                       extra_groups=[], stdout=subprocess.PIPE, text=True, cwd="/")
+print(hog.stdout.readline().strip(), flush=True)
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+start = time.monotonic()
+s = socket.create_connection((url.hostname, url.port), timeout=5)
+s.sendall(("GET %s HTTP/1.1\r\nAuthorization: %s\r\n\r\n"
+           % (url.path, os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])).encode())
+got = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+print("OURS", got.split(b" ")[1].decode(), "%.3f" % (time.monotonic() - start), flush=True)
+hog.kill()
+"#;
+
+#[test]
+fn another_users_connections_are_closed_at_once_and_hold_up_nothing() {
+    let Some((other, _)) = support::users::two() else {
+        return;
+    };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let out = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+        .arg(&python)
+        .args(["-c", AGAINST_HOG])
+        .args([
+            other.uid.to_string(),
+            other.gid.to_string(),
+            HOG.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let said = stdout_of(&out);
+    assert!(out.status.success(), "{said}\n{}", stderr_of(&out));
+    // Even with the token, another user's process gets no answer.
+    assert!(said.contains("ANSWER=0\n"), "{said}");
+    let ours = said.lines().find(|l| l.starts_with("OURS")).unwrap();
+    let words: Vec<&str> = ours.split_whitespace().collect();
+    assert_eq!(words[1], "200", "{said}");
+    let took: f64 = words[2].parse().unwrap();
+    assert!(took < 1.0, "{said}");
+}

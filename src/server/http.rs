@@ -10,7 +10,9 @@
 //! - at most [`MAX_CONNECTIONS`] connections at once, each on its own
 //!   thread, so one slow client stalls neither the others nor the refresh;
 //! - the right token + `GET` + [`PATH`] gets the JSON; anything else a 403
-//!   that says nothing secret (a malformed head: 400).
+//!   that says nothing secret (a malformed head: 400);
+//! - on Linux, a connection from another user's process (the kernel's
+//!   socket table says whose) is closed at once, unanswered.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -317,6 +319,9 @@ pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
 /// One connection: read the head within the deadline, answer, close.
 fn handle(mut stream: TcpStream, endpoint: &Endpoint) {
     let deadline = Instant::now() + HEAD_DEADLINE;
+    if another_user(&stream) {
+        return; // closed unanswered: it cannot hold a slot for the deadline
+    }
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
     let mut buf = [0u8; MAX_HEAD];
@@ -328,6 +333,47 @@ fn handle(mut stream: TcpStream, endpoint: &Endpoint) {
     if reply.write_to(&mut stream).is_ok() {
         finish(&mut stream, deadline);
     }
+}
+
+/// Whether the process at the other end belongs to another user (not us,
+/// not root): they cannot have the token, and are let go at once. False
+/// when it cannot be told (the token still decides).
+fn another_user(stream: &TcpStream) -> bool {
+    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+        return false;
+    };
+    match peer_uid(peer, local) {
+        // SAFETY: getuid has no preconditions.
+        Some(uid) => uid != 0 && uid != unsafe { libc::getuid() },
+        None => false,
+    }
+}
+
+/// The owner of the loopback socket `peer` connected to `local`, from the
+/// kernel's socket table (Linux `/proc/net/tcp`; read up to 16 MiB).
+fn peer_uid(peer: std::net::SocketAddr, local: std::net::SocketAddr) -> Option<u32> {
+    let hex = |addr: std::net::SocketAddr| match addr {
+        // The table writes the address as the host-order u32 of its bytes.
+        std::net::SocketAddr::V4(v4) => Some(format!(
+            "{:08X}:{:04X}",
+            u32::from_ne_bytes(v4.ip().octets()),
+            v4.port()
+        )),
+        std::net::SocketAddr::V6(_) => None,
+    };
+    let (peer, local) = (hex(peer)?, hex(local)?);
+    let mut table = String::new();
+    std::fs::File::open("/proc/net/tcp")
+        .ok()?
+        .take(16 << 20)
+        .read_to_string(&mut table)
+        .ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_ascii_whitespace().collect();
+        (cols.get(1) == Some(&peer.as_str()) && cols.get(2) == Some(&local.as_str()))
+            .then(|| cols.get(7)?.parse().ok())
+            .flatten()
+    })
 }
 
 /// Reads until the blank line that ends the head. `Ok(Some(len))`: the head
@@ -479,6 +525,18 @@ mod tests {
         let message = json["message"].as_str().unwrap();
         assert!(message.contains("an MFA code for"), "{message}");
         assert!(!body.contains("secret/key"), "{body}");
+    }
+
+    #[test]
+    fn the_peer_of_a_loopback_connection_is_us() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let uid = peer_uid(server.peer_addr().unwrap(), server.local_addr().unwrap());
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(uid, Some(unsafe { libc::getuid() }));
+        assert!(!another_user(&server));
+        drop(client);
     }
 
     #[test]
