@@ -81,6 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

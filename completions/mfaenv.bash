@@ -293,7 +293,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__exec)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

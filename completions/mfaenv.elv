@@ -76,6 +76,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --server 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -79,6 +79,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l endpoint-url -d '
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l server -d 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s t -l token-code -d 'The MFA code (else `mfa_process`, else a prompt on the terminal)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l region -d 'Region to call STS in and to export (default: the profile\'s)' -r

@@ -61,6 +61,7 @@ Examples:
   mfaenv exec prod terraform plan
   mfaenv exec prod aws sts get-caller-identity --region eu-west-1   # --region is the AWS CLI's
   mfaenv exec --duration 2h prod -- terraform apply                 # a 2h role session
+  mfaenv exec --server prod -- terraform apply                      # keys refreshed for as long as it runs
   mfaenv exec prod -- eksctl get cluster")]
     Exec(ExecArgs),
 
@@ -267,6 +268,10 @@ pub struct ExportArgs {
 pub struct ExecArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
+
+    /// Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile
+    #[arg(long)]
+    pub server: bool,
 
     /// The command and its arguments (`--` before them is optional)
     // Not `required`: clap refuses a required positional after the optional

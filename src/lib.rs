@@ -17,6 +17,8 @@ pub mod harden;
 pub mod hook;
 pub mod mfa;
 pub mod resolve;
+#[cfg(unix)]
+pub mod server;
 pub mod settings;
 pub mod shell;
 pub mod ui;

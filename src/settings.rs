@@ -22,6 +22,9 @@ pub const MFAENV_MFA_PROCESS_TIMEOUT: &str = "MFAENV_MFA_PROCESS_TIMEOUT";
 pub const MFAENV_CACHE_DIR: &str = "MFAENV_CACHE_DIR";
 /// Where the trust store (and the hook's stamp) live.
 pub const MFAENV_DATA_DIR: &str = "MFAENV_DATA_DIR";
+/// `1` (or true/yes/on): `exec` serves the credentials from a local
+/// endpoint (`exec --server`); `0` (or false/no/off) does not.
+pub const MFAENV_SERVER: &str = "MFAENV_SERVER";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
 
@@ -47,6 +50,11 @@ pub const MFAENV_HINT: &str = "MFAENV_HINT";
 /// `MFAENV_SHELL`: the name of the format the hook's shell wants.
 pub fn shell() -> Option<String> {
     get(MFAENV_SHELL)
+}
+
+/// `MFAENV_SERVER` as set (an empty value too: it says no).
+pub fn server() -> Option<std::ffi::OsString> {
+    std::env::var_os(MFAENV_SERVER)
 }
 
 /// `MFAENV_STS_TIMEOUT=SECONDS` (more than 0, less than 600).

@@ -115,8 +115,17 @@ const SPINNER_DELAY: Duration = Duration::from_millis(300);
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// No spinner from now on: the terminal is another program's (`exec
+/// --server` refreshes behind its command, whose output a `\r` line would
+/// garble).
+pub fn no_spinner() {
+    NO_SPINNER.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+static NO_SPINNER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn progress(message: impl Display) -> Progress {
-    if !stderr_is_terminal() {
+    if !stderr_is_terminal() || NO_SPINNER.load(std::sync::atomic::Ordering::Relaxed) {
         return Progress {
             stop: None,
             thread: None,

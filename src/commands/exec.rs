@@ -17,8 +17,17 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
         .command
         .split_first()
         .context("no command to run: `mfaenv exec PROFILE COMMAND [ARGS]…`")?;
+    let serve = if args.server {
+        Some(true)
+    } else {
+        server_from_env()?
+    };
     let (plan, creds) = credentials(&args.target)?;
     note_region(&plan);
+    if serve.unwrap_or(plan.server) {
+        let opts = crate::resolve::Options::from(&args.target.auth);
+        return serve_to(program, rest, &plan, &opts, &creds);
+    }
     let mut cmd = Command::new(program);
     cmd.args(rest);
     for change in env_vars::for_child(&plan.profile, &creds, plan.region.as_deref()) {
@@ -32,6 +41,25 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     cmd.env_remove(settings::MFAENV_PRIOR);
     cmd.env_remove(settings::MFAENV_SHELL);
     run_command(cmd, program)
+}
+
+#[cfg(unix)]
+use crate::server::{from_env as server_from_env, run as serve_to};
+
+#[cfg(not(unix))]
+fn server_from_env() -> Result<Option<bool>> {
+    Ok(None)
+}
+
+#[cfg(not(unix))]
+fn serve_to(
+    _: &std::ffi::OsStr,
+    _: &[std::ffi::OsString],
+    _: &crate::config::Plan,
+    _: &crate::resolve::Options,
+    _: &crate::creds::Credentials,
+) -> Result<std::process::ExitCode> {
+    bail!("`exec --server` needs a Unix system")
 }
 
 #[cfg(unix)]

@@ -77,6 +77,8 @@ pub struct Plan {
     /// Durations that were clamped (and other config remarks), said on
     /// stderr before any STS call.
     pub notes: Vec<String>,
+    /// `mfaenv_server = true`: `exec` serves the credentials (`exec --server`).
+    pub server: bool,
 }
 
 /// Resolves `name`. `env` reads an environment variable (for
@@ -123,6 +125,18 @@ pub fn resolve(
         .or_else(|| session_profile.as_deref().and_then(serial_of))
         .or_else(|| serial_of(&source.profile));
     let (region, region_from) = nearest_region(&chain);
+    let server = match get("mfaenv_server") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(other) => {
+            return Err(invalid(
+                find_with(&chain, "mfaenv_server"),
+                "mfaenv_server",
+                &format!("mfaenv_server must be `true` or `false`, not `{other}`"),
+            ))
+        }
+    };
     let mut plan = Plan {
         profile: name.to_string(),
         region,
@@ -137,6 +151,7 @@ pub fn resolve(
         mfa_serial,
         mode,
         notes: Vec::new(),
+        server,
     };
     if let Some(p) = chain
         .iter()
@@ -830,5 +845,22 @@ include_profile = base
         assert_eq!(p.session_seconds, 7200);
         let e = resolve(&profiles, "bad", &no_env).unwrap_err().to_string();
         assert!(e.contains("`maybe`"), "{e}");
+    }
+
+    #[test]
+    fn mfaenv_server_key() {
+        let profiles = Profiles::from_texts(
+            "[profile on]\nsource_profile = k\nmfaenv_server = True\n[profile off]\nsource_profile = k\nmfaenv_server = false\n[profile bad]\nsource_profile = k\nmfaenv_server = yes\n[profile k]\n",
+            "[k]\naws_access_key_id=A\naws_secret_access_key=B\n",
+        )
+        .unwrap();
+        assert!(resolve(&profiles, "on", &no_env).unwrap().server);
+        assert!(!resolve(&profiles, "off", &no_env).unwrap().server);
+        assert!(!resolve(&profiles, "k", &no_env).unwrap().server);
+        let e = resolve(&profiles, "bad", &no_env).unwrap_err().to_string();
+        assert!(
+            e.contains("mfaenv_server must be `true` or `false`, not `yes`"),
+            "{e}"
+        );
     }
 }

@@ -424,6 +424,9 @@ pub enum Reply {
     /// An AssumeRole success with these keys; `AssumedRoleUser` is derived
     /// from the request's `RoleArn` and `RoleSessionName`.
     AssumeRole(Creds),
+    /// An AssumeRole success with new keys on every call, expiring this
+    /// long after the request (short role sessions, for refresh tests).
+    FreshAssumeRole(Duration),
     /// `200 OK` whose body is these bytes (not XML, or not STS's XML).
     Garbage(Vec<u8>),
     /// These bytes on the wire instead of an HTTP response, then close.
@@ -559,6 +562,9 @@ impl Reply {
                     .map(String::as_str)
                     .unwrap_or("fake-session");
                 (200, assume_role_xml(c, role_arn, session).into_bytes())
+            }
+            Reply::FreshAssumeRole(lasting) => {
+                Reply::AssumeRole(Creds::new().expiring_in(*lasting)).render(params)
             }
             Reply::Garbage(bytes) => (200, bytes.clone()),
             Reply::CutOff(inner) => inner.render(params),

@@ -1,7 +1,7 @@
 // The AWS SDK for Go v1 (the one Terraform's AWS provider long used) reading
 // profile argv[1] (none: the environment) as it reads any profile, with the
-// shared config enabled: prints the region it resolved and the ARN that
-// GetCallerIdentity returns, as JSON. The SDK ignores AWS_ENDPOINT_URL*:
+// shared config enabled: prints the region it resolved, the ARN that
+// GetCallerIdentity returns and the credential provider used, as JSON. The SDK ignores AWS_ENDPOINT_URL*:
 // the endpoint comes from MFAENV_TEST_ENDPOINT and must be on loopback.
 // Built offline from Debian's golang-github-aws-aws-sdk-go-dev
 // (GO111MODULE=off GOPATH=/usr/share/gocode) by tests/support/sdks.rs.
@@ -40,11 +40,15 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	creds, err := sess.Config.Credentials.Get()
+	if err != nil {
+		fail(err)
+	}
 	out, err := sts.New(sess).GetCallerIdentity(&sts.GetCallerIdentityInput{})
 	if err != nil {
 		fail(err)
 	}
-	said := map[string]string{"region": aws.StringValue(sess.Config.Region), "arn": aws.StringValue(out.Arn)}
+	said := map[string]string{"region": aws.StringValue(sess.Config.Region), "arn": aws.StringValue(out.Arn), "source": creds.ProviderName}
 	if err := json.NewEncoder(os.Stdout).Encode(said); err != nil {
 		fail(err)
 	}

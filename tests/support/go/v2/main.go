@@ -1,6 +1,6 @@
 // The AWS SDK for Go v2 reading profile argv[1] (none: the environment) as
-// it reads any profile: prints the region it resolved and the ARN that
-// GetCallerIdentity returns, as JSON. This SDK version ignores
+// it reads any profile: prints the region it resolved, the ARN that
+// GetCallerIdentity returns and the credential provider used, as JSON. This SDK version ignores
 // AWS_ENDPOINT_URL*: the endpoint comes from MFAENV_TEST_ENDPOINT and must be
 // on loopback. Built offline from Debian's golang-github-aws-aws-sdk-go-v2-dev
 // (GO111MODULE=off GOPATH=/usr/share/gocode) by tests/support/sdks.rs.
@@ -41,11 +41,15 @@ func main() {
 	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.EndpointResolver = sts.EndpointResolverFromURL(endpoint)
 	})
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		fail(err)
+	}
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		fail(err)
 	}
-	said := map[string]string{"region": cfg.Region, "arn": aws.ToString(out.Arn)}
+	said := map[string]string{"region": cfg.Region, "arn": aws.ToString(out.Arn), "source": creds.Source}
 	if err := json.NewEncoder(os.Stdout).Encode(said); err != nil {
 		fail(err)
 	}
