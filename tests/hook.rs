@@ -82,6 +82,15 @@ fn run(s: &mut PtySession, line: &str) {
     s.exp_string(PROMPT).unwrap();
 }
 
+/// `mfaenv allow DIR`, waiting until it said so (a slow machine must not
+/// let the next line race it).
+fn allow(s: &mut PtySession, dir: &str) {
+    s.send_line(&format!("mfaenv allow {dir}")).unwrap();
+    s.exp_string("mfaenv: allowed ")
+        .unwrap_or_else(|e| panic!("mfaenv allow {dir}: {e}"));
+    s.exp_string(PROMPT).unwrap();
+}
+
 fn scenario(sh: RealShell) {
     let Some(p) = projects() else { return };
     let mut s = spawn(&p, sh);
@@ -112,7 +121,7 @@ fn scenario(sh: RealShell) {
     assert_eq!(state(&mut s)[0], key_a);
 
     // Another project swaps keys and region (allowed first).
-    run(&mut s, "mfaenv allow ../../proj-b");
+    allow(&mut s, "../../proj-b");
     s.send_line("cd ../../proj-b").unwrap();
     s.exp_string("loaded staging").unwrap();
     let [key_b, region, _, mp] = state(&mut s);
@@ -198,7 +207,7 @@ fn idle_prompts_start_no_process(sh: RealShell) {
     let Some(p) = projects() else { return };
     let strace = support::require_program("strace").expect("strace");
     let mut s = spawn(&p, sh);
-    run(&mut s, "mfaenv allow proj-a");
+    allow(&mut s, "proj-a");
     run(&mut s, "cd proj-a");
     s.send_line(match sh {
         RealShell::Fish => "echo PID=$fish_pid",
@@ -248,7 +257,7 @@ fn idle_prompts_start_no_process(sh: RealShell) {
 fn inside_a_project_the_secret_is_only_in_its_variable() {
     let Some(p) = projects() else { return };
     let mut s = spawn(&p, RealShell::Bash);
-    run(&mut s, "mfaenv allow proj-a");
+    allow(&mut s, "proj-a");
     run(&mut s, "cd proj-a");
     let dump = p.sb.home().join("env.dump");
     run(&mut s, &format!("env -0 > '{}'", dump.display()));
@@ -853,7 +862,7 @@ fn fish_clock_triggers_the_refresh() {
 fn clock_triggers_the_refresh(sh: RealShell) {
     let Some(p) = projects() else { return };
     let mut s = spawn(&p, sh);
-    run(&mut s, "mfaenv allow proj-a");
+    allow(&mut s, "proj-a");
     s.send_line("cd proj-a").unwrap();
     s.exp_string("loaded prod").unwrap();
     let key = state(&mut s)[0].clone();
@@ -922,7 +931,7 @@ fn the_hook_asks_for_a_code_once_skips_on_empty_and_can_be_told_never() {
         "profile = \"prod\"\nregion = \"us-east-2\"\n",
     )
     .unwrap();
-    run(&mut s, "mfaenv allow proj-a");
+    allow(&mut s, "proj-a");
     s.send_line("cd proj-a").unwrap();
     s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
         .unwrap();
