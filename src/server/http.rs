@@ -313,8 +313,15 @@ pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
             // The head buffer and a JSON error: no need for the default 2 MiB each.
             .stack_size(256 * 1024)
             .spawn(move || {
-                handle(stream, &shared);
-                shared.active.fetch_sub(1, Ordering::AcqRel);
+                // The slot is given back however the thread ends.
+                struct Slot(Arc<Endpoint>);
+                impl Drop for Slot {
+                    fn drop(&mut self) {
+                        self.0.active.fetch_sub(1, Ordering::AcqRel);
+                    }
+                }
+                let slot = Slot(shared);
+                handle(stream, &slot.0);
             });
         if spawned.is_err() {
             endpoint.active.fetch_sub(1, Ordering::AcqRel);
