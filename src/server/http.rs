@@ -11,8 +11,10 @@
 //!   thread, so one slow client stalls neither the others nor the refresh;
 //! - the right token + `GET` + [`PATH`] gets the JSON; anything else a 403
 //!   that says nothing secret (a malformed head: 400);
-//! - on Linux, a connection from another user's process (the kernel's
-//!   socket table says whose) is closed at once, unanswered.
+//! - on Linux, a slow connection from another user's process (the
+//!   kernel's socket table says whose) is closed after 100 ms, unanswered:
+//!   other users cannot fill the slots. (Looked up only for slow clients:
+//!   reading the table costs milliseconds on a busy machine.)
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -38,6 +40,10 @@ pub const HEAD_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Connections handled at once; one more is closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// A client that has not sent its whole head by then is slow (an SDK sends
+/// it at once): whose it is gets looked up (see [`read_head`]).
+const SLOW_CLIENT: Duration = Duration::from_millis(100);
 
 /// A complete HTTP response with credentials in it, wiped when dropped.
 struct Answer {
@@ -307,8 +313,15 @@ pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
             // The head buffer and a JSON error: no need for the default 2 MiB each.
             .stack_size(256 * 1024)
             .spawn(move || {
-                handle(stream, &shared);
-                shared.active.fetch_sub(1, Ordering::AcqRel);
+                // The slot is given back however the thread ends.
+                struct Slot(Arc<Endpoint>);
+                impl Drop for Slot {
+                    fn drop(&mut self) {
+                        self.0.active.fetch_sub(1, Ordering::AcqRel);
+                    }
+                }
+                let slot = Slot(shared);
+                handle(stream, &slot.0);
             });
         if spawned.is_err() {
             endpoint.active.fetch_sub(1, Ordering::AcqRel);
@@ -319,9 +332,6 @@ pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
 /// One connection: read the head within the deadline, answer, close.
 fn handle(mut stream: TcpStream, endpoint: &Endpoint) {
     let deadline = Instant::now() + HEAD_DEADLINE;
-    if another_user(&stream) {
-        return; // closed unanswered: it cannot hold a slot for the deadline
-    }
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
     let mut buf = [0u8; MAX_HEAD];
@@ -378,19 +388,42 @@ fn peer_uid(peer: std::net::SocketAddr, local: std::net::SocketAddr) -> Option<u
 
 /// Reads until the blank line that ends the head. `Ok(Some(len))`: the head
 /// is `buf[..len]`; `Ok(None)`: too long, or the client stopped sending.
+/// A client still sending after [`SLOW_CLIENT`] is looked at once: another
+/// user's is let go then (it cannot have the token, and must not hold a
+/// slot until the deadline); ours gets the whole deadline.
 fn read_head(
     stream: &mut TcpStream,
     buf: &mut [u8; MAX_HEAD],
     deadline: Instant,
 ) -> std::io::Result<Option<usize>> {
+    let grace = (Instant::now() + SLOW_CLIENT).min(deadline);
+    let mut looked = false;
     let mut len = 0;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let left = (if looked { deadline } else { grace }).saturating_duration_since(now);
         if left.is_zero() {
-            return Err(std::io::ErrorKind::TimedOut.into());
+            if looked || now >= deadline {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            if another_user(stream) {
+                return Err(std::io::ErrorKind::PermissionDenied.into());
+            }
+            looked = true;
+            continue;
         }
         stream.set_read_timeout(Some(left))?;
-        let n = stream.read(&mut buf[len..])?;
+        let n = match stream.read(&mut buf[len..]) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            other => other?,
+        };
         if n == 0 {
             return Ok(None);
         }
