@@ -44,7 +44,7 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
         region.as_deref(),
         endpoint("AWS_ENDPOINT_URL_STS", plan).as_deref(),
     )?;
-    let keys = &plan.source.credentials;
+    let keys = &resolve::source_keys(plan)?;
     let identity = sts.get_caller_identity(keys).with_context(|| {
         format!(
             "profile `{}`: asking AWS whose keys profile `{}` holds",
