@@ -59,6 +59,8 @@ struct Unlocked {
 pub struct FileStore {
     path: PathBuf,
     unlocked: Option<Unlocked>,
+    /// Given by the caller (tools, tests) instead of asked or read from the environment.
+    passphrase: Option<Zeroizing<String>>,
 }
 
 impl FileStore {
@@ -70,6 +72,23 @@ impl FileStore {
         FileStore {
             path,
             unlocked: None,
+            passphrase: None,
+        }
+    }
+
+    /// The store at `path`, opened with `passphrase` (not asked, not read
+    /// from MFAENV_FILE_PASSPHRASE).
+    pub fn with_passphrase(path: PathBuf, passphrase: &str) -> FileStore {
+        FileStore {
+            passphrase: Some(Zeroizing::new(passphrase.to_string())),
+            ..FileStore::at(path)
+        }
+    }
+
+    fn passphrase(&self, new: bool) -> Result<Zeroizing<String>, KeyStoreError> {
+        match &self.passphrase {
+            Some(pass) => Ok(pass.clone()),
+            None => passphrase_for(&self.path, new),
         }
     }
 
@@ -102,7 +121,7 @@ impl FileStore {
                 }
             };
             let header = self.parse(&bytes)?;
-            let pass = passphrase_for(&self.path, false)?;
+            let pass = self.passphrase(false)?;
             let key = derive(&pass, &header)?;
             let entries = self.decrypt(&bytes, &key)?;
             self.unlocked = Some(Unlocked {
@@ -117,7 +136,7 @@ impl FileStore {
     /// The loaded store, or a new empty one (asking for a new passphrase).
     fn load_or_create(&mut self) -> Result<&mut Unlocked, KeyStoreError> {
         if self.load()?.is_none() {
-            let pass = passphrase_for(&self.path, true)?;
+            let pass = self.passphrase(true)?;
             let mut salt = [0u8; SALT];
             random(&mut salt)?;
             let header = Header {

@@ -200,20 +200,66 @@ pub fn choose(
     configured: Option<&str>,
 ) -> Result<(Backend, &'static str), KeyStoreError> {
     if let Some(b) = flag {
-        return Ok((b, "--backend"));
+        return Ok((b, "from --backend"));
     }
     if let Some(b) = backend_setting()? {
-        return Ok((b, "MFAENV_BACKEND"));
+        return Ok((b, "from MFAENV_BACKEND"));
     }
     if let Some(text) = configured {
         let b = Backend::parse(text).ok_or_else(|| KeyStoreError::BadSetting(text.to_string()))?;
-        return Ok((b, "key_store in the config"));
+        return Ok((b, "from key_store in the config"));
     }
     if system::available() {
-        Ok((Backend::Keyring, "the default (the keyring answers)"))
+        Ok((Backend::Keyring, "the default: a keyring answers"))
     } else {
-        Ok((Backend::File, "the default (no keyring answers)"))
+        Ok((Backend::File, "the default: no keyring answers on the session bus"))
     }
+}
+
+/// Stores `key` for `profile` in `store` and then records it in the index,
+/// under the data dir's lock (`held`): written, read back and compared, and
+/// only then indexed. An entry the profile had in the other backend is
+/// deleted last (a failure there is a warning: the new entry is in place).
+pub fn save(
+    held: &index::Locked,
+    store: &mut dyn KeyStore,
+    profile: &str,
+    key: &LongTermKey,
+) -> Result<(), KeyStoreError> {
+    key.check()?;
+    let backend = store.backend();
+    store.set(profile, key)?;
+    let back = store.get(profile)?;
+    if back.as_ref() != Some(key) {
+        return Err(KeyStoreError::Failed {
+            backend,
+            message: format!(
+                "the entry of profile `{}` did not read back as written",
+                profile.escape_debug()
+            ),
+        });
+    }
+    let before = index::read(&index::path()?)?.keys.remove(profile);
+    index::update(held, |index| {
+        index.keys.insert(
+            profile.to_string(),
+            index::Entry {
+                access_key_id: key.access_key_id.clone(),
+                backend,
+            },
+        );
+    })?;
+    if let Some(old) = before.filter(|old| old.backend != backend) {
+        let removed = open(old.backend).and_then(|mut s| s.delete(profile));
+        if let Err(e) = removed {
+            crate::ui::warning(format_args!(
+                "the old entry of profile `{}` in {} is still there: {e}",
+                profile.escape_debug(),
+                old.backend
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

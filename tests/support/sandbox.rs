@@ -186,6 +186,10 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "hook-env",
         "completions",
         "setup",
+        "add",
+        "keys",
+        "remove",
+        "import",
         "help",
         "__profiles",
     ];
