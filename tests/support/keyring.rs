@@ -13,6 +13,14 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 const SCRIPT: &str = r#"
 IFS= read -r pass
 printf '%s' "$pass" | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 1
+# --daemonize returns before the daemon owns its bus name; a client that
+# asks earlier would get a second daemon by D-Bus activation, a locked one.
+i=0
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true; do
+  i=$((i + 1)); [ "$i" -gt 200 ] && exit 1
+  sleep 0.05
+done
 printf '%s\n' "$DBUS_SESSION_BUS_ADDRESS"
 cat >/dev/null
 "#;
