@@ -632,7 +632,9 @@ mod tests {
             assert_eq!(exec.target.profile.as_deref(), profile, "{line}");
             assert_eq!(words.join(" "), command, "{line}");
         }
-        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls")).unwrap().command
+        let Some(Command::Exec(exec)) = try_parse(argv("mfaenv exec --min-ttl 2h prod ls"))
+            .unwrap()
+            .command
         else {
             panic!("not exec");
         };

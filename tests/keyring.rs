@@ -18,7 +18,12 @@ use support::trace::traced;
 const KEY_ID: &str = "AKIAKEYRINGEXAMPLE01";
 const SECRET: &str = "keyring/SECRET+never-in-a-file";
 
-fn run(sb: &Sandbox, ss: &SecretService, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+fn run(
+    sb: &Sandbox,
+    ss: &SecretService,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut cmd = sb.mfaenv(args);
     cmd.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
     cmd.envs(env.iter().copied());
@@ -37,7 +42,10 @@ fn ok(out: &std::process::Output, what: &str) -> String {
 }
 
 fn add_env() -> [(&'static str, &'static str); 2] {
-    [("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET)]
+    [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ]
 }
 
 /// No file under HOME but the keyring daemon's own (encrypted) holds the secret.
@@ -64,14 +72,18 @@ fn the_secret_service_key_signs_the_sts_call() {
     let sts = SigningSts::start(&moto.endpoint(), &[(KEY_ID, SECRET)]);
     // base has mfa_serial and no keys anywhere in the files; prod assumes a role from it.
     let sb = Sandbox::with(&sts.endpoint(), CONFIG, "");
-    let Some(ss) = SecretService::start(sb.home()) else { return };
+    let Some(ss) = SecretService::start(sb.home()) else {
+        return;
+    };
 
     let stderr = ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add");
     assert!(
         stderr.contains("stored key …LE01 of profile `base` in the Secret Service"),
         "{stderr}"
     );
-    let entry = ss.lookup(sb.home(), "base").expect("secret-tool finds the entry");
+    let entry = ss
+        .lookup(sb.home(), "base")
+        .expect("secret-tool finds the entry");
     assert!(entry.contains(KEY_ID) && entry.contains(SECRET), "{entry}");
     assert_no_plaintext(sb.home());
 
@@ -84,7 +96,10 @@ fn the_secret_service_key_signs_the_sts_call() {
         "{keys}"
     );
 
-    ok(&run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]), "login");
+    ok(
+        &run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]),
+        "login",
+    );
     assert_eq!(sts.refused(), Vec::<(String, String)>::new());
     let signers = sts.verified_by();
     assert_eq!(
@@ -92,7 +107,11 @@ fn the_secret_service_key_signs_the_sts_call() {
         Some(KEY_ID),
         "GetSessionToken is signed with the keyring's key: {signers:?}"
     );
-    assert_eq!(signers.len(), 2, "then AssumeRole with the session: {signers:?}");
+    assert_eq!(
+        signers.len(),
+        2,
+        "then AssumeRole with the session: {signers:?}"
+    );
 
     // Cached: no bus at all is needed.
     let out = sb.ok(&["export", "-s", "json", "prod"]);
@@ -104,7 +123,9 @@ fn the_secret_service_key_signs_the_sts_call() {
 fn a_vanished_keyring_entry_is_a_clear_error_and_add_mends_it() {
     let Some(moto) = Moto::start() else { return };
     let sb = Sandbox::with(&moto.endpoint(), CONFIG, "");
-    let Some(ss) = SecretService::start(sb.home()) else { return };
+    let Some(ss) = SecretService::start(sb.home()) else {
+        return;
+    };
     ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add");
     ss.clear(sb.home(), "base");
     let out = run(&sb, &ss, &["login", "-t", "123456", "base"], &[]);
@@ -115,17 +136,28 @@ fn a_vanished_keyring_entry_is_a_clear_error_and_add_mends_it() {
             && stderr.contains("mfaenv add base"),
         "{stderr}"
     );
-    ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add again");
-    ok(&run(&sb, &ss, &["login", "-t", "123456", "base"], &[]), "login");
+    ok(
+        &run(&sb, &ss, &["add", "--env", "base"], &add_env()),
+        "add again",
+    );
+    ok(
+        &run(&sb, &ss, &["login", "-t", "123456", "base"], &[]),
+        "login",
+    );
 }
 
 #[test]
 fn remove_deletes_the_entry_and_its_sessions() {
     let Some(moto) = Moto::start() else { return };
     let sb = Sandbox::with(&moto.endpoint(), CONFIG, "");
-    let Some(ss) = SecretService::start(sb.home()) else { return };
+    let Some(ss) = SecretService::start(sb.home()) else {
+        return;
+    };
     ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add");
-    ok(&run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]), "login");
+    ok(
+        &run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]),
+        "login",
+    );
     // No terminal, no --yes: refused, nothing deleted.
     let out = run(&sb, &ss, &["remove", "base"], &[]);
     assert!(!out.status.success());
@@ -156,7 +188,9 @@ fn store_touches<'a>(trace: &'a str, bus_path: &str) -> Vec<&'a str> {
 
 #[test]
 fn cached_paths_never_open_the_key_store() {
-    let Some(strace) = support::require_program("strace") else { return };
+    let Some(strace) = support::require_program("strace") else {
+        return;
+    };
     let Some(moto) = Moto::start() else { return };
     let config = format!(
         "{CONFIG}
@@ -168,7 +202,9 @@ role_arn = arn:aws:iam::444444444444:role/file
 "
     );
     let sb = Sandbox::with(&moto.endpoint(), &config, "");
-    let Some(ss) = SecretService::start(sb.home()) else { return };
+    let Some(ss) = SecretService::start(sb.home()) else {
+        return;
+    };
     let bus_path = ss
         .address
         .trim_start_matches("unix:path=")
@@ -177,14 +213,22 @@ role_arn = arn:aws:iam::444444444444:role/file
         .unwrap()
         .to_string();
     let pass = ("MFAENV_FILE_PASSPHRASE", "file-store-pass");
-    ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add base");
+    ok(
+        &run(&sb, &ss, &["add", "--env", "base"], &add_env()),
+        "add base",
+    );
     let file_key = [
         ("AWS_ACCESS_KEY_ID", "AKIAFILESTOREEXAMP01"),
         ("AWS_SECRET_ACCESS_KEY", "file/SECRET"),
         pass,
     ];
     ok(
-        &run(&sb, &ss, &["add", "--env", "--backend", "file", "fbase"], &file_key),
+        &run(
+            &sb,
+            &ss,
+            &["add", "--env", "--backend", "file", "fbase"],
+            &file_key,
+        ),
         "add fbase",
     );
     let home = sb.home().to_path_buf();
@@ -205,7 +249,11 @@ role_arn = arn:aws:iam::444444444444:role/file
         );
         ok(&out, "login");
         let touched = store_touches(&trace, &bus_path);
-        let expect = if profile == "prod" { &bus_path[..] } else { "keys.enc" };
+        let expect = if profile == "prod" {
+            &bus_path[..]
+        } else {
+            "keys.enc"
+        };
         assert!(
             touched.iter().any(|l| l.contains(expect)),
             "a fresh login of {profile} must read its key store ({expect}); the probe is blind:\n{trace}"
@@ -217,9 +265,21 @@ role_arn = arn:aws:iam::444444444444:role/file
     std::fs::write(proj.join(".mfaenv"), "profile = \"fprod\"\n").unwrap();
     sb.ok(&["allow", &proj.display().to_string()]);
     for (what, dir, args) in [
-        ("a cached export", &home, &["export", "-s", "bash", "prod"][..]),
-        ("a cached export (file store)", &home, &["export", "-s", "bash", "fprod"]),
-        ("a cached credential-process", &home, &["credential-process", "fprod"]),
+        (
+            "a cached export",
+            &home,
+            &["export", "-s", "bash", "prod"][..],
+        ),
+        (
+            "a cached export (file store)",
+            &home,
+            &["export", "-s", "bash", "fprod"],
+        ),
+        (
+            "a cached credential-process",
+            &home,
+            &["credential-process", "fprod"],
+        ),
         ("hook-env entering", &proj, &["hook-env", "--shell", "json"]),
         ("status", &home, &["status"]),
     ] {
@@ -227,6 +287,9 @@ role_arn = arn:aws:iam::444444444444:role/file
         ok(&out, what);
         assert!(!out.stdout.is_empty(), "{what}: no output");
         let touched = store_touches(&trace, &bus_path);
-        assert!(touched.is_empty(), "{what} opened the key store: {touched:?}");
+        assert!(
+            touched.is_empty(),
+            "{what} opened the key store: {touched:?}"
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn run(args: &AddArgs) -> Result<String> {
     let name = &args.profile;
     // Refused before anything is asked: a name the config file cannot hold.
     config_with_profile(name)?;
-    let key = if args.env { from_env()? } else { from_terminal()? };
+    let key = if args.env {
+        from_env()?
+    } else {
+        from_terminal()?
+    };
     key.check()?;
     let profiles = Profiles::load()?;
     let configured = profiles.get(name).and_then(|p| p.get("key_store"));
@@ -30,7 +34,11 @@ pub fn run(args: &AddArgs) -> Result<String> {
     if let Some(text) = config_with_profile(name)? {
         let path = Profiles::config_path();
         edit::write_private(&path, &text)?;
-        ui::info(format_args!("added [{}] to {}", edit::profile_header(name), ui::path(&path)));
+        ui::info(format_args!(
+            "added [{}] to {}",
+            edit::profile_header(name),
+            ui::path(&path)
+        ));
     }
     ui::info(format_args!(
         "stored key {} of profile `{name}` in {backend} ({why})",
@@ -79,7 +87,9 @@ fn from_env() -> Result<LongTermKey> {
 
 /// Asks on the terminal: the key id visibly, the secret with echo off.
 fn from_terminal() -> Result<LongTermKey> {
-    let no_tty = || anyhow::anyhow!("no terminal to ask the keys on: use --env with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    let no_tty = || {
+        anyhow::anyhow!("no terminal to ask the keys on: use --env with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    };
     let id = passphrase::ask_visible("Access key id: ")?.ok_or_else(no_tty)?;
     let secret = passphrase::ask_hidden("Secret access key (not shown): ")?.ok_or_else(no_tty)?;
     Ok(LongTermKey {

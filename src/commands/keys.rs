@@ -33,7 +33,11 @@ pub fn run(args: &KeysArgs) -> Result<String> {
         });
     }
     rows.sort_by(|a, b| a.profile.cmp(&b.profile).then(a.store.cmp(b.store)));
-    Ok(if args.json { as_json(&rows) } else { as_table(&rows) })
+    Ok(if args.json {
+        as_json(&rows)
+    } else {
+        as_table(&rows)
+    })
 }
 
 /// Long-term keys in the files: an access key id and no session token.

@@ -18,9 +18,11 @@ pub fn run(args: &RemoveArgs) -> Result<String> {
     };
     let backend = entry.backend;
     let hint = keystore::key_hint(&entry.access_key_id);
-    if !args.yes && !confirmed(&format!(
-        "Delete key {hint} of profile `{name}` from {backend}? [y/N] "
-    ))? {
+    if !args.yes
+        && !confirmed(&format!(
+            "Delete key {hint} of profile `{name}` from {backend}? [y/N] "
+        ))?
+    {
         bail!("nothing was deleted");
     }
     // The sessions go first: finding them needs the index entry.
@@ -45,7 +47,10 @@ pub fn run(args: &RemoveArgs) -> Result<String> {
 fn confirmed(question: &str) -> Result<bool> {
     let answer = passphrase::ask_visible(question)?
         .context("no terminal to ask for confirmation on: pass --yes")?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// Removes the cached sessions of every profile whose keys are `name`'s

@@ -595,7 +595,9 @@ aws_access_key_id = AKIAHALF
     }
 
     fn stored(names: &[&str]) -> Profiles {
-        Profiles::from_texts(VAULT, "").unwrap().with_index(index_of(names))
+        Profiles::from_texts(VAULT, "")
+            .unwrap()
+            .with_index(index_of(names))
     }
 
     fn index_of(names: &[&str]) -> keystore::index::Index {

@@ -209,7 +209,10 @@ impl Profiles {
     pub fn with_index(self, index: crate::keystore::index::Index) -> Profiles {
         let cell = std::cell::OnceCell::new();
         let _ = cell.set(index);
-        Profiles { index: cell, ..self }
+        Profiles {
+            index: cell,
+            ..self
+        }
     }
 
     /// `profile` with what aws-vault's `include_profile` adds: every key of

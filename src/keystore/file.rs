@@ -272,7 +272,10 @@ impl KeyStore for FileStore {
 
     fn set(&mut self, profile: &str, key: &LongTermKey) -> Result<(), KeyStoreError> {
         let unlocked = self.load_or_create()?;
-        unlocked.entries.keys.insert(profile.to_string(), key.clone());
+        unlocked
+            .entries
+            .keys
+            .insert(profile.to_string(), key.clone());
         self.save()
     }
 
@@ -346,13 +349,17 @@ fn passphrase_for(path: &Path, new: bool) -> Result<Zeroizing<String>, KeyStoreE
         .ok_or_else(no_tty)?;
     if new {
         if pass.is_empty() {
-            return Err(KeyStoreError::NoPassphrase("an empty passphrase protects nothing".into()));
+            return Err(KeyStoreError::NoPassphrase(
+                "an empty passphrase protects nothing".into(),
+            ));
         }
         let again = passphrase::ask_hidden("The same passphrase again: ")
             .map_err(tty_err)?
             .ok_or_else(no_tty)?;
         if *again != *pass {
-            return Err(KeyStoreError::NoPassphrase("the two passphrases differ".into()));
+            return Err(KeyStoreError::NoPassphrase(
+                "the two passphrases differ".into(),
+            ));
         }
     }
     Ok(pass)
@@ -379,7 +386,9 @@ mod tests {
             salt: [7; SALT],
         };
         let mut entries = Entries::default();
-        entries.keys.insert("prod".into(), key("AKIAPRODEXAMPLE00001"));
+        entries
+            .keys
+            .insert("prod".into(), key("AKIAPRODEXAMPLE00001"));
         store.unlocked = Some(Unlocked {
             header,
             key: derive("right", &header).unwrap(),

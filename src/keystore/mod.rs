@@ -94,7 +94,10 @@ impl LongTermKey {
     /// stored or shown safely): control characters, spaces, empty parts.
     pub fn check(&self) -> Result<(), KeyStoreError> {
         let id_ok = (16..=128).contains(&self.access_key_id.len())
-            && self.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric());
+            && self
+                .access_key_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric());
         if !id_ok {
             return Err(KeyStoreError::BadKey(
                 "the access key id must be 16-128 letters and digits (like AKIA…)",
@@ -212,7 +215,10 @@ pub fn choose(
     if system::available() {
         Ok((Backend::Keyring, "the default: a keyring answers"))
     } else {
-        Ok((Backend::File, "the default: no keyring answers on the session bus"))
+        Ok((
+            Backend::File,
+            "the default: no keyring answers on the session bus",
+        ))
     }
 }
 

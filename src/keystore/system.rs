@@ -76,12 +76,13 @@ impl KeyStore for SystemStore {
             version: 1,
             key: key.clone(),
         };
-        let text = Zeroizing::new(serde_json::to_string(&stored).map_err(|e| {
-            KeyStoreError::Failed {
-                backend: Backend::Keyring,
-                message: e.to_string(),
-            }
-        })?);
+        let text =
+            Zeroizing::new(
+                serde_json::to_string(&stored).map_err(|e| KeyStoreError::Failed {
+                    backend: Backend::Keyring,
+                    message: e.to_string(),
+                })?,
+            );
         entry(profile)?.set_password(&text).map_err(failed)
     }
 

@@ -79,7 +79,15 @@ impl SecretService {
         loop {
             let mut probe = self
                 .secret_tool(home)
-                .args(["store", "--label", "probe", "service", "mfaenv-probe", "username", "probe"])
+                .args([
+                    "store",
+                    "--label",
+                    "probe",
+                    "service",
+                    "mfaenv-probe",
+                    "username",
+                    "probe",
+                ])
                 .stdin(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
