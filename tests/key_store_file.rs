@@ -174,3 +174,87 @@ fn import_moves_the_keys_and_keeps_every_other_byte() {
     );
     assert!(sts.refused().is_empty(), "{:?}", sts.refused());
 }
+
+/// `import --all` killed (SIGKILL, by strace's fault injection) at the Nth
+/// write, rename, fsync and unlink, for every N until it runs through: each
+/// time the credentials file is whole (the old or the new text), and a key
+/// that left it is in the store (readable, same key) and in the index.
+#[test]
+fn an_import_killed_at_any_step_loses_no_key() {
+    use mfaenv::keystore::file::FileStore;
+    use mfaenv::keystore::KeyStore;
+    let Some(strace) = support::require_program("strace") else {
+        return;
+    };
+    let before =
+        std::fs::read_to_string(support::root().join("tests/golden/import-before.ini")).unwrap();
+    let after =
+        std::fs::read_to_string(support::root().join("tests/golden/import-after.ini")).unwrap();
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, &before);
+    let config = std::fs::read_to_string(sb.config()).unwrap();
+    let data = sb.home().join(".local/share/mfaenv");
+    let keys = [
+        ("base", "AKIABASEEXAMPLE00001", BASE_SECRET),
+        ("other", "AKIAOTHEREXAMPLE0001", "other+secret/XYZ"),
+    ];
+    let mut kills = 0;
+    for syscall in ["write", "rename", "fsync", "unlink"] {
+        for n in 1.. {
+            assert!(n < 500, "{syscall}: import never ran through");
+            std::fs::write(sb.credentials(), &before).unwrap();
+            std::fs::write(sb.config(), &config).unwrap();
+            let _ = std::fs::remove_dir_all(&data);
+            let inject = format!("inject={syscall}:signal=KILL:when={n}");
+            let (out, _) = support::trace::traced(
+                &sb,
+                &strace,
+                &["-e", &inject],
+                syscall,
+                &[PASS],
+                sb.home(),
+                &["import", "--all"],
+            );
+            let text = std::fs::read_to_string(sb.credentials()).unwrap();
+            assert!(
+                text == before || text == after,
+                "{syscall} #{n}: a torn credentials file:\n{text}"
+            );
+            let index = std::fs::read_to_string(data.join("keys.json")).unwrap_or_default();
+            let mut store = FileStore::with_passphrase(data.join("keys.enc"), PASS.1);
+            let stored = |store: &mut FileStore, profile: &str| store.get(profile);
+            for (profile, id, secret) in keys {
+                let got = stored(&mut store, profile)
+                    .unwrap_or_else(|e| panic!("{syscall} #{n}: the store is unreadable: {e}"));
+                if let Some(key) = &got {
+                    assert_eq!(
+                        (key.access_key_id.as_str(), key.secret_access_key.as_str()),
+                        (id, secret)
+                    );
+                }
+                if text == after {
+                    assert!(
+                        got.is_some(),
+                        "{syscall} #{n}: `{profile}` is in neither place"
+                    );
+                    assert!(
+                        index.contains(id),
+                        "{syscall} #{n}: `{profile}` left the file unindexed"
+                    );
+                }
+            }
+            if out.status.success() {
+                assert_eq!(
+                    text, after,
+                    "{syscall}: ran through but the keys are still in the file"
+                );
+                break;
+            }
+            kills += 1;
+        }
+    }
+    eprintln!("import killed at {kills} points");
+    assert!(
+        kills > 10,
+        "only {kills} kill points: the injection did not work"
+    );
+}
