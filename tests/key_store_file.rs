@@ -258,3 +258,36 @@ fn an_import_killed_at_any_step_loses_no_key() {
         "only {kills} kill points: the injection did not work"
     );
 }
+
+/// `add` on a real terminal (echo on, as in a user's shell): the key id is
+/// echoed, the secret is not, and what was typed is what was stored.
+#[test]
+fn add_asks_on_the_terminal_and_does_not_echo_the_secret() {
+    use mfaenv::keystore::file::FileStore;
+    use mfaenv::keystore::KeyStore;
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "stty echo; exec \"$MFAENV\" add --backend file base"])
+        .env_clear()
+        .envs(sb.env())
+        .env("MFAENV", support::mfaenv_bin())
+        .env(PASS.0, PASS.1);
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut seen = p.exp_string("Access key id: ").unwrap();
+    p.send_line(KEY_ID).unwrap();
+    seen += &p.exp_string("Secret access key (not shown): ").unwrap();
+    assert!(seen.contains(KEY_ID), "the key id is echoed: {seen:?}");
+    p.send_line(SECRET).unwrap();
+    seen += &p.exp_string("MP01 of profile `base`").unwrap();
+    seen += &p.exp_eof().unwrap();
+    assert!(!seen.contains(SECRET), "the secret was echoed: {seen:?}");
+    let path = store(&sb);
+    let key = FileStore::with_passphrase(path, PASS.1)
+        .get("base")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (key.access_key_id.as_str(), key.secret_access_key.as_str()),
+        (KEY_ID, SECRET)
+    );
+}
