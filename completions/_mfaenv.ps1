@@ -53,6 +53,10 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a profile''s long-term keys in the OS keyring or the encrypted file store')
+            [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -204,6 +208,33 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mfaenv;add' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where to keep them (default: MFAENV_BACKEND, else the profile''s key_store, else the keyring when one answers, else the file)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mfaenv;keys' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON: {"keys": [{"profile", "store", "key_id_last4", "location"}]}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;remove' {
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;import' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where to keep them (as for `add`)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every profile with long-term keys in the credentials file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mfaenv;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print shell code that exports the profile''s temporary credentials')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s temporary credentials in its environment')
@@ -222,6 +253,10 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store a profile''s long-term keys in the OS keyring or the encrypted file store')
+            [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -274,6 +309,18 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;setup' {
+            break
+        }
+        'mfaenv;help;add' {
+            break
+        }
+        'mfaenv;help;keys' {
+            break
+        }
+        'mfaenv;help;remove' {
+            break
+        }
+        'mfaenv;help;import' {
             break
         }
         'mfaenv;help;help' {

@@ -50,6 +50,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
             cand plan 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
+            cand add 'Store a profile''s long-term keys in the OS keyring or the encrypted file store'
+            cand keys 'List the profiles with long-term keys and where they live (never a secret)'
+            cand remove 'Delete a profile''s stored keys and its cached sessions'
+            cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;export'= {
@@ -183,6 +187,29 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mfaenv;add'= {
+            cand --backend 'Where to keep them (default: MFAENV_BACKEND, else the profile''s key_store, else the keyring when one answers, else the file)'
+            cand --env 'Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mfaenv;keys'= {
+            cand --json 'JSON: {"keys": [{"profile", "store", "key_id_last4", "location"}]}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;remove'= {
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;import'= {
+            cand --backend 'Where to keep them (as for `add`)'
+            cand --all 'Every profile with long-term keys in the credentials file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mfaenv;help'= {
             cand export 'Print shell code that exports the profile''s temporary credentials'
             cand exec 'Run a command with the profile''s temporary credentials in its environment'
@@ -201,6 +228,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand completions 'Print shell completions for mfaenv (bash, zsh, fish, powershell, elvish)'
             cand plan 'Dry run: show how the profile resolves (keys'' origin, each STS step, region, endpoint, cache); calls nothing'
             cand setup 'Find the MFA device of the profile''s IAM user and record it as mfa_serial in ~/.aws/config'
+            cand add 'Store a profile''s long-term keys in the OS keyring or the encrypted file store'
+            cand keys 'List the profiles with long-term keys and where they live (never a secret)'
+            cand remove 'Delete a profile''s stored keys and its cached sessions'
+            cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;help;export'= {
@@ -236,6 +267,14 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;plan'= {
         }
         &'mfaenv;help;setup'= {
+        }
+        &'mfaenv;help;add'= {
+        }
+        &'mfaenv;help;keys'= {
+        }
+        &'mfaenv;help;remove'= {
+        }
+        &'mfaenv;help;import'= {
         }
         &'mfaenv;help;help'= {
         }

@@ -668,6 +668,17 @@ use platform::{
     check_private, is_at, open_lock, open_nofollow, open_private, prepare_dir, REMOVE_LOCK_FILES,
 };
 
+/// A directory of ours made (or tightened to) 0700; the key store's data dir
+/// uses the cache's rules.
+pub fn prepare_private_dir(dir: &Path) -> Result<(), String> {
+    prepare_dir(dir)
+}
+
+/// A lock file created 0600, never through a symlink, never blocking.
+pub fn open_private_file(path: &Path) -> std::io::Result<File> {
+    open_private(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,6 +176,35 @@ Examples:
   mfaenv setup prod --serial arn:aws:iam::123456789012:mfa/alice
   mfaenv login prod        # then: one code, cached")]
     Setup(SetupArgs),
+
+    /// Store a profile's long-term keys in the OS keyring or the encrypted file store
+    #[command(after_help = "\
+Examples:
+  mfaenv add base                   # asks the key id and the secret (not echoed)
+  mfaenv add --env base             # from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+  mfaenv add --backend file base    # the encrypted file store, not the keyring")]
+    Add(AddArgs),
+
+    /// List the profiles with long-term keys and where they live (never a secret)
+    #[command(after_help = "\
+Examples:
+  mfaenv keys
+  mfaenv keys --json | jq -r '.keys[] | select(.store == \"file\") | .profile'")]
+    Keys(KeysArgs),
+
+    /// Delete a profile's stored keys and its cached sessions
+    #[command(after_help = "\
+Examples:
+  mfaenv remove base
+  mfaenv remove --yes base          # no question (scripts)")]
+    Remove(RemoveArgs),
+
+    /// Move long-term keys from ~/.aws/credentials into the key store
+    #[command(after_help = "\
+Examples:
+  mfaenv import --all               # every profile with long-term keys in the file
+  mfaenv import base other          # just these")]
+    Import(ImportArgs),
 }
 
 /// How to get the credentials.
@@ -308,6 +337,55 @@ pub struct StatusArgs {
 
 /// One of PROFILE and --all: a required group, so that the usage line
 /// says `<PROFILE|--all>`.
+#[derive(Debug, Args, Clone)]
+pub struct AddArgs {
+    /// The profile whose keys these are (`[profile PROFILE]` is added to the config when missing)
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking
+    #[arg(long)]
+    pub env: bool,
+
+    /// Where to keep them (default: MFAENV_BACKEND, else the profile's key_store, else the keyring when one answers, else the file)
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<crate::keystore::Backend>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct KeysArgs {
+    /// JSON: {"keys": [{"profile", "store", "key_id_last4", "location"}]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RemoveArgs {
+    /// The profile whose stored keys to delete
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("which").args(["profiles", "all"]).required(true)))]
+pub struct ImportArgs {
+    /// The profiles whose keys to move out of the credentials file
+    #[arg(value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+
+    /// Every profile with long-term keys in the credentials file
+    #[arg(long)]
+    pub all: bool,
+
+    /// Where to keep them (as for `add`)
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<crate::keystore::Backend>,
+}
+
 #[derive(Debug, Args, Clone)]
 #[command(group(clap::ArgGroup::new("what").args(["profile", "all"]).required(true)))]
 pub struct ForgetArgs {
@@ -457,6 +535,10 @@ const SUBCOMMANDS: &[&str] = &[
     "completions",
     "setup",
     "plan",
+    "add",
+    "keys",
+    "remove",
+    "import",
     "__profiles",
     "help",
 ];

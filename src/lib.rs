@@ -15,6 +15,7 @@ pub mod env_vars;
 pub mod files;
 pub mod harden;
 pub mod hook;
+pub mod keystore;
 pub mod mfa;
 pub mod resolve;
 #[cfg(unix)]

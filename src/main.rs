@@ -122,6 +122,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Profiles(args)) => commands::completions::profiles(args),
         Some(Command::Setup(args)) => commands::setup::run(args)?,
         Some(Command::Plan(args)) => commands::plan::run(args)?,
+        Some(Command::Add(args)) => commands::add::run(args)?,
+        Some(Command::Keys(args)) => commands::keys::run(args)?,
+        Some(Command::Remove(args)) => commands::remove::run(args)?,
+        Some(Command::Import(args)) => commands::import::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             // Bare `mfaenv`: no profile, so nothing to export (and `eval` must fail).

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use crate::aws::endpoint::{self, Service};
 use crate::aws::{self, Mfa, Sts, StsError};
 use crate::cache::{Cache, Key, Label};
-use crate::config::{self, MfaMode, Plan, Profiles, RoleStep};
+use crate::config::{self, KeyOrigin, MfaMode, Plan, Profiles, RoleStep};
 use crate::creds::Credentials;
 use crate::duration::human;
 use crate::env_vars::get as env_value;
@@ -187,6 +187,43 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     steps
 }
 
+/// The source's long-term keys, for an STS call: as resolved from the files
+/// or the environment, or read now from the key store the index names.
+/// Only the callers that are about to call STS ask, so a cached export or
+/// the hook never opens a keyring or a passphrase prompt.
+pub fn source_keys(plan: &Plan) -> Result<Credentials> {
+    let KeyOrigin::Store(backend) = plan.source.origin else {
+        return Ok(plan.source.credentials.clone());
+    };
+    let profile = &plan.source.profile;
+    let indexed = &plan.source.credentials.access_key_id;
+    let key = crate::keystore::open(backend)
+        .and_then(|mut store| store.get(profile))
+        .with_context(|| format!("profile `{profile}`: reading its keys from {backend}"))?
+        .with_context(|| {
+            format!(
+                "profile `{profile}`: {backend} has no keys for it, though mfaenv's index lists key {}: `mfaenv add {profile}` stores them again",
+                crate::keystore::key_hint(indexed)
+            )
+        })?;
+    if &key.access_key_id != indexed {
+        bail!(
+            "profile `{profile}`: {backend} holds key {}, mfaenv's index says {}: `mfaenv add {profile}` stores them again",
+            crate::keystore::key_hint(&key.access_key_id),
+            crate::keystore::key_hint(indexed)
+        );
+    }
+    Ok(key.credentials())
+}
+
+/// ` (keys from the Secret Service)` for a source in a key store, for messages.
+fn keys_from(plan: &Plan) -> String {
+    match &plan.source.origin {
+        KeyOrigin::Store(backend) => format!(" (keys from {backend})"),
+        _ => String::new(),
+    }
+}
+
 /// The plan's final credentials when the cache has them: no STS, no code.
 pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentials> {
     let steps = steps(plan);
@@ -307,32 +344,37 @@ impl<'a> Caller<'a> {
     /// GetSessionToken on the source keys, with the MFA device when the plan has one.
     fn session_token(&mut self) -> Result<Credentials> {
         let plan = self.plan;
+        let what = || {
+            format!(
+                "profile `{}`: MFA session for `{}`{}",
+                plan.profile,
+                plan.source.profile,
+                keys_from(plan)
+            )
+        };
+        let keys = source_keys(plan).with_context(what)?;
         self.sts()?;
         let Caller { sts, codes, .. } = self;
         let sts = sts.as_ref().context("STS client")?;
         with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
-            sts.get_session_token(&plan.source.credentials, plan.session_seconds, mfa)
+            sts.get_session_token(&keys, plan.session_seconds, mfa)
                 .map_err(|e| refused(e, || Refused::source(plan)))
         })
-        .with_context(|| {
-            format!(
-                "profile `{}`: MFA session for `{}`",
-                plan.profile, plan.source.profile
-            )
-        })
+        .with_context(what)
     }
 
     /// Direct mode: the first role, assumed from the source keys with the code.
     fn assume_with_code(&mut self, step: &RoleStep) -> Result<Credentials> {
         let plan = self.plan;
+        let what = || format!("{}{}", assuming(step), keys_from(plan));
+        let keys = source_keys(plan).with_context(what)?;
         self.sts()?;
         let Caller { sts, codes, .. } = self;
         let sts = sts.as_ref().context("STS client")?;
         with_code(codes, plan.mfa_serial.as_deref(), |mfa| {
-            assume(sts, &plan.source.credentials, step, mfa)
-                .map_err(|e| refused(e, || Refused::source(plan)))
+            assume(sts, &keys, step, mfa).map_err(|e| refused(e, || Refused::source(plan)))
         })
-        .with_context(|| assuming(step))
+        .with_context(what)
     }
 
     /// A role assumed from `from` (a session's keys), with no code.

@@ -25,6 +25,11 @@ pub const MFAENV_DATA_DIR: &str = "MFAENV_DATA_DIR";
 /// `1` (or true/yes/on): `exec` serves the credentials from a local
 /// endpoint (`exec --server`); `0` (or false/no/off) does not.
 pub const MFAENV_SERVER: &str = "MFAENV_SERVER";
+/// Where new long-term keys are stored: `keyring` or `file`.
+pub const MFAENV_BACKEND: &str = "MFAENV_BACKEND";
+/// The file store's passphrase, for automation (whoever can read this
+/// process's environment has it: see the README).
+pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
 
@@ -55,6 +60,16 @@ pub fn shell() -> Option<String> {
 /// `MFAENV_SERVER` as set (an empty value too: it says no).
 pub fn server() -> Option<std::ffi::OsString> {
     std::env::var_os(MFAENV_SERVER)
+}
+
+/// `MFAENV_BACKEND`, when set.
+pub fn backend() -> Option<String> {
+    get(MFAENV_BACKEND)
+}
+
+/// `MFAENV_FILE_PASSPHRASE`, when set.
+pub fn file_passphrase() -> Option<String> {
+    get(MFAENV_FILE_PASSPHRASE)
 }
 
 /// `MFAENV_STS_TIMEOUT=SECONDS` (more than 0, less than 600).

@@ -1,14 +1,18 @@
 //! One file per subcommand. Each returns what goes to stdout; `main` prints
 //! it only when the whole command succeeded.
 
+pub mod add;
 pub mod completions;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
 pub mod forget;
 pub mod hook;
+pub mod import;
+pub mod keys;
 pub mod login;
 pub mod plan;
+pub mod remove;
 pub mod setup;
 pub mod status;
 pub mod trust;

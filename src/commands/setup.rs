@@ -18,6 +18,7 @@ use crate::cli::SetupArgs;
 use crate::config::{self, edit, Plan, Profiles};
 use crate::env_vars::get as env_value;
 use crate::mfa::{open_tty, Tty};
+use crate::resolve;
 use crate::ui;
 
 /// How many times a person may answer the "which device" question wrongly.
@@ -40,7 +41,7 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
     let region = endpoint::region(plan, None);
     let (sts_endpoint, origin) = endpoint::endpoint(Service::Sts, plan, None).unzip();
     let sts = Sts::new(region.as_deref(), sts_endpoint.as_deref())?.endpoint_origin(origin);
-    let keys = &plan.source.credentials;
+    let keys = &resolve::source_keys(plan)?;
     let identity = sts.get_caller_identity(keys).with_context(|| {
         format!(
             "profile `{}`: asking AWS whose keys profile `{}` holds",

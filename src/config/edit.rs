@@ -146,6 +146,33 @@ fn set_keys_in(
     Ok(edits.apply(&lines, eol))
 }
 
+/// `text` without `keys` in every section `[header]` (the reader merges
+/// them all), continuation lines included; a section left with no entries
+/// loses its header line too. Every other line — comments, blank lines,
+/// other keys, other sections — stays byte for byte.
+pub fn remove_keys(text: &str, header: &str, keys: &[&str]) -> Result<String, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    // Lines as the reader numbers them (LF, CRLF or a lone CR).
+    let lines: Vec<&str> = ini::lines(text).collect();
+    let mut edits = Edits::default();
+    let removed = |key: &str| keys.contains(&key);
+    for section in &file.sections {
+        if section.header != header {
+            continue;
+        }
+        for entry in section.entries.iter().filter(|e| removed(&e.key)) {
+            edits.replaced.insert(entry.line - 1, None);
+            for line in continuation(&lines, entry) {
+                edits.replaced.insert(line, None);
+            }
+        }
+        if section.entries.iter().all(|e| removed(&e.key)) {
+            edits.replaced.insert(section.line - 1, None);
+        }
+    }
+    Ok(edits.apply(&lines, "\n"))
+}
+
 /// Line edits: replaced or removed lines, and lines inserted before an index.
 #[derive(Default)]
 struct Edits {
@@ -292,6 +319,20 @@ mod tests {
     use super::*;
 
     const KEYS: [(&str, &str); 2] = [("aws_access_key_id", "ASIA2"), ("aws_session_token", "T2")];
+
+    #[test]
+    fn removes_keys_and_an_emptied_section() {
+        let text = "# top\n[a]\naws_access_key_id = A\n  cont\nregion = eu\n\n[b] ; b\r\n# why\r\naws_access_key_id=B\r\naws_secret_access_key :S\r\n\n[a]\naws_secret_access_key = SA\n[c]\nx=1";
+        let keys = ["aws_access_key_id", "aws_secret_access_key"];
+        let out = remove_keys(text, "a", &keys).unwrap();
+        assert_eq!(
+            out,
+            "# top\n[a]\nregion = eu\n\n[b] ; b\r\n# why\r\naws_access_key_id=B\r\naws_secret_access_key :S\r\n\n[c]\nx=1"
+        );
+        let out = remove_keys(&out, "b", &keys).unwrap();
+        assert_eq!(out, "# top\n[a]\nregion = eu\n\n# why\r\n\n[c]\nx=1");
+        assert_eq!(remove_keys(&out, "zzz", &keys).unwrap(), out);
+    }
 
     #[test]
     fn replaces_in_place_and_keeps_the_rest() {

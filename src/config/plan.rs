@@ -11,6 +11,7 @@ use super::profiles::{Location, Profile, Profiles};
 use super::ConfigError;
 use crate::creds::Credentials;
 use crate::duration;
+use crate::keystore::{self, Backend};
 
 /// How many profiles a `source_profile` chain may hold.
 pub const MAX_CHAIN: usize = 10;
@@ -25,11 +26,37 @@ pub enum SourceKind {
     Environment,
 }
 
+/// Where a source's keys come from: for `plan`, `status` and error
+/// messages (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// `aws_access_key_id` in the config or credentials file, at this line.
+    File(Location),
+    /// `credential_source = Environment`: `AWS_ACCESS_KEY_ID`.
+    Environment,
+    /// A key store (`mfaenv add`/`import`): the access key id comes from the
+    /// store's index, the secret from the store itself, read only right
+    /// before an STS call (`resolve::source_keys`); until then
+    /// `credentials.secret_access_key` is empty.
+    Store(Backend),
+}
+
+impl std::fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyOrigin::File(location) => write!(f, "{location}"),
+            KeyOrigin::Environment => f.write_str("the environment (AWS_ACCESS_KEY_ID)"),
+            KeyOrigin::Store(backend) => write!(f, "{backend}"),
+        }
+    }
+}
+
 /// The long-term keys everything else is derived from.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub profile: String,
     pub kind: SourceKind,
+    pub origin: KeyOrigin,
     pub credentials: Credentials,
 }
 
@@ -211,8 +238,19 @@ fn walk<'a>(
         // botocore: either half of the pair counts (the other is then missing).
         let has_keys = current.get("aws_access_key_id").is_some()
             || current.get("aws_secret_access_key").is_some();
-        if has_keys && (is_source || current.get("role_arn").is_none()) {
+        let may_hold_keys = is_source || current.get("role_arn").is_none();
+        if has_keys && may_hold_keys {
             let source = static_source(&current)?;
+            walk.chain.push(current);
+            return Ok((walk, source));
+        }
+        // No keys in the files: the key store's, where the index has them
+        // (the index is read only here, so file-key users never read it).
+        if let Some(entry) = may_hold_keys
+            .then(|| profiles.stored_key(&current.name))
+            .flatten()
+        {
+            let source = stored_source(&current, entry);
             walk.chain.push(current);
             return Ok((walk, source));
         }
@@ -332,6 +370,7 @@ fn static_source(profile: &Profile) -> Result<Source, ConfigError> {
     Ok(Source {
         profile: profile.name.clone(),
         kind: SourceKind::Static,
+        origin: KeyOrigin::File(profile.location_of("aws_access_key_id")),
         credentials: Credentials {
             access_key_id: profile
                 .get("aws_access_key_id")
@@ -342,6 +381,21 @@ fn static_source(profile: &Profile) -> Result<Source, ConfigError> {
             expiration: None,
         },
     })
+}
+
+/// Keys in a key store: the access key id from the index, no secret yet.
+fn stored_source(profile: &Profile, entry: &keystore::index::Entry) -> Source {
+    Source {
+        profile: profile.name.clone(),
+        kind: SourceKind::Static,
+        origin: KeyOrigin::Store(entry.backend),
+        credentials: Credentials {
+            access_key_id: entry.access_key_id.clone(),
+            secret_access_key: String::new(),
+            session_token: None,
+            expiration: None,
+        },
+    }
 }
 
 fn env_source(
@@ -366,6 +420,7 @@ fn env_source(
     Ok(Source {
         profile: profile.name.clone(),
         kind: SourceKind::Environment,
+        origin: KeyOrigin::Environment,
         credentials: Credentials {
             access_key_id: id,
             secret_access_key: secret,
@@ -563,6 +618,58 @@ aws_secret_access_key = half-secret
 
     fn plan(name: &str) -> Result<Plan, ConfigError> {
         resolve(&profiles(), name, &no_env)
+    }
+
+    fn stored(names: &[&str]) -> Profiles {
+        Profiles::from_texts(VAULT, "")
+            .unwrap()
+            .with_index(index_of(names))
+    }
+
+    fn index_of(names: &[&str]) -> keystore::index::Index {
+        let mut index = keystore::index::Index::default();
+        for name in names {
+            index.keys.insert(
+                name.to_string(),
+                keystore::index::Entry {
+                    access_key_id: format!("AKIASTORED{}", name.to_uppercase()),
+                    backend: Backend::Keyring,
+                },
+            );
+        }
+        index
+    }
+
+    #[test]
+    fn keys_from_the_store_when_the_files_have_none() {
+        let profiles = stored(&["base", "admin"]);
+        // aws-vault's session profile on a source whose keys are stored.
+        let p = resolve(&profiles, "x", &no_env).unwrap();
+        assert_eq!(p.source.profile, "base");
+        assert_eq!(p.source.origin, KeyOrigin::Store(Backend::Keyring));
+        assert_eq!(p.source.credentials.access_key_id, "AKIASTOREDBASE");
+        assert!(p.source.credentials.secret_access_key.is_empty());
+        // A role profile's own stored keys do not replace its role (botocore's order).
+        let a = resolve(&profiles, "admin", &no_env).unwrap();
+        assert_eq!(a.roles.len(), 1);
+        assert_eq!(a.source.profile, "base");
+        // The file's keys win over the store's.
+        let both = Profiles::from_texts(
+            VAULT,
+            "[base]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n",
+        )
+        .unwrap()
+        .with_index(index_of(&["base"]));
+        let f = resolve(&both, "x", &no_env).unwrap();
+        assert_eq!(f.source.credentials.access_key_id, "AKIAFILE");
+        assert!(
+            matches!(&f.source.origin, KeyOrigin::File(l) if l.to_string() == "credentials:2"),
+            "{:?}",
+            f.source.origin
+        );
+        // Nothing stored, nothing in the files: the old error.
+        let e = resolve(&stored(&[]), "x", &no_env).unwrap_err().to_string();
+        assert!(e.contains("must hold aws_access_key_id"), "{e}");
     }
 
     #[test]

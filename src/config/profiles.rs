@@ -89,6 +89,10 @@ pub struct Profiles {
     missing: Vec<PathBuf>,
     /// Bare `[NAME]` sections of the config file, which are no profile there.
     bare: BTreeMap<String, Location>,
+    /// The key store's index, read on first use ([`Profiles::stored_key`]).
+    index: std::cell::OnceCell<crate::keystore::index::Index>,
+    /// Whether the index is read from the data dir (`load`) or empty (texts).
+    read_index: bool,
 }
 
 impl Profiles {
@@ -129,6 +133,7 @@ impl Profiles {
 
     fn of_read(config: Read, credentials: Read) -> Profiles {
         let mut profiles = Profiles::from_files(config.file, credentials.file);
+        profiles.read_index = true;
         profiles.missing = [config.meta, credentials.meta]
             .into_iter()
             .zip([&profiles.config_path, &profiles.credentials_path])
@@ -149,6 +154,7 @@ impl Profiles {
             config_path,
             credentials_path,
             profiles,
+            read_index: true,
             ..Profiles::default()
         }
     }
@@ -209,6 +215,32 @@ impl Profiles {
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.profiles.get(name)
+    }
+
+    /// Profile `name`'s entry in the key store's index (not the secret).
+    /// The index is read on the first call only: profiles whose keys are
+    /// in the files never cost a read of it.
+    pub fn stored_key(&self, name: &str) -> Option<&crate::keystore::index::Entry> {
+        self.index
+            .get_or_init(|| {
+                if self.read_index {
+                    crate::keystore::index::load()
+                } else {
+                    Default::default()
+                }
+            })
+            .keys
+            .get(name)
+    }
+
+    /// These profiles with `index` as the key store's index (for tests and tools).
+    pub fn with_index(self, index: crate::keystore::index::Index) -> Profiles {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(index);
+        Profiles {
+            index: cell,
+            ..self
+        }
     }
 
     /// `profile` with what aws-vault's `include_profile` adds: every key of

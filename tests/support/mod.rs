@@ -120,10 +120,12 @@ pub fn mfaenv_bin() -> PathBuf {
 
 pub mod fake_sts;
 pub mod faults;
+pub mod keyring;
 pub mod moto;
 pub mod pwsh;
 pub mod sandbox;
 pub mod sdks;
 pub mod shells;
 pub mod signing_sts;
+pub mod trace;
 pub mod users;

@@ -218,6 +218,10 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "completions",
         "setup",
         "plan",
+        "add",
+        "keys",
+        "remove",
+        "import",
         "help",
         "__profiles",
     ];

@@ -42,6 +42,8 @@ struct State {
     refused: Vec<(String, String)>,
     /// How many requests were verified and forwarded.
     verified: usize,
+    /// The access key id that signed each verified request, in order.
+    verified_by: Vec<String>,
 }
 
 pub struct SigningSts {
@@ -108,6 +110,11 @@ impl SigningSts {
     pub fn verified(&self) -> usize {
         self.state.lock().unwrap().verified
     }
+
+    /// The access key id that signed each request that passed, in order.
+    pub fn verified_by(&self) -> Vec<String> {
+        self.state.lock().unwrap().verified_by.clone()
+    }
 }
 
 fn serve(stream: TcpStream, upstream: SocketAddr, state: &Mutex<State>) {
@@ -172,6 +179,11 @@ fn handle(
     };
     let mut st = state.lock().unwrap();
     st.verified += 1;
+    let signer = headers
+        .get("authorization")
+        .and_then(|v| super::fake_sts::access_key_from_authorization(v))
+        .unwrap_or_default();
+    st.verified_by.push(signer);
     if let Some((id, key)) = issued(&String::from_utf8_lossy(&answer)) {
         st.keys.insert(id, key);
     }

@@ -1,0 +1,293 @@
+//! The encrypted file store end to end (the real binary, the
+//! signature-checking STS): round trip, wrong passphrase, a damaged store,
+//! permissions; and `import` moving keys out of a credentials file with
+//! comments and odd spacing (golden files), every other byte kept.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use support::moto::Moto;
+use support::sandbox::{Sandbox, BASE_SECRET, CONFIG};
+use support::signing_sts::SigningSts;
+
+const KEY_ID: &str = "AKIAFILESTOREEXAMP01";
+const SECRET: &str = "file/SECRET+never-in-plaintext";
+const PASS: (&str, &str) = ("MFAENV_FILE_PASSPHRASE", "correct horse");
+
+fn store(sb: &Sandbox) -> PathBuf {
+    sb.home().join(".local/share/mfaenv/keys.enc")
+}
+
+fn run(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let out = sb.mfaenv(args).envs(env.iter().copied()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains(SECRET) && !stderr.contains(PASS.1),
+        "{stderr}"
+    );
+    (out.status.success(), stderr)
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn file_store_round_trip_wrong_passphrase_damage_and_permissions() {
+    let Some(moto) = Moto::start() else { return };
+    let sts = SigningSts::start(&moto.endpoint(), &[(KEY_ID, SECRET)]);
+    let sb = Sandbox::with(&sts.endpoint(), CONFIG, "");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        PASS,
+    ];
+    // No bus in the sandbox: the default is the file store.
+    let (ok, err) = run(&sb, &["add", "--env", "base"], &keys);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("in the encrypted file store (the default: no keyring answers"),
+        "{err}"
+    );
+    let path = store(&sb);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("SECRET"),
+        "plaintext in the store"
+    );
+
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[PASS]);
+    assert!(ok, "{err}");
+    assert_eq!(sts.verified_by().first().map(String::as_str), Some(KEY_ID));
+    assert!(sts.refused().is_empty(), "{:?}", sts.refused());
+    sb.ok(&["forget", "--all"]);
+
+    // A wrong passphrase: a clear error, the store untouched, for reads and writes.
+    let wrong = [("MFAENV_FILE_PASSPHRASE", "wrong")];
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &wrong);
+    assert!(!ok && err.contains("wrong passphrase for"), "{err}");
+    let other = [
+        ("AWS_ACCESS_KEY_ID", "AKIAOTHEREXAMPLE0001"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        wrong[0],
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "other"], &other);
+    assert!(!ok && err.contains("wrong passphrase"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "a wrong passphrase changed the store"
+    );
+
+    // No passphrase and no terminal.
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[]);
+    assert!(!ok && err.contains("MFAENV_FILE_PASSPHRASE"), "{err}");
+
+    // Damaged: truncated. Reads fail clearly, writes do not overwrite it.
+    let half = &bytes[..bytes.len() / 2];
+    std::fs::write(&path, half).unwrap();
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[PASS]);
+    assert!(
+        !ok && err.contains("is damaged (truncated") && err.contains("left as it is"),
+        "{err}"
+    );
+    let other = [
+        ("AWS_ACCESS_KEY_ID", "AKIAOTHEREXAMPLE0001"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        PASS,
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "other"], &other);
+    assert!(!ok && err.contains("is damaged"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        half,
+        "a damaged store was overwritten"
+    );
+
+    // Open to others: refused; private again: works.
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[PASS]);
+    assert!(!ok && err.contains("open to others (mode 644)"), "{err}");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[PASS]);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn import_moves_the_keys_and_keeps_every_other_byte() {
+    let Some(moto) = Moto::start() else { return };
+    let before =
+        std::fs::read_to_string(support::root().join("tests/golden/import-before.ini")).unwrap();
+    let after =
+        std::fs::read_to_string(support::root().join("tests/golden/import-after.ini")).unwrap();
+    let sts = SigningSts::start(
+        &moto.endpoint(),
+        &[
+            ("AKIABASEEXAMPLE00001", BASE_SECRET),
+            ("AKIAOTHEREXAMPLE0001", "other+secret/XYZ"),
+        ],
+    );
+    let sb = Sandbox::with(&sts.endpoint(), CONFIG, &before);
+    std::fs::set_permissions(sb.credentials(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config_before = std::fs::read_to_string(sb.config()).unwrap();
+
+    // A profile without long-term keys in the file: refused, nothing changed.
+    let (ok, err) = run(&sb, &["import", "temp"], &[PASS]);
+    assert!(!ok && err.contains("nothing was changed"), "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), before);
+
+    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    assert!(ok, "{err}");
+    assert!(err.contains("moved key …0001 of profile `base`"), "{err}");
+    assert!(err.contains("moved key …0001 of profile `other`"), "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), after);
+    assert_eq!(mode(&sb.credentials()), 0o600);
+    // `other` lived only in the credentials file: it got a config section.
+    let config = std::fs::read_to_string(sb.config()).unwrap();
+    assert_eq!(config, format!("{config_before}\n[profile other]\n"));
+
+    let listed = sb.ok(&["keys", "--json"]);
+    for profile in ["base", "other"] {
+        assert!(
+            listed.contains(&format!(r#""profile":"{profile}","store":"file""#)),
+            "{listed}"
+        );
+    }
+    // The moved keys sign STS calls from the store.
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "prod"], &[PASS]);
+    assert!(ok, "{err}");
+    let (ok, err) = run(&sb, &["login", "other"], &[PASS]);
+    assert!(ok, "{err}");
+    let signers = sts.verified_by();
+    assert!(
+        signers.contains(&"AKIABASEEXAMPLE00001".to_string()),
+        "{signers:?}"
+    );
+    assert!(
+        signers.contains(&"AKIAOTHEREXAMPLE0001".to_string()),
+        "{signers:?}"
+    );
+    assert!(sts.refused().is_empty(), "{:?}", sts.refused());
+}
+
+/// `import --all` killed (SIGKILL, by strace's fault injection) at the Nth
+/// write, rename, fsync and unlink, for every N until it runs through: each
+/// time the credentials file is whole (the old or the new text), and a key
+/// that left it is in the store (readable, same key) and in the index.
+#[test]
+fn an_import_killed_at_any_step_loses_no_key() {
+    use mfaenv::keystore::file::FileStore;
+    use mfaenv::keystore::KeyStore;
+    let Some(strace) = support::require_program("strace") else {
+        return;
+    };
+    let before =
+        std::fs::read_to_string(support::root().join("tests/golden/import-before.ini")).unwrap();
+    let after =
+        std::fs::read_to_string(support::root().join("tests/golden/import-after.ini")).unwrap();
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, &before);
+    let config = std::fs::read_to_string(sb.config()).unwrap();
+    let data = sb.home().join(".local/share/mfaenv");
+    let keys = [
+        ("base", "AKIABASEEXAMPLE00001", BASE_SECRET),
+        ("other", "AKIAOTHEREXAMPLE0001", "other+secret/XYZ"),
+    ];
+    let mut kills = 0;
+    for syscall in ["write", "rename", "fsync", "unlink"] {
+        for n in 1.. {
+            assert!(n < 500, "{syscall}: import never ran through");
+            std::fs::write(sb.credentials(), &before).unwrap();
+            std::fs::write(sb.config(), &config).unwrap();
+            let _ = std::fs::remove_dir_all(&data);
+            let inject = format!("inject={syscall}:signal=KILL:when={n}");
+            let (out, _) = support::trace::traced(
+                &sb,
+                &strace,
+                &["-e", &inject],
+                syscall,
+                &[PASS],
+                sb.home(),
+                &["import", "--all"],
+            );
+            let text = std::fs::read_to_string(sb.credentials()).unwrap();
+            assert!(
+                text == before || text == after,
+                "{syscall} #{n}: a torn credentials file:\n{text}"
+            );
+            let index = std::fs::read_to_string(data.join("keys.json")).unwrap_or_default();
+            let mut store = FileStore::with_passphrase(data.join("keys.enc"), PASS.1);
+            let stored = |store: &mut FileStore, profile: &str| store.get(profile);
+            for (profile, id, secret) in keys {
+                let got = stored(&mut store, profile)
+                    .unwrap_or_else(|e| panic!("{syscall} #{n}: the store is unreadable: {e}"));
+                if let Some(key) = &got {
+                    assert_eq!(
+                        (key.access_key_id.as_str(), key.secret_access_key.as_str()),
+                        (id, secret)
+                    );
+                }
+                if text == after {
+                    assert!(
+                        got.is_some(),
+                        "{syscall} #{n}: `{profile}` is in neither place"
+                    );
+                    assert!(
+                        index.contains(id),
+                        "{syscall} #{n}: `{profile}` left the file unindexed"
+                    );
+                }
+            }
+            if out.status.success() {
+                assert_eq!(
+                    text, after,
+                    "{syscall}: ran through but the keys are still in the file"
+                );
+                break;
+            }
+            kills += 1;
+        }
+    }
+    eprintln!("import killed at {kills} points");
+    assert!(
+        kills > 10,
+        "only {kills} kill points: the injection did not work"
+    );
+}
+
+/// `add` on a real terminal (echo on, as in a user's shell): the key id is
+/// echoed, the secret is not, and what was typed is what was stored.
+#[test]
+fn add_asks_on_the_terminal_and_does_not_echo_the_secret() {
+    use mfaenv::keystore::file::FileStore;
+    use mfaenv::keystore::KeyStore;
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "stty echo; exec \"$MFAENV\" add --backend file base"])
+        .env_clear()
+        .envs(sb.env())
+        .env("MFAENV", support::mfaenv_bin())
+        .env(PASS.0, PASS.1);
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let mut seen = p.exp_string("Access key id: ").unwrap();
+    p.send_line(KEY_ID).unwrap();
+    seen += &p.exp_string("Secret access key (not shown): ").unwrap();
+    assert!(seen.contains(KEY_ID), "the key id is echoed: {seen:?}");
+    p.send_line(SECRET).unwrap();
+    seen += &p.exp_string("MP01 of profile `base`").unwrap();
+    seen += &p.exp_eof().unwrap();
+    assert!(!seen.contains(SECRET), "the secret was echoed: {seen:?}");
+    let path = store(&sb);
+    let key = FileStore::with_passphrase(path, PASS.1)
+        .get("base")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (key.access_key_id.as_str(), key.secret_access_key.as_str()),
+        (KEY_ID, SECRET)
+    );
+}
