@@ -37,7 +37,7 @@ fn mode(path: &std::path::Path) -> u32 {
 #[test]
 fn file_store_round_trip_wrong_passphrase_damage_and_permissions() {
     let Some(moto) = Moto::start() else { return };
-    let sts = SigningSts::start(&moto.endpoint(), &[(KEY_ID, SECRET)]);
+    let sts = SigningSts::start(&moto.raw_endpoint(), &[(KEY_ID, SECRET)]);
     let sb = Sandbox::with(&sts.endpoint(), CONFIG, "");
     let keys = [
         ("AWS_ACCESS_KEY_ID", KEY_ID),
@@ -126,7 +126,7 @@ fn import_moves_the_keys_and_keeps_every_other_byte() {
     let after =
         std::fs::read_to_string(support::root().join("tests/golden/import-after.ini")).unwrap();
     let sts = SigningSts::start(
-        &moto.endpoint(),
+        &moto.raw_endpoint(),
         &[
             ("AKIABASEEXAMPLE00001", BASE_SECRET),
             ("AKIAOTHEREXAMPLE0001", "other+secret/XYZ"),

@@ -69,7 +69,7 @@ fn assert_no_plaintext(home: &Path) {
 #[test]
 fn the_secret_service_key_signs_the_sts_call() {
     let Some(moto) = Moto::start() else { return };
-    let sts = SigningSts::start(&moto.endpoint(), &[(KEY_ID, SECRET)]);
+    let sts = SigningSts::start(&moto.raw_endpoint(), &[(KEY_ID, SECRET)]);
     // base has mfa_serial and no keys anywhere in the files; prod assumes a role from it.
     let sb = Sandbox::with(&sts.endpoint(), CONFIG, "");
     let Some(ss) = SecretService::start(sb.home()) else {
@@ -122,6 +122,7 @@ fn the_secret_service_key_signs_the_sts_call() {
 #[test]
 fn a_vanished_keyring_entry_is_a_clear_error_and_add_mends_it() {
     let Some(moto) = Moto::start() else { return };
+    moto.trust(KEY_ID, SECRET);
     let sb = Sandbox::with(&moto.endpoint(), CONFIG, "");
     let Some(ss) = SecretService::start(sb.home()) else {
         return;
@@ -149,6 +150,7 @@ fn a_vanished_keyring_entry_is_a_clear_error_and_add_mends_it() {
 #[test]
 fn remove_deletes_the_entry_and_its_sessions() {
     let Some(moto) = Moto::start() else { return };
+    moto.trust(KEY_ID, SECRET);
     let sb = Sandbox::with(&moto.endpoint(), CONFIG, "");
     let Some(ss) = SecretService::start(sb.home()) else {
         return;
@@ -192,6 +194,8 @@ fn cached_paths_never_open_the_key_store() {
         return;
     };
     let Some(moto) = Moto::start() else { return };
+    moto.trust(KEY_ID, SECRET);
+    moto.trust("AKIAFILESTOREEXAMP01", "file/SECRET");
     let config = format!(
         "{CONFIG}
 [profile fbase]
