@@ -65,6 +65,28 @@ fn config_bytes_read(sb: &Sandbox, strace: &Path, args: &[&str]) -> (String, usi
     (String::from_utf8(out.stdout).unwrap(), bytes)
 }
 
+/// The profile indexes in the cache directory.
+fn indexes(sb: &Sandbox) -> usize {
+    std::fs::read_dir(sb.cache_dir())
+        .map(|r| {
+            r.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "index"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A small config is read whole: that is faster than an index lookup.
+#[test]
+fn a_small_config_gets_no_index() {
+    let Some((_moto, sb)) = moto_sandbox() else {
+        return;
+    };
+    sb.ok(&["login", "-t", "123456", "prod"]);
+    sb.ok(&["export", "--shell", "json", "prod"]);
+    assert_eq!(indexes(&sb), 0);
+}
+
 #[test]
 fn the_next_run_reads_only_the_chain_of_a_large_config() {
     let Some(strace) = support::require_program("strace") else {
@@ -106,6 +128,7 @@ fn an_edit_is_seen_even_with_the_same_size_and_mtime() {
     let Some((_moto, sb)) = moto_sandbox() else {
         return;
     };
+    std::fs::write(sb.config(), large_config()).unwrap();
     sb.ok(&["login", "-t", "123456", "prod"]);
     let region = |sb: &Sandbox| {
         let json: serde_json::Value =
@@ -114,6 +137,7 @@ fn an_edit_is_seen_even_with_the_same_size_and_mtime() {
     };
     assert_eq!(region(&sb), "us-west-2");
     assert_eq!(region(&sb), "us-west-2", "from the index");
+    assert_eq!(indexes(&sb), 1);
     let before = std::fs::metadata(sb.config()).unwrap().modified().unwrap();
     let text = std::fs::read_to_string(sb.config()).unwrap();
     std::fs::write(sb.config(), text.replace("us-west-2", "us-west-1")).unwrap();

@@ -24,6 +24,10 @@ use super::ini::{self, IniFile, Section};
 use super::profiles::{build, parts, Part, Profiles};
 use crate::cache::{Cache, Key};
 
+/// From this many bytes in the two files on, the index is used: below it
+/// (a few hundred profiles) reading them whole costs less than a lookup.
+pub(crate) const WORTH_IT: u64 = 64 << 10;
+
 /// Changes whenever what the index holds or how it is read changes.
 const VERSION: u32 = 1;
 

@@ -115,10 +115,18 @@ impl Profiles {
     pub fn load_for(name: &str) -> Result<Profiles, ConfigError> {
         crate::harden::protect();
         let paths = [Profiles::config_path(), Profiles::credentials_path()];
+        // Small files are read whole faster than an index is looked up.
+        let size: u64 = paths
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
         // Only a cache directory that is there already: a run that fails on
         // the config (or never gets a session) leaves none behind.
         let cache = match crate::cache::default_dir() {
-            Some(dir) if dir.is_dir() => crate::cache::Cache::open(),
+            Some(dir) if size >= super::index::WORTH_IT && dir.is_dir() => {
+                crate::cache::Cache::open()
+            }
             _ => crate::cache::Cache::none(),
         };
         if let Some(profiles) = super::index::load(&cache, name, paths.clone()) {
