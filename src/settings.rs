@@ -93,11 +93,13 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `MFAENV_DATA_DIR`.
+/// mfaenv's data directory (the trust store, the hook's stamp, the key
+/// store): `MFAENV_DATA_DIR`, else the platform data dir + `mfaenv`.
 pub fn data_dir() -> Option<PathBuf> {
     std::env::var_os(MFAENV_DATA_DIR)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("mfaenv")))
 }
 
 /// Whether the hook may ask for a code: not under `MFAENV_HOOK_PROMPT=never`

@@ -81,13 +81,11 @@ fn is_entry(entry: &Path) -> bool {
 }
 
 impl TrustStore {
-    /// `MFAENV_DATA_DIR`, else the platform data dir + `mfaenv`.
+    /// In the data directory (see [`crate::settings::data_dir`]).
     pub fn open() -> Option<TrustStore> {
-        let root = match crate::settings::data_dir() {
-            Some(dir) => dir,
-            None => dirs::data_dir()?.join("mfaenv"),
-        };
-        Some(TrustStore { root })
+        Some(TrustStore {
+            root: crate::settings::data_dir()?,
+        })
     }
 
     /// The data directory itself.

@@ -178,14 +178,9 @@ pub fn open(backend: Backend) -> Result<Box<dyn KeyStore>, KeyStoreError> {
     })
 }
 
-/// `MFAENV_DATA_DIR`, else the platform data dir + `mfaenv`.
+/// The data directory (see [`crate::settings::data_dir`]).
 pub fn data_dir() -> Result<PathBuf, KeyStoreError> {
-    match crate::settings::data_dir() {
-        Some(dir) => Ok(dir),
-        None => dirs::data_dir()
-            .map(|d| d.join("mfaenv"))
-            .ok_or(KeyStoreError::NoDataDir),
-    }
+    crate::settings::data_dir().ok_or(KeyStoreError::NoDataDir)
 }
 
 /// `MFAENV_BACKEND`, when set.
