@@ -29,12 +29,8 @@ pub enum MfaError {
     PromptNotAllowed { serial: String },
     #[error("no valid MFA code after {ATTEMPTS} tries")]
     TooManyTries,
-    #[error("the {driver} prompt for the MFA code of {serial} failed: {reason}")]
-    Prompt {
-        driver: &'static str,
-        serial: String,
-        reason: String,
-    },
+    #[error("cannot ask for the MFA code of {serial}: {reason}")]
+    Prompt { serial: String, reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +120,7 @@ impl CodeSource {
         }
         self.last = Some(Origin::Person);
         let settings = prompt::Settings::resolve(self.profile_choice.as_ref(), self.profile_timeout)
-            .map_err(|e| self.failed("prompt", serial, e))?;
+            .map_err(|e| self.failed("the prompt setting", serial, e))?;
         let profile = if self.profile.is_empty() {
             "?"
         } else {
@@ -154,9 +150,8 @@ impl CodeSource {
                 why,
             },
             other => MfaError::Prompt {
-                driver,
                 serial: serial.to_string(),
-                reason: other.to_string(),
+                reason: format!("{driver}: {other}"),
             },
         }
     }

@@ -88,7 +88,11 @@ impl Driver for Pinentry {
         let secs = timeout.as_secs().max(1);
         talk.optional(&format!("SETTIMEOUT {secs}"))?;
         let pin = talk.getpin()?;
-        let _ = talk.running.send("BYE");
+        // Let it end by itself (and put the terminal back) before it is killed.
+        if talk.running.send("BYE").is_ok() {
+            let soon = (Instant::now() + Duration::from_millis(500)).min(deadline);
+            let _ = talk.running.wait(soon, timeout);
+        }
         Ok(pin)
     }
 }

@@ -91,20 +91,62 @@ impl Terminal {
     }
 
     /// The terminal's device name (`/dev/pts/3`), for programs told where
-    /// to draw (pinentry-curses and -tty).
+    /// to draw (pinentry-curses and -tty) from another session, where
+    /// `/dev/tty` means nothing: the one of stdin, stdout or stderr that is
+    /// this controlling terminal, else (Linux) the pseudo-terminal that
+    /// /proc names as it.
     #[cfg(unix)]
     pub fn device(&self) -> Option<String> {
-        use std::os::fd::AsRawFd;
-        let mut buf = [0 as libc::c_char; 256];
-        // SAFETY: the buffer is ours and its length is passed.
-        let rc = unsafe { libc::ttyname_r(self.input.as_raw_fd(), buf.as_mut_ptr(), buf.len()) };
-        if rc != 0 {
-            return None;
+        use std::os::unix::fs::MetadataExt;
+        let controlling = controlling_tty_number();
+        for fd in 0..3 {
+            let Some(name) = tty_name(fd) else { continue };
+            let same = match (controlling, std::fs::metadata(&name)) {
+                (Some(number), Ok(meta)) => meta.rdev() == number,
+                (None, Ok(_)) => true,
+                _ => false,
+            };
+            if same && name != "/dev/tty" {
+                return Some(name);
+            }
         }
-        // SAFETY: ttyname_r wrote a NUL-terminated string into buf.
-        let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
-        name.to_str().ok().map(str::to_string)
+        let number = controlling?;
+        let (major, minor) = (libc::major(number), libc::minor(number));
+        // Unix98 pseudo-terminals: majors 136 to 143.
+        (136..=143)
+            .contains(&major)
+            .then(|| format!("/dev/pts/{}", (major - 136) * 256 + minor))
     }
+}
+
+/// The name of the terminal open on `fd`, if it is one.
+#[cfg(unix)]
+fn tty_name(fd: libc::c_int) -> Option<String> {
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: the buffer is ours and its length is passed.
+    if unsafe { libc::ttyname_r(fd, buf.as_mut_ptr(), buf.len()) } != 0 {
+        return None;
+    }
+    // SAFETY: ttyname_r wrote a NUL-terminated string into buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    name.to_str().ok().map(str::to_string)
+}
+
+/// The device number of the controlling terminal (`tty_nr` of
+/// /proc/self/stat); `None` where there is no /proc.
+#[cfg(unix)]
+fn controlling_tty_number() -> Option<libc::dev_t> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let number: i64 = rest.split_whitespace().nth(4)?.parse().ok()?;
+    if number == 0 {
+        return None;
+    }
+    // tty_nr encodes major in bits 8-15, minor in 0-7 and 20-31.
+    let major = ((number >> 8) & 0xfff) as u32;
+    let minor = ((number & 0xff) | ((number >> 12) & 0xfff00)) as u32;
+    Some(libc::makedev(major, minor))
 }
 
 // Both read and write: Windows wants GENERIC_READ | GENERIC_WRITE on a
