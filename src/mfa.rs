@@ -119,8 +119,9 @@ impl CodeSource {
             });
         }
         self.last = Some(Origin::Person);
-        let settings = prompt::Settings::resolve(self.profile_choice.as_ref(), self.profile_timeout)
-            .map_err(|e| self.failed("the prompt setting", serial, e))?;
+        let settings =
+            prompt::Settings::resolve(self.profile_choice.as_ref(), self.profile_timeout)
+                .map_err(|e| self.failed("the prompt setting", serial, e))?;
         let profile = if self.profile.is_empty() {
             "?"
         } else {

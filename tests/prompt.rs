@@ -43,7 +43,11 @@ fn mode(s: &mut PtySession, sh: RealShell) -> String {
 fn stty_flags(s: &mut PtySession) -> (bool, bool, String) {
     let out = type_line(s, "stty -a");
     let words: Vec<&str> = out.split_whitespace().collect();
-    (words.contains(&"echo"), words.contains(&"icanon"), out.clone())
+    (
+        words.contains(&"echo"),
+        words.contains(&"icanon"),
+        out.clone(),
+    )
 }
 
 /// The value the shell has for `name` (`none` when unset).
@@ -121,8 +125,7 @@ fn terminal_prompts_end_on_enter(sh: RealShell) {
         _ => "eval \"$(mfaenv staging)\"",
     };
     enter(&mut s, line);
-    s.exp_string(&format!("MFA code for {SERIAL}: "))
-        .unwrap();
+    s.exp_string(&format!("MFA code for {SERIAL}: ")).unwrap();
     enter(&mut s, "654321");
     s.exp_string(PROMPT).unwrap();
     assert!(var_in(&mut s, sh, "AWS_ACCESS_KEY_ID").starts_with("ASIA"));
@@ -183,7 +186,10 @@ fn passphrase_prompt_and_ctrl_c(sh: RealShell) {
     s.send_control('c').unwrap();
     s.exp_string(PROMPT).unwrap();
     let (echo, icanon, out) = stty_flags(&mut s);
-    assert!(echo && icanon, "{sh:?}: echo {echo}, icanon {icanon} after Ctrl-C: {out}");
+    assert!(
+        echo && icanon,
+        "{sh:?}: echo {echo}, icanon {icanon} after Ctrl-C: {out}"
+    );
     assert_eq!(mode(&mut s, sh), before, "{sh:?}: the mode changed");
     enter(&mut s, "exit");
 }
@@ -396,7 +402,10 @@ fn a_pinentry_is_spoken_to_in_assuan_and_gets_no_secret() {
     assert!(commands.contains("GETPIN"), "{commands}");
     assert!(commands.contains("BYE"), "{commands}");
     let envs = fakes.envs();
-    assert!(envs.contains("PATH="), "the stand-in's environment was logged");
+    assert!(
+        envs.contains("PATH="),
+        "the stand-in's environment was logged"
+    );
     for (name, value) in SECRETS {
         assert!(!envs.contains(value), "{name} reached the pinentry: {envs}");
     }
@@ -444,7 +453,11 @@ fn a_cancelled_dialog_is_cancelled_and_caches_nothing() {
         assert!(err.contains("cancelled"), "{env:?}: {err}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
-    assert!(sb.session_files().is_empty(), "cached: {:?}", sb.session_files());
+    assert!(
+        sb.session_files().is_empty(),
+        "cached: {:?}",
+        sb.session_files()
+    );
     assert!(fake.requests().is_empty(), "no STS call without a code");
 }
 
@@ -494,7 +507,11 @@ fn a_hanging_dialog_is_killed_with_its_group_at_the_timeout() {
     let err = support::stderr_of(&out);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("no answer within 1s"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     let pids = fakes.read("pids");
     assert_eq!(pids.lines().count(), 2, "{pids}");
     assert!(wait_gone(&pids), "still running: {pids}");
@@ -507,9 +524,14 @@ fn a_hanging_dialog_is_killed_with_its_group_at_the_timeout() {
         &format!("echo $$ >> \"{log}/pids\"; sleep 300 & echo $! >> \"{log}/pids\"; wait\n"),
     );
     let started = Instant::now();
-    let out = no_tty(&sb, &fakes, &["credential-process", "quick"], &[("DISPLAY", ":0")])
-        .output()
-        .unwrap();
+    let out = no_tty(
+        &sb,
+        &fakes,
+        &["credential-process", "quick"],
+        &[("DISPLAY", ":0")],
+    )
+    .output()
+    .unwrap();
     let err = support::stderr_of(&out);
     assert!(err.contains("no answer within 1s"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -563,7 +585,10 @@ fn garbage_from_a_dialog_is_refused() {
     let fake = FakeSts::start();
     let sb = Sandbox::new(&fake.endpoint());
     let fakes = Fakes::new(&sb);
-    fakes.script("pinentry-garbage", "echo 'HELLO I am not assuan'; sleep 5\n");
+    fakes.script(
+        "pinentry-garbage",
+        "echo 'HELLO I am not assuan'; sleep 5\n",
+    );
     let out = no_tty(
         &sb,
         &fakes,
@@ -573,19 +598,32 @@ fn garbage_from_a_dialog_is_refused() {
     .output()
     .unwrap();
     let err = support::stderr_of(&out);
-    assert!(err.contains("does not speak the pinentry protocol"), "{err}");
-    fakes.pinentry(
-        "pinentry-fake",
-        r#"echo "D 12%ZZ"; echo OK"#,
+    assert!(
+        err.contains("does not speak the pinentry protocol"),
+        "{err}"
     );
-    let out = no_tty(&sb, &fakes, &["credential-process", "--prompt", "pinentry-fake", "prod"], &[])
-        .output()
-        .unwrap();
+    fakes.pinentry("pinentry-fake", r#"echo "D 12%ZZ"; echo OK"#);
+    let out = no_tty(
+        &sb,
+        &fakes,
+        &["credential-process", "--prompt", "pinentry-fake", "prod"],
+        &[],
+    )
+    .output()
+    .unwrap();
     assert!(support::stderr_of(&out).contains("does not speak the pinentry protocol"));
 
     // An endless answer: cut, refused, no memory blow-up.
-    fakes.script("zenity", "echo start >> \"$0.starts\"; yes 1234567 | head -c 50000000; exit 0\n");
-    let mut cmd = no_tty(&sb, &fakes, &["credential-process", "--prompt", "zenity", "prod"], &[("DISPLAY", ":0")]);
+    fakes.script(
+        "zenity",
+        "echo start >> \"$0.starts\"; yes 1234567 | head -c 50000000; exit 0\n",
+    );
+    let mut cmd = no_tty(
+        &sb,
+        &fakes,
+        &["credential-process", "--prompt", "zenity", "prod"],
+        &[("DISPLAY", ":0")],
+    );
     support::cap_memory(&mut cmd, 2 << 30);
     let started = Instant::now();
     let out = cmd.output().unwrap();
@@ -610,9 +648,14 @@ fn kdialog_gets_the_profile_and_device_and_its_answer_is_checked() {
         "kdialog",
         &format!("printf '%s\\n' \"$@\" > \"{log}/argv\"; echo ' 111 222 '\n"),
     );
-    let out = no_tty(&sb, &fakes, &["login", "--prompt", "kdialog", "prod"], &[("DISPLAY", ":0")])
-        .output()
-        .unwrap();
+    let out = no_tty(
+        &sb,
+        &fakes,
+        &["login", "--prompt", "kdialog", "prod"],
+        &[("DISPLAY", ":0")],
+    )
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", support::stderr_of(&out));
     let argv = fakes.read("argv");
     assert!(argv.contains("--inputbox"), "{argv}");
@@ -638,10 +681,18 @@ fn auto_picks_a_dialog_without_a_terminal_or_names_the_options() {
     assert!(err.contains("no display"), "{err}");
     assert!(err.contains("zenity") && err.contains("pinentry"), "{err}");
     let log = fakes.log.display().to_string();
-    fakes.script("zenity", &format!("echo zenity >> \"{log}/starts\"; echo 123456\n"));
-    let out = no_tty(&sb, &fakes, &["credential-process", "prod"], &[("DISPLAY", ":0")])
-        .output()
-        .unwrap();
+    fakes.script(
+        "zenity",
+        &format!("echo zenity >> \"{log}/starts\"; echo 123456\n"),
+    );
+    let out = no_tty(
+        &sb,
+        &fakes,
+        &["credential-process", "prod"],
+        &[("DISPLAY", ":0")],
+    )
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", support::stderr_of(&out));
     assert_eq!(fakes.starts(), 1);
     // A name that is no driver is refused, wherever it comes from.
@@ -709,7 +760,10 @@ fn the_passphrase_can_come_from_a_driver() {
     assert!(out.status.success(), "{}", support::stderr_of(&out));
     assert_eq!(fakes.starts(), 2, "asked twice for a new store");
     assert!(fakes.read("commands").contains("SETPROMPT Passphrase:"));
-    assert!(!fakes.envs().contains(KEY_SECRET), "the key reached the dialog");
+    assert!(
+        !fakes.envs().contains(KEY_SECRET),
+        "the key reached the dialog"
+    );
     let store = sb.home().join(".local/share/mfaenv/keys.enc");
     let key = FileStore::with_passphrase(store, "dialog pass")
         .get("base")
@@ -758,7 +812,15 @@ impl Xvfb {
         let program = support::require_program("Xvfb")?;
         support::require_program("xdotool")?;
         let mut child = Command::new(program)
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "800x600x24"])
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "800x600x24",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -787,7 +849,11 @@ impl Xvfb {
                 .env("DISPLAY", &self.display)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "xdotool {args:?}: {}", support::stderr_of(&out));
+            assert!(
+                out.status.success(),
+                "xdotool {args:?}: {}",
+                support::stderr_of(&out)
+            );
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
         let window = xdotool(&["search", "--sync", "--name", title]);
@@ -824,7 +890,11 @@ fn real_dialog(driver: &str, program: &str, title: &str) {
         .unwrap();
     x.answer(title, "123 456");
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{driver}: {}", support::stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "{driver}: {}",
+        support::stderr_of(&out)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     let codes: Vec<String> = fake

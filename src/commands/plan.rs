@@ -571,7 +571,8 @@ impl<'a> Report<'a> {
                         "a prompt on the terminal".to_string()
                     }
                     ("prompt", Some(driver)) => format!("a {driver} dialog"),
-                    _ => "nowhere: no --token-code, no mfa_process, no terminal, no dialog".to_string(),
+                    _ => "nowhere: no --token-code, no mfa_process, no terminal, no dialog"
+                        .to_string(),
                 };
                 let needed = if self.code_needed() {
                     "a code is needed"

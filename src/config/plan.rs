@@ -170,9 +170,10 @@ pub fn resolve(
     };
     let mfa_prompt = match get("mfa_prompt") {
         None => None,
-        Some(text) => Some(text.parse::<crate::prompt::Choice>().map_err(|e| {
-            invalid(find_with(&chain, "mfa_prompt"), "mfa_prompt", &e)
-        })?),
+        Some(text) => Some(
+            text.parse::<crate::prompt::Choice>()
+                .map_err(|e| invalid(find_with(&chain, "mfa_prompt"), "mfa_prompt", &e))?,
+        ),
     };
     let prompt_timeout = match get("prompt_timeout") {
         None => None,

@@ -13,7 +13,9 @@ pub fn ask_passphrase(question: &str) -> std::io::Result<Option<Zeroizing<String
     match prompt::ask_secret(question) {
         Ok(answer) => Ok(answer),
         // An empty line at the terminal: the caller says what that means.
-        Err(PromptError::Cancelled) if Terminal::present() => Ok(Some(Zeroizing::new(String::new()))),
+        Err(PromptError::Cancelled) if Terminal::present() => {
+            Ok(Some(Zeroizing::new(String::new())))
+        }
         Err(e) => Err(std::io::Error::other(e.to_string())),
     }
 }

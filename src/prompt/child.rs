@@ -148,7 +148,11 @@ impl Running {
     }
 
     /// Waits for it to exit by `deadline`.
-    pub fn wait(&mut self, deadline: Instant, timeout: Duration) -> Result<ExitStatus, PromptError> {
+    pub fn wait(
+        &mut self,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<ExitStatus, PromptError> {
         drop(self.stdin.take());
         loop {
             match self.child.try_wait() {
@@ -195,9 +199,7 @@ impl Drop for Running {
 
 /// Its stdout as lines on a thread: each line cut at [`MAX_LINE`], at most
 /// [`MAX_LINES`] passed on, the rest read and dropped (so it never blocks).
-fn read_lines(
-    pipe: Option<impl Read + Send + 'static>,
-) -> mpsc::Receiver<Zeroizing<Vec<u8>>> {
+fn read_lines(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Zeroizing<Vec<u8>>> {
     let (tx, rx) = mpsc::channel();
     let Some(mut pipe) = pipe else { return rx };
     std::thread::spawn(move || {
@@ -240,7 +242,11 @@ fn read_stderr(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u
 
 /// Runs a dialog program to its end: its first stdout line is the answer
 /// on exit 0; exit 1 (every dialog's Cancel) is [`PromptError::Cancelled`].
-pub fn dialog(cmd: Command, what: &str, timeout: Duration) -> Result<Zeroizing<String>, PromptError> {
+pub fn dialog(
+    cmd: Command,
+    what: &str,
+    timeout: Duration,
+) -> Result<Zeroizing<String>, PromptError> {
     let deadline = Instant::now() + timeout;
     let mut running = Running::start(cmd, what, false)?;
     let status = running.wait(deadline, timeout)?;
@@ -261,6 +267,8 @@ pub fn dialog(cmd: Command, what: &str, timeout: Duration) -> Result<Zeroizing<S
         .ok()
         .flatten()
         .unwrap_or_default();
-    let text = String::from_utf8_lossy(&first).trim_end_matches('\r').to_string();
+    let text = String::from_utf8_lossy(&first)
+        .trim_end_matches('\r')
+        .to_string();
     Ok(Zeroizing::new(text))
 }

@@ -54,7 +54,9 @@ impl Question {
         let profile = crate::ui::escape(profile);
         let serial = crate::ui::escape(serial);
         Question {
-            description: format!("Enter the MFA code for AWS profile `{profile}`\n(device {serial})"),
+            description: format!(
+                "Enter the MFA code for AWS profile `{profile}`\n(device {serial})"
+            ),
             label: "MFA code:".to_string(),
             hidden: false,
             problem: None,
@@ -157,7 +159,9 @@ impl Choice {
             Choice::Osascript if cfg!(target_os = "macos") => Box::new(osascript::Osascript),
             Choice::Wincred if cfg!(windows) => Box::new(wincred::Wincred),
             Choice::Osascript => {
-                return Err(PromptError::Unavailable("osascript exists only on macOS".into()))
+                return Err(PromptError::Unavailable(
+                    "osascript exists only on macOS".into(),
+                ))
             }
             Choice::Wincred => {
                 return Err(PromptError::Unavailable(
@@ -184,7 +188,10 @@ fn auto() -> Result<Box<dyn Driver>, PromptError> {
         for (program, driver) in [
             ("zenity", Choice::Zenity),
             ("kdialog", Choice::Kdialog),
-            ("pinentry-gnome3", Choice::Pinentry("pinentry-gnome3".into())),
+            (
+                "pinentry-gnome3",
+                Choice::Pinentry("pinentry-gnome3".into()),
+            ),
             ("pinentry-qt", Choice::Pinentry("pinentry-qt".into())),
             ("pinentry-gtk2", Choice::Pinentry("pinentry-gtk2".into())),
             ("pinentry-gtk-2", Choice::Pinentry("pinentry-gtk-2".into())),
@@ -208,9 +215,8 @@ pub fn has_display() -> bool {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// `--prompt`, once parsed: it beats `MFAENV_PROMPT` and the profile.

@@ -156,7 +156,10 @@ impl Talk<'_> {
             Reply::Err(code, text) => return Err(self.failed(code, &text)),
         }
         let pin = String::from_utf8(pin.to_vec()).map_err(|_| {
-            PromptError::Failed(format!("`{}` answered bytes that are not text", self.program))
+            PromptError::Failed(format!(
+                "`{}` answered bytes that are not text",
+                self.program
+            ))
         })?;
         Ok(Zeroizing::new(pin))
     }

@@ -346,9 +346,8 @@ impl Driver for TerminalDriver {
     }
 
     fn ask(&self, q: &Question, timeout: Duration) -> Result<Zeroizing<String>, PromptError> {
-        let tty = Terminal::open().ok_or(PromptError::Unavailable(
-            "there is no terminal".to_string(),
-        ))?;
+        let tty =
+            Terminal::open().ok_or(PromptError::Unavailable("there is no terminal".to_string()))?;
         if let Some(problem) = &q.problem {
             let _ = tty.say(&format!("mfaenv: {}\n", crate::ui::escape(problem)));
         }
