@@ -801,6 +801,48 @@ fn real_pinentry_tty_in_a_pseudo_terminal() {
     assert_eq!(codes, ["123456"]);
 }
 
+/// Ctrl-C while pinentry-tty asks on the terminal: mfaenv fails (killed by
+/// SIGINT, or told "cancelled"), no pinentry is left on this terminal, and
+/// the terminal has exactly its mode again, echo on.
+#[test]
+fn ctrl_c_at_a_real_pinentry_tty_leaves_nothing_behind() {
+    if support::require_program("pinentry-tty").is_none() {
+        return;
+    }
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let Some(mut s) = shell_with_hook(&sb, RealShell::Bash) else {
+        return;
+    };
+    let before = mode(&mut s, RealShell::Bash);
+    enter(
+        &mut s,
+        &format!(
+            "'{}' login --prompt pinentry-tty prod",
+            support::mfaenv_bin().display()
+        ),
+    );
+    s.exp_string("MFA code:").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    s.send_control('c').unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let status = type_line(&mut s, "echo \"rc=$?\"");
+    assert!(
+        status.contains("rc=130") || status.contains("rc=1\r"),
+        "{status}"
+    );
+    let left = type_line(
+        &mut s,
+        "pgrep -f \"pinentry-tty --ttyname $(tty)\" >/dev/null && echo LEFT''BEHIND || echo NONE''LEFT",
+    );
+    assert!(left.contains("NONELEFT"), "{left}");
+    let (echo, icanon, out) = stty_flags(&mut s);
+    assert!(echo && icanon, "{out}");
+    assert_eq!(mode(&mut s, RealShell::Bash), before);
+    assert!(fake.requests().is_empty(), "no STS call without a code");
+    enter(&mut s, "exit");
+}
+
 /// An X server of the test's own (Xvfb), killed when dropped.
 struct Xvfb {
     child: std::process::Child,

@@ -98,11 +98,11 @@ impl Terminal {
     #[cfg(unix)]
     pub fn device(&self) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
-        let controlling = controlling_tty_number();
+        let controlling = controlling_tty();
         for fd in 0..3 {
             let Some(name) = tty_name(fd) else { continue };
             let same = match (controlling, std::fs::metadata(&name)) {
-                (Some(number), Ok(meta)) => meta.rdev() == number,
+                (Some((major, minor)), Ok(meta)) => meta.rdev() == linux_dev(major, minor),
                 (None, Ok(_)) => true,
                 _ => false,
             };
@@ -110,8 +110,7 @@ impl Terminal {
                 return Some(name);
             }
         }
-        let number = controlling?;
-        let (major, minor) = (libc::major(number), libc::minor(number));
+        let (major, minor) = controlling?;
         // Unix98 pseudo-terminals: majors 136 to 143.
         (136..=143)
             .contains(&major)
@@ -132,21 +131,32 @@ fn tty_name(fd: libc::c_int) -> Option<String> {
     name.to_str().ok().map(str::to_string)
 }
 
-/// The device number of the controlling terminal (`tty_nr` of
-/// /proc/self/stat); `None` where there is no /proc.
+/// The controlling terminal's (major, minor) from `tty_nr` in
+/// /proc/self/stat; `None` where there is no /proc (then stdin, stdout or
+/// stderr is trusted to be it).
 #[cfg(unix)]
-fn controlling_tty_number() -> Option<libc::dev_t> {
+fn controlling_tty() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses.
+    // The fields after the command name, which may hold spaces and `)`.
     let rest = stat.rsplit_once(')')?.1;
-    let number: i64 = rest.split_whitespace().nth(4)?.parse().ok()?;
+    let number: u64 = rest.split_whitespace().nth(4)?.parse().ok()?;
     if number == 0 {
         return None;
     }
-    // tty_nr encodes major in bits 8-15, minor in 0-7 and 20-31.
-    let major = ((number >> 8) & 0xfff) as u32;
-    let minor = ((number & 0xff) | ((number >> 12) & 0xfff00)) as u32;
-    Some(libc::makedev(major, minor))
+    // tty_nr: major in bits 8-15, minor in bits 0-7 and 20-31.
+    Some((
+        (number >> 8) & 0xff,
+        (number & 0xff) | ((number >> 12) & 0xfff00),
+    ))
+}
+
+/// `st_rdev` of a device on Linux (glibc's `makedev`).
+#[cfg(unix)]
+fn linux_dev(major: u64, minor: u64) -> u64 {
+    ((major & 0xffff_f000) << 32)
+        | ((major & 0xfff) << 8)
+        | ((minor & 0xffff_ff00) << 12)
+        | (minor & 0xff)
 }
 
 // Both read and write: Windows wants GENERIC_READ | GENERIC_WRITE on a
