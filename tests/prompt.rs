@@ -669,6 +669,20 @@ fn kdialog_gets_the_profile_and_device_and_its_answer_is_checked() {
     assert_eq!(codes, ["111222"]);
 }
 
+/// `--token-code` with a space, as a code is often shown (`123 456`).
+#[test]
+fn a_token_code_with_spaces_is_the_code() {
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    sb.ok(&["login", "-t", "123 456", "prod"]);
+    let codes: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.param("TokenCode").map(str::to_string))
+        .collect();
+    assert_eq!(codes, ["123456"]);
+}
+
 /// `auto` without a terminal: a dialog when a display and a program are
 /// there, else an error that names the options.
 #[test]

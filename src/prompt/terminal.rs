@@ -373,3 +373,33 @@ impl Driver for TerminalDriver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_of(bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        std::io::Seek::rewind(&mut file).unwrap();
+        read_line(&file, Instant::now() + Duration::from_secs(5)).unwrap()
+    }
+
+    /// A CR (a terminal's Enter in raw mode), an LF or a CRLF ends the line.
+    #[test]
+    fn cr_lf_and_crlf_end_a_line() {
+        assert_eq!(line_of(b"123 456\r").unwrap(), b"123 456");
+        assert_eq!(line_of(b"123456\n").unwrap(), b"123456");
+        assert_eq!(line_of(b"123456\r\nrest").unwrap(), b"123456");
+        assert_eq!(line_of(b"tail").unwrap(), b"tail");
+        assert_eq!(line_of(b""), None);
+    }
+
+    #[test]
+    fn a_long_line_is_cut() {
+        let long = [b'x'; 10 * MAX_LINE];
+        let mut input = long.to_vec();
+        input.push(b'\n');
+        assert_eq!(line_of(&input).unwrap().len(), MAX_LINE);
+    }
+}
