@@ -149,6 +149,74 @@ fn fish_terminal_prompts_end_on_enter() {
     terminal_prompts_end_on_enter(RealShell::Fish);
 }
 
+/// The pid of the `mfaenv` the shell `s` runs now.
+fn mfaenv_child(s: &PtySession) -> i32 {
+    let shell = s.process.child_pid.as_raw();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        for pid in children.split_whitespace() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "mfaenv" {
+                return pid.parse().unwrap();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no mfaenv under the shell");
+}
+
+/// SIGTERM at the hook's prompt, SIGHUP at `mfaenv login`'s: each time
+/// the terminal gets exactly its mode back, and the shell goes on.
+fn signals_at_the_code_prompt(sh: RealShell) {
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    std::fs::create_dir_all(sb.home().join("proj")).unwrap();
+    std::fs::write(sb.home().join("proj/.mfaenv"), "profile = \"prod\"\n").unwrap();
+    let Some(mut s) = shell_with_hook(&sb, sh) else {
+        return;
+    };
+    let before = mode(&mut s, sh);
+    enter(&mut s, "cd proj");
+    s.exp_string("is not allowed yet").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    enter(&mut s, "mfaenv allow");
+    s.exp_string(&format!("MFA code for {SERIAL}: ")).unwrap();
+    // SAFETY: a signal to the mfaenv this test started.
+    unsafe { libc::kill(mfaenv_child(&s), libc::SIGTERM) };
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(mode(&mut s, sh), before, "{sh:?}: after SIGTERM");
+    // Outside the project, where the hook asks nothing.
+    enter(&mut s, "cd ..");
+    s.exp_string(PROMPT).unwrap();
+    enter(&mut s, "mfaenv login prod");
+    s.exp_string(&format!("MFA code for {SERIAL}: ")).unwrap();
+    // SAFETY: as above.
+    unsafe { libc::kill(mfaenv_child(&s), libc::SIGHUP) };
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(mode(&mut s, sh), before, "{sh:?}: after SIGHUP");
+    let (echo, icanon, out) = stty_flags(&mut s);
+    assert!(echo && icanon, "{sh:?}: {out}");
+    assert!(fake.requests().is_empty());
+    enter(&mut s, "exit");
+}
+
+#[test]
+fn bash_signals_at_the_code_prompt_restore_the_mode() {
+    signals_at_the_code_prompt(RealShell::Bash);
+}
+
+#[test]
+fn zsh_signals_at_the_code_prompt_restore_the_mode() {
+    signals_at_the_code_prompt(RealShell::Zsh);
+}
+
+#[test]
+fn fish_signals_at_the_code_prompt_restore_the_mode() {
+    signals_at_the_code_prompt(RealShell::Fish);
+}
+
 const KEY_ID: &str = "AKIAPROMPTTEST000001";
 const KEY_SECRET: &str = "prompt/SECRET+kept-out";
 
