@@ -777,6 +777,19 @@ fn auto_picks_a_dialog_without_a_terminal_or_names_the_options() {
     .unwrap();
     assert!(out.status.success(), "{}", support::stderr_of(&out));
     assert_eq!(fakes.starts(), 1);
+    // `plan` names the driver that would ask, and starts none.
+    let out = no_tty(
+        &sb,
+        &fakes,
+        &["plan", "--json", "prod"],
+        &[("DISPLAY", ":0")],
+    )
+    .output()
+    .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["mfa"]["code_source"], "prompt", "{plan}");
+    assert_eq!(plan["mfa"]["prompt_driver"], "zenity", "{plan}");
+    assert_eq!(fakes.starts(), 1);
     // A name that is no driver is refused, wherever it comes from.
     let err = sb.fails(&["credential-process", "--prompt", "nope", "prod"]);
     assert!(err.contains("not a prompt driver"), "{err}");
