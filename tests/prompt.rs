@@ -978,6 +978,15 @@ impl Xvfb {
 
     /// Waits for a window called `title`, focuses it, types `text` and Return.
     fn answer(&self, title: &str, text: &str) {
+        self.keys(title, &["type", "--delay", "30", text], "Return");
+    }
+
+    /// Waits for a window called `title`, focuses it, presses Escape.
+    fn cancel(&self, title: &str) {
+        self.keys(title, &["type", "--delay", "30", "12"], "Escape");
+    }
+
+    fn keys(&self, title: &str, typing: &[&str], last: &str) {
         let xdotool = |args: &[&str]| {
             let out = Command::new("timeout")
                 .arg("20")
@@ -996,8 +1005,8 @@ impl Xvfb {
         let window = xdotool(&["search", "--sync", "--name", title]);
         let window = window.lines().next().unwrap().trim().to_string();
         xdotool(&["windowfocus", "--sync", &window]);
-        xdotool(&["type", "--delay", "30", text]);
-        xdotool(&["key", "Return"]);
+        xdotool(typing);
+        xdotool(&["key", last]);
     }
 }
 
@@ -1032,6 +1041,23 @@ fn real_dialog(driver: &str, program: &str, title: &str) {
         "{driver}: {}",
         support::stderr_of(&out)
     );
+    // Escape cancels: nothing cached, nothing asked of STS, exit 1.
+    sb.ok(&["forget", "--all"]);
+    let child = sb
+        .mfaenv(&["credential-process", "--prompt", driver, "prod"])
+        .env("DISPLAY", &x.display)
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    x.cancel(title);
+    let cancelled = child.wait_with_output().unwrap();
+    let err = support::stderr_of(&cancelled);
+    assert!(!cancelled.status.success(), "{driver}: {err}");
+    assert!(err.contains("cancelled"), "{driver}: {err}");
+    assert!(cancelled.stdout.is_empty());
+    assert_eq!(fake.count("GetSessionToken"), 1, "{driver}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     let codes: Vec<String> = fake

@@ -6,8 +6,8 @@
 //! Which one: `--prompt NAME`, else `MFAENV_PROMPT`, else the profile's
 //! `mfa_prompt`, else `auto`: the terminal when there is one, otherwise the
 //! first dialog that can show something here, otherwise an error naming
-//! the options. Every driver is bounded by a timeout (`--prompt-timeout`…
-//! `MFAENV_PROMPT_TIMEOUT`, the profile's `prompt_timeout`, 120 s), and a
+//! the options. Every driver is bounded by a timeout (`MFAENV_PROMPT_TIMEOUT`,
+//! else the profile's `prompt_timeout`, else 120 s), and a
 //! program it starts runs as `child` says: its own process group, killed
 //! on timeout or Ctrl-C, no secret in its environment, output capped.
 
