@@ -341,7 +341,7 @@ impl LineMode {
         match echo {
             Echo::On => Ok(LineMode {}),
             Echo::Off => Err(std::io::Error::other(
-                "cannot switch off echo on this console; use another prompt driver (--prompt wincred) or MFAENV_FILE_PASSPHRASE",
+                "cannot switch off echo on this console; use the credential prompt (MFAENV_PROMPT=wincred) or MFAENV_FILE_PASSPHRASE",
             )),
         }
     }
