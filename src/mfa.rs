@@ -216,9 +216,11 @@ fn run_process_within(command: &str, timeout: Duration) -> Result<String, MfaErr
         .stderr(Stdio::piped());
     prompt::child::scrub(&mut cmd);
     prompt::child::own_session(&mut cmd);
+    #[cfg(unix)]
+    let group = prompt::signals::before_spawn();
     let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
     #[cfg(unix)]
-    let _group = prompt::signals::kill_group_on_signal(child.id() as libc::pid_t);
+    group.started(child.id() as libc::pid_t);
     let forwarded = child.stderr.take().map(forward_in_background);
     let output = child
         .stdout

@@ -97,6 +97,8 @@ impl Running {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+        #[cfg(unix)]
+        let group = super::signals::before_spawn();
         let mut child = cmd.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 PromptError::Unavailable(format!("`{what}` is not installed"))
@@ -105,7 +107,7 @@ impl Running {
             }
         })?;
         #[cfg(unix)]
-        let group = super::signals::kill_group_on_signal(child.id() as libc::pid_t);
+        group.started(child.id() as libc::pid_t);
         let lines = read_lines(child.stdout.take());
         let stderr = read_stderr(child.stderr.take());
         Ok(Running {

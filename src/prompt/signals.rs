@@ -10,7 +10,7 @@
 //! published, and calls only async-signal-safe functions.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Mutex;
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
@@ -19,6 +19,10 @@ const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, li
 static TTY_FD: AtomicI32 = AtomicI32::new(-1);
 /// The process group to kill (0: none).
 static GROUP: AtomicI32 = AtomicI32::new(0);
+/// A program is being started: its group is not known yet.
+static SPAWNING: AtomicBool = AtomicBool::new(false);
+/// A signal that came meanwhile (0: none).
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
 /// The saved mode; written only while `TTY_FD` is -1 (under `STATE`),
 /// read by the handler only after it saw `TTY_FD` set.
@@ -61,12 +65,33 @@ pub fn restore_terminal_on_signal(fd: libc::c_int, saved: libc::termios) -> Hold
     }
 }
 
-/// From now on a signal kills process group `group` before mfaenv ends.
-pub fn kill_group_on_signal(group: libc::pid_t) -> Hold {
+/// While a program is being started: a signal that arrives before its
+/// process group is known is kept (the handler returns) and acted on by
+/// [`Hold::started`] or the drop, so the new group cannot escape the kill.
+/// The signal may land on any thread, so blocking it on this one would not do.
+pub fn before_spawn() -> Hold {
     let mut state = lock();
-    GROUP.store(group, Ordering::SeqCst);
+    SPAWNING.store(true, Ordering::SeqCst);
     acquire(&mut state);
     Hold { what: What::Group }
+}
+
+impl Hold {
+    /// From now on a signal kills process group `group` before mfaenv ends
+    /// (also one that came while it was being started).
+    pub fn started(&self, group: libc::pid_t) {
+        GROUP.store(group, Ordering::SeqCst);
+        SPAWNING.store(false, Ordering::SeqCst);
+        deliver_pending();
+    }
+}
+
+/// A signal kept while a program was being started: acted on now.
+fn deliver_pending() {
+    let signal = PENDING.swap(0, Ordering::SeqCst);
+    if signal != 0 {
+        on_signal(signal);
+    }
 }
 
 impl Drop for Hold {
@@ -74,7 +99,12 @@ impl Drop for Hold {
         let mut state = lock();
         match self.what {
             What::Terminal => TTY_FD.store(-1, Ordering::SeqCst),
-            What::Group => GROUP.store(0, Ordering::SeqCst),
+            What::Group => {
+                SPAWNING.store(false, Ordering::SeqCst);
+                // Not started after all: a signal kept meanwhile ends mfaenv now.
+                deliver_pending();
+                GROUP.store(0, Ordering::SeqCst);
+            }
         }
         state.holds -= 1;
         if state.holds == 0 {
@@ -115,6 +145,10 @@ fn acquire(state: &mut State) {
 }
 
 extern "C" fn on_signal(signal: libc::c_int) {
+    if SPAWNING.load(Ordering::SeqCst) {
+        PENDING.store(signal, Ordering::SeqCst);
+        return;
+    }
     let fd = TTY_FD.load(Ordering::SeqCst);
     let group = GROUP.load(Ordering::SeqCst);
     // SAFETY: tcsetattr, kill, signal and raise are async-signal-safe; SAVED
