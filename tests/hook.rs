@@ -205,10 +205,36 @@ fn idle_fish_prompts_start_no_process() {
 
 fn idle_prompts_start_no_process(sh: RealShell) {
     let Some(p) = projects() else { return };
-    let strace = support::require_program("strace").expect("strace");
     let mut s = spawn(&p, sh);
     allow(&mut s, "proj-a");
     run(&mut s, "cd proj-a");
+    let idle = trace_execs(&p, &mut s, sh, &mut |s| {
+        for _ in 0..5 {
+            run(s, "");
+        }
+    });
+    assert!(
+        !idle.contains("mfaenv"),
+        "an idle {sh:?} prompt started mfaenv:\n{idle}"
+    );
+    // The same trace does see the hook when the directory changes.
+    let moved = trace_execs(&p, &mut s, sh, &mut |s| run(s, "cd sub"));
+    assert!(
+        moved.contains("hook-env"),
+        "the trace saw no hook-env:\n{moved}"
+    );
+    s.send_line("exit").unwrap();
+}
+
+/// The processes the shell in `s` starts while `work` runs (strace's
+/// execve lines).
+fn trace_execs(
+    p: &Project,
+    s: &mut PtySession,
+    sh: RealShell,
+    work: &mut dyn FnMut(&mut PtySession),
+) -> String {
+    let strace = support::require_program("strace").expect("strace");
     s.send_line(match sh {
         RealShell::Fish => "echo PID=$fish_pid",
         _ => "echo PID=$$",
@@ -216,41 +242,21 @@ fn idle_prompts_start_no_process(sh: RealShell) {
     .unwrap();
     let (_, pid) = s.exp_regex(r"PID=[0-9]+").unwrap();
     let pid = pid.trim_start_matches("PID=").to_string();
+    s.exp_string(PROMPT).unwrap();
     let trace = p.sb.home().join("trace");
-    let trace_for = |work: &mut dyn FnMut(&mut PtySession), s: &mut PtySession| -> String {
-        let mut tracer = Command::new(&strace)
-            .args(["-f", "-e", "trace=execve", "-o"])
-            .arg(&trace)
-            .args(["-p", &pid])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("strace");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        work(s);
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let _ = tracer.kill();
-        let _ = tracer.wait();
-        std::fs::read_to_string(&trace).unwrap_or_default()
-    };
-    let idle = trace_for(
-        &mut |s| {
-            for _ in 0..5 {
-                run(s, "");
-            }
-        },
-        &mut s,
-    );
-    assert!(
-        !idle.contains("mfaenv"),
-        "an idle {sh:?} prompt started mfaenv:\n{idle}"
-    );
-    // The same trace does see the hook when the directory changes.
-    let moved = trace_for(&mut |s| run(s, "cd sub"), &mut s);
-    assert!(
-        moved.contains("hook-env"),
-        "the trace saw no hook-env:\n{moved}"
-    );
-    s.send_line("exit").unwrap();
+    let mut tracer = Command::new(&strace)
+        .args(["-f", "-e", "trace=execve", "-o"])
+        .arg(&trace)
+        .args(["-p", &pid])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    work(s);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = tracer.kill();
+    let _ = tracer.wait();
+    std::fs::read_to_string(&trace).unwrap_or_default()
 }
 
 #[test]
@@ -807,9 +813,13 @@ fn near_expiry_picks_up_fresher_keys_or_hints_once() {
     .to_string();
     set(&mut state, "AWS_CREDENTIAL_EXPIRATION", soon);
     set(&mut state, "MFAENV_REFRESH_AT", "1".into());
-    // Fresher keys in the cache (they expire later than the shell's): taken silently.
+    // Fresher keys in the cache (they expire later than the shell's): taken,
+    // with one line that says so.
     let (vars, _, err) = hook_env(&p.sb, &dir, &state);
-    assert!(err.is_empty(), "{err}");
+    assert!(
+        err.starts_with("mfaenv: refreshed prod (") && err.lines().count() == 1,
+        "{err}"
+    );
     assert_eq!(
         get(&vars, "AWS_ACCESS_KEY_ID"),
         get(&loaded, "AWS_ACCESS_KEY_ID")
@@ -1081,4 +1091,161 @@ fn zsh_allow_without_a_cached_session_asks_and_loads() {
 #[test]
 fn fish_allow_without_a_cached_session_asks_and_loads() {
     allow_without_a_cached_session(RealShell::Fish);
+}
+
+// ------------------------------------------------- refresh before expiry
+
+/// A role whose sessions last 15 minutes, logged in (its MFA session is
+/// prod's), and ~/proj-r that loads it with a refresh window longer than
+/// that: due as soon as it is loaded.
+fn short_role_project(p: &Project) {
+    p.sb.add_config(
+        "\n[profile r15]\nsource_profile = base\nrole_arn = arn:aws:iam::222222222222:role/r15\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\nduration_seconds = 900\nregion = us-west-2\n",
+    );
+    p.sb.ok(&["login", "r15"]);
+    let dir = p.sb.home().join("proj-r");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"r15\"\nrefresh_before = \"20m\"\n",
+    )
+    .unwrap();
+}
+
+/// Near expiry the next prompt renews the role's keys from the cached MFA
+/// session: new keys, one line, exactly one AssumeRole and no
+/// GetSessionToken; then the prompts with nothing to do start no process.
+fn refresh_before_expiry(sh: RealShell) {
+    let Some(p) = projects() else { return };
+    short_role_project(&p);
+    let mut s = spawn(&p, sh);
+    allow(&mut s, "proj-r");
+    let (sessions, roles) = (p.moto.count("GetSessionToken"), p.moto.count("AssumeRole"));
+    // The keys the cache holds, which entering loads.
+    let cached = support::sandbox::bash_exports(&p.sb.ok(&["export", "--shell", "bash", "r15"]));
+    let loaded = get(&cached, "AWS_ACCESS_KEY_ID").expect("cached").to_string();
+    s.send_line("cd proj-r").unwrap();
+    s.exp_string("loaded r15").unwrap();
+    // Renewed at once: zsh and fish at the prompt of the `cd` itself (their
+    // directory hook and prompt hook both run), bash at the next one.
+    s.send_line("").unwrap();
+    s.exp_string("mfaenv: refreshed r15 (").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let fresh = state(&mut s)[0].clone();
+    assert!(
+        fresh.starts_with("ASIA") && fresh != loaded,
+        "{sh:?}: {fresh} vs {loaded}"
+    );
+    let idle = trace_execs(&p, &mut s, sh, &mut |s| {
+        for _ in 0..4 {
+            run(s, "");
+        }
+    });
+    assert!(
+        !idle.contains("mfaenv"),
+        "an idle {sh:?} prompt after the refresh started mfaenv:\n{idle}"
+    );
+    assert_eq!(state(&mut s)[0], fresh, "{sh:?}: renewed again");
+    s.send_line("exit").unwrap();
+    assert_eq!(
+        (
+            p.moto.count("GetSessionToken") - sessions,
+            p.moto.count("AssumeRole") - roles
+        ),
+        (0, 1),
+        "{sh:?}: STS calls of the refresh"
+    );
+}
+
+#[test]
+fn bash_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Bash);
+}
+
+#[test]
+fn zsh_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Zsh);
+}
+
+#[test]
+fn fish_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Fish);
+}
+
+// ------------------------------------ leaving restores an earlier export
+
+/// The AWS variables as the shell has them, secrets as hashes:
+/// `KEYS id=… secret=… token=… profile=…`.
+fn keys(s: &mut PtySession, sh: RealShell) -> String {
+    let line = match sh {
+        RealShell::Fish => "echo KEYS id=(set -q AWS_ACCESS_KEY_ID; and echo $AWS_ACCESS_KEY_ID; or echo none) secret=(printf %s \"$AWS_SECRET_ACCESS_KEY\" | md5sum | cut -c1-12) token=(printf %s \"$AWS_SESSION_TOKEN\" | md5sum | cut -c1-12) profile=(set -q MFAENV_PROFILE; and echo $MFAENV_PROFILE; or echo none) END",
+        _ => "echo KEYS id=${AWS_ACCESS_KEY_ID:-none} secret=$(printf %s \"$AWS_SECRET_ACCESS_KEY\" | md5sum | cut -c1-12) token=$(printf %s \"$AWS_SESSION_TOKEN\" | md5sum | cut -c1-12) profile=${MFAENV_PROFILE:-none} END",
+    };
+    s.send_line(line).unwrap();
+    let (_, found) = s
+        .exp_regex(r"KEYS id=\S+ secret=\S+ token=\S+ profile=\S+ END")
+        .expect("keys line");
+    s.exp_string(PROMPT).unwrap();
+    found
+}
+
+/// Keys loaded with `eval "$(mfaenv staging)"` before entering a project
+/// are there again, exactly, after leaving it; `mfaenv unset` then goes
+/// back to before the export; and when the cache no longer holds those
+/// keys, leaving removes them and says how to get them back.
+fn leaving_restores_an_earlier_export(sh: RealShell) {
+    let Some(p) = projects() else { return };
+    let mut s = spawn(&p, sh);
+    allow(&mut s, "proj-a");
+    run(&mut s, &sh.export_line("AWS_PROFILE", "old"));
+    let eval = |profile: &str| match sh {
+        RealShell::Fish => format!("mfaenv {profile} | source"),
+        _ => format!("eval \"$(mfaenv {profile})\""),
+    };
+    run(&mut s, &eval("staging"));
+    let before = keys(&mut s, sh);
+    assert!(before.contains("id=ASIA") && before.contains("profile=staging"), "{before}");
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let inside = keys(&mut s, sh);
+    assert!(inside.contains("profile=prod"), "{inside}");
+    s.send_line("cd ..").unwrap();
+    s.exp_string("unloaded prod").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(keys(&mut s, sh), before, "{sh:?}: leaving lost the earlier export");
+    // Twice in and out: the same again.
+    run(&mut s, "cd proj-a/sub");
+    run(&mut s, "cd ../..");
+    assert_eq!(keys(&mut s, sh), before, "{sh:?}");
+    // `mfaenv unset` after leaving: back to before the export.
+    run(&mut s, &eval("unset"));
+    let [key, _, profile, mp] = state(&mut s);
+    assert_eq!((key.as_str(), profile.as_str(), mp.as_str()), ("none", "old", "none"), "{sh:?}");
+    // The export's keys gone from the cache while inside: removed on leaving, with a line that says so.
+    run(&mut s, &eval("staging"));
+    run(&mut s, "cd proj-a");
+    run(&mut s, "mfaenv forget staging");
+    s.send_line("cd ..").unwrap();
+    s.exp_string("the keys of staging you had before are no longer cached")
+        .unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let [key, _, profile, mp] = state(&mut s);
+    assert_eq!((key.as_str(), profile.as_str(), mp.as_str()), ("none", "old", "none"), "{sh:?}");
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn bash_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Bash);
+}
+
+#[test]
+fn zsh_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Zsh);
+}
+
+#[test]
+fn fish_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Fish);
 }
