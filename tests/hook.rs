@@ -1249,3 +1249,77 @@ fn zsh_leaving_restores_an_earlier_export() {
 fn fish_leaving_restores_an_earlier_export() {
     leaving_restores_an_earlier_export(RealShell::Fish);
 }
+
+// ------------------------------------------ a failed load can be retried
+
+/// Three wrong codes at the hook's prompt: said once, with how to retry;
+/// leaving and coming back asks again, and so do `mfaenv allow` of the
+/// allowed directory and `mfaenv reload`, without leaving.
+fn a_failed_load_is_retried(sh: RealShell) {
+    let fake = FakeSts::start();
+    fake.on("GetSessionToken", vec![Reply::invalid_mfa_code()]);
+    let sb = Sandbox::new(&fake.endpoint());
+    let dir = sb.home().join("proj-h");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
+    sb.ok(&["allow", dir.to_str().unwrap()]);
+    let mut s = interactive(sh, &sb, &sh.hook_rc(&support::mfaenv_bin()), &[]);
+    let asked = "MFA code for arn:aws:iam::111111111111:mfa/alice: ";
+    // Each question answered with a wrong code, which AWS rejects (a line
+    // that names the device too), until mfaenv gives up after three.
+    let wrong_codes = |s: &mut PtySession| {
+        let before = fake.count("GetSessionToken");
+        s.exp_string(asked).unwrap();
+        for _ in 0..2 {
+            s.send_line("111111").unwrap();
+            s.exp_string("rejected the ").unwrap();
+            s.exp_string(asked).unwrap();
+            s.exp_string(asked).unwrap();
+        }
+        s.send_line("111111").unwrap();
+        s.exp_string("cannot load base: ").unwrap();
+        s.exp_string("`mfaenv reload` (or leaving the directory and coming back) tries again")
+            .unwrap();
+        s.exp_string(PROMPT).unwrap();
+        assert_eq!(fake.count("GetSessionToken") - before, 3, "{sh:?}");
+    };
+    s.send_line("cd proj-h").unwrap();
+    wrong_codes(&mut s);
+    // Said once: the next prompts in the project are quiet.
+    s.send_line("echo qu''iet").unwrap();
+    let between = s.exp_string("quiet").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert!(!between.contains("cannot load") && !between.contains(asked), "{between}");
+    assert_eq!(fake.count("GetSessionToken"), 3);
+    // Out and back in: asked again.
+    run(&mut s, "cd ..");
+    s.send_line("cd proj-h").unwrap();
+    wrong_codes(&mut s);
+    // `mfaenv allow` of the allowed directory: asked again.
+    s.send_line("mfaenv allow").unwrap();
+    wrong_codes(&mut s);
+    // `mfaenv reload`, once AWS takes the code: asked again, and loaded.
+    fake.on("GetSessionToken", vec![Reply::session_token()]);
+    s.send_line("mfaenv reload").unwrap();
+    s.exp_string(asked).unwrap();
+    s.send_line("123456").unwrap();
+    s.exp_string("loaded base").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(fake.count("GetSessionToken"), 10);
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn bash_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Bash);
+}
+
+#[test]
+fn zsh_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Zsh);
+}
+
+#[test]
+fn fish_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Fish);
+}
