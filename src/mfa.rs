@@ -111,6 +111,7 @@ impl CodeSource {
     }
 
     /// Asks for a code: the question on `output`, the answer from `input`.
+    /// (See [`line_end`] for where the answer is typed.)
     fn ask(
         &mut self,
         input: &mut dyn BufRead,
@@ -119,7 +120,7 @@ impl CodeSource {
     ) -> Result<String, MfaError> {
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(output, "MFA code for {}: ", crate::ui::escape(serial))
+            write!(output, "MFA code for {}: {}", crate::ui::escape(serial), line_end())
                 .map_err(|_| no_tty(serial))?;
             let _ = output.flush();
             let mut line = String::new();
@@ -392,6 +393,18 @@ fn collect(output: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
             Ok(chunk) => out.extend_from_slice(&chunk),
             Err(_) => return out,
         }
+    }
+}
+
+/// What ends the question: nothing (the code is typed after it), except
+/// inside direnv's `.envrc` (`use mfaenv`): direnv prints "is taking a
+/// while" where the cursor is after a few seconds, so the question ends
+/// its line and the notice gets one of its own.
+fn line_end() -> &'static str {
+    if std::env::var_os("DIRENV_IN_ENVRC").is_some() {
+        "\n"
+    } else {
+        ""
     }
 }
 

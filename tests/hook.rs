@@ -1323,3 +1323,77 @@ fn zsh_a_failed_load_is_retried() {
 fn fish_a_failed_load_is_retried() {
     a_failed_load_is_retried(RealShell::Fish);
 }
+
+// --------------------------------------------- with direnv's hook as well
+
+/// direnv's hook and mfaenv's in one bash, `use mfaenv prod` in an
+/// `.envrc`, nothing cached: the question ends its line, so direnv's "is
+/// taking a while" notice (after DIRENV_WARN_TIMEOUT) gets a line of its
+/// own; the code loads the keys once, and the next prompts do not load
+/// the `.envrc` again (mfaenv's own write to the cache it watches).
+#[test]
+fn direnv_and_the_hook_print_each_notice_once_on_its_own_line() {
+    let Some(p) = projects() else { return };
+    let direnv = support::require_program("direnv").expect("direnv");
+    let home = p.sb.home();
+    std::fs::create_dir_all(home.join(".config/direnv")).unwrap();
+    std::fs::write(home.join(".config/direnv/direnvrc"), p.sb.ok(&["direnv"])).unwrap();
+    let proj = home.join("proj-d");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use mfaenv prod\n").unwrap();
+    let allowed = p.sb.command(&direnv).arg("allow").arg(&proj).output().unwrap();
+    assert!(allowed.status.success());
+    p.sb.ok(&["forget", "--all"]);
+    let rc = format!(
+        "{}\neval \"$('{}' hook bash)\"\n",
+        RealShell::Bash.hook_rc(&support::mfaenv_bin()),
+        direnv.display()
+    );
+    // (direnv compares mtimes in whole seconds: let one pass first.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let path = format!(
+        "{}:{}",
+        home.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut s = interactive(
+        RealShell::Bash,
+        &p.sb,
+        &rc,
+        &[("DIRENV_WARN_TIMEOUT", "1s"), ("PATH", &path)],
+    );
+    s.send_line("cd proj-d").unwrap();
+    s.exp_string("direnv: using mfaenv prod").unwrap();
+    s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
+        .unwrap();
+    // Nothing typed yet when direnv's timer runs out.
+    let notice = s.exp_string("is taking a while").unwrap();
+    let before_notice: String = notice
+        .replace("\u{1b}[31m", "")
+        .replace("\u{1b}[m", "")
+        .replace("\u{1b}[0m", "");
+    assert!(
+        before_notice.starts_with("\r\ndirenv: ("),
+        "the notice shares the question's line: {notice:?}"
+    );
+    let mut seen = notice;
+    s.send_line("123456").unwrap();
+    seen += &s.exp_string("direnv: export +AWS_ACCESS_KEY_ID").unwrap();
+    seen += &s.exp_string(PROMPT).unwrap();
+    assert!(
+        !seen.contains("direnv: loading") && !seen.contains("MFA code"),
+        "said twice: {seen}"
+    );
+    // The next prompts: quiet (no second load block).
+    let mut after = String::new();
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        s.send_line("").unwrap();
+        after += &s.exp_string(PROMPT).unwrap();
+    }
+    assert!(!after.contains("direnv:"), "loaded again: {after}");
+    let [key, region, _, _] = state(&mut s);
+    assert!(key.starts_with("ASIA"), "{key}");
+    assert_eq!(region, "us-west-2");
+    s.send_line("exit").unwrap();
+}
