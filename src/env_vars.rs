@@ -630,4 +630,43 @@ mod tests {
         assert!(!env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_DEFAULT_REGION"));
         assert!(env.keys().all(|k| !k.starts_with(PREFIX)));
     }
+
+    #[test]
+    fn leaving_a_project_puts_back_an_earlier_export() {
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("AWS_PROFILE".into(), "old".into());
+        let start = env.clone();
+        let outer = Credentials {
+            access_key_id: "ASIAOUTER".into(),
+            secret_access_key: "outer-secret".into(),
+            session_token: Some("outer-token".into()),
+            expiration: Some(SystemTime::UNIX_EPOCH),
+        };
+        let snapshot = env.clone();
+        apply(&mut env, &for_shell("staging", &outer, Some("eu-west-1"), &|n| snapshot.get(n).cloned()));
+        let exported = env.clone();
+        let snapshot = env.clone();
+        let mut entering = for_project("prod", &creds(), Some("us-west-2"), &|n| snapshot.get(n).cloned());
+        entering.push(Change::Set(MFAENV_DIR.into(), "/p".into()));
+        apply(&mut env, &entering);
+        assert!(env.values().all(|v| !v.contains("outer-secret") && !v.contains("outer-token")));
+        let inside = env.clone();
+        // Leaving: the export back, but for its secrets, which the caller fills in.
+        let (changes, notes, found) = for_leave(&|n| inside.get(n).cloned());
+        assert!(notes.is_empty(), "{notes:?}");
+        let found = found.expect("the export set aside");
+        assert_eq!(found.profile, "staging");
+        assert!(found.had(SECRET_ACCESS_KEY, "outer-secret") && !found.had(SECRET_ACCESS_KEY, "x"));
+        apply(&mut env, &changes);
+        env.insert(SECRET_ACCESS_KEY.into(), "outer-secret".into());
+        env.insert(SESSION_TOKEN.into(), "outer-token".into());
+        assert_eq!(env, exported);
+        // `unset` from inside the project: back to before the export.
+        let (changes, _) = for_unset(&|n| inside.get(n).cloned(), false);
+        let mut undone = inside.clone();
+        apply(&mut undone, &changes);
+        assert_eq!(undone, start);
+        assert_eq!(Outer::decode(&found.encode()), Some(found));
+        assert_eq!(Outer::decode("zz 00 00"), None);
+    }
 }

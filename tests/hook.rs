@@ -587,6 +587,18 @@ fn pwsh_hook_env_branches() {
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
 
+    // Near expiry, fresher keys cached: loaded, with one line.
+    let soon = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(120),
+    )
+    .to_string();
+    let mut due = state.clone();
+    due.push(("AWS_CREDENTIAL_EXPIRATION", soon));
+    due.push(("MFAENV_REFRESH_AT", "1".into()));
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &due);
+    assert!(err.starts_with("mfaenv: refreshed prod ("), "{err}");
+    check("refresh", &out);
+
     // Near expiry, nothing fresher cached: a hint, and the next look at expiry.
     p.sb.ok(&["forget", "--all"]);
     let soon = humantime::format_rfc3339_seconds(
@@ -1396,4 +1408,38 @@ fn direnv_and_the_hook_print_each_notice_once_on_its_own_line() {
     assert!(key.starts_with("ASIA"), "{key}");
     assert_eq!(region, "us-west-2");
     s.send_line("exit").unwrap();
+}
+
+/// `refresh_before`: MFAENV_REFRESH_BEFORE, else the `.mfaenv`'s, else the
+/// profile's, else 10 minutes; a value that is not a duration is said.
+#[test]
+fn refresh_before_comes_from_the_environment_the_file_or_the_profile() {
+    let Some(p) = projects() else { return };
+    let dir = p.sb.home().join("proj-a");
+    let window = |env: &[(&str, String)]| -> u64 {
+        p.sb.ok(&["allow", dir.to_str().unwrap()]);
+        let (vars, _, err) = hook_env(&p.sb, &dir, env);
+        assert!(err.contains("loaded prod"), "{err}");
+        let exp = humantime::parse_rfc3339(get(&vars, "AWS_CREDENTIAL_EXPIRATION").unwrap()).unwrap();
+        let exp = exp.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let at: u64 = get(&vars, "MFAENV_REFRESH_AT").unwrap().parse().unwrap();
+        exp - at
+    };
+    assert_eq!(window(&[]), 600);
+    let config = std::fs::read_to_string(p.sb.config()).unwrap().replace(
+        "external_id = ext-069\n",
+        "external_id = ext-069\nrefresh_before = 15m\n",
+    );
+    std::fs::write(p.sb.config(), config).unwrap();
+    assert_eq!(window(&[]), 900);
+    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = \"20m\"\n").unwrap();
+    assert_eq!(window(&[]), 1200);
+    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = 1500\n").unwrap();
+    assert_eq!(window(&[]), 1500);
+    assert_eq!(window(&[("MFAENV_REFRESH_BEFORE", "30m".into())]), 1800);
+    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = \"soon\"\n").unwrap();
+    let out = p.sb.mfaenv(&["allow", dir.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("refresh_before") && err.contains("not a duration"), "{err}");
 }
