@@ -307,7 +307,9 @@ pub fn for_unset(env: &dyn Fn(&str) -> Option<String>, all: bool) -> (Vec<Change
 /// then the export it set aside, if any, is the shell's state again. Its
 /// secrets were not kept: they are unset here, and the caller fills them
 /// in (from the cache) when it can.
-pub fn for_leave(env: &dyn Fn(&str) -> Option<String>) -> (Vec<Change>, Vec<String>, Option<Outer>) {
+pub fn for_leave(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Vec<Change>, Vec<String>, Option<Outer>) {
     let outer = env(MFAENV_OUTER).and_then(|s| Outer::decode(&s));
     let mut notes = Vec::new();
     let mut changes = match env(MFAENV_PRIOR) {
@@ -343,7 +345,9 @@ fn undo(
     let set = env(MFAENV_SET).unwrap_or_default();
     let (prior, ignored) = decode_checked(state);
     notes.extend(ignored.iter().map(|name| {
-        format!("ignoring `{name}` in {MFAENV_PRIOR}: mfaenv never sets it, so it restores it neither")
+        format!(
+            "ignoring `{name}` in {MFAENV_PRIOR}: mfaenv never sets it, so it restores it neither"
+        )
     }));
     let mut changes = Vec::new();
     for (name, before) in prior {
@@ -643,13 +647,22 @@ mod tests {
             expiration: Some(SystemTime::UNIX_EPOCH),
         };
         let snapshot = env.clone();
-        apply(&mut env, &for_shell("staging", &outer, Some("eu-west-1"), &|n| snapshot.get(n).cloned()));
+        apply(
+            &mut env,
+            &for_shell("staging", &outer, Some("eu-west-1"), &|n| {
+                snapshot.get(n).cloned()
+            }),
+        );
         let exported = env.clone();
         let snapshot = env.clone();
-        let mut entering = for_project("prod", &creds(), Some("us-west-2"), &|n| snapshot.get(n).cloned());
+        let mut entering = for_project("prod", &creds(), Some("us-west-2"), &|n| {
+            snapshot.get(n).cloned()
+        });
         entering.push(Change::Set(MFAENV_DIR.into(), "/p".into()));
         apply(&mut env, &entering);
-        assert!(env.values().all(|v| !v.contains("outer-secret") && !v.contains("outer-token")));
+        assert!(env
+            .values()
+            .all(|v| !v.contains("outer-secret") && !v.contains("outer-token")));
         let inside = env.clone();
         // Leaving: the export back, but for its secrets, which the caller fills in.
         let (changes, notes, found) = for_leave(&|n| inside.get(n).cloned());

@@ -120,8 +120,13 @@ impl CodeSource {
     ) -> Result<String, MfaError> {
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(output, "MFA code for {}: {}", crate::ui::escape(serial), line_end())
-                .map_err(|_| no_tty(serial))?;
+            write!(
+                output,
+                "MFA code for {}: {}",
+                crate::ui::escape(serial),
+                line_end()
+            )
+            .map_err(|_| no_tty(serial))?;
             let _ = output.flush();
             let mut line = String::new();
             let read = input.read_line(&mut line).map_err(|_| no_tty(serial))?;

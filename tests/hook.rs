@@ -1135,7 +1135,9 @@ fn refresh_before_expiry(sh: RealShell) {
     let (sessions, roles) = (p.moto.count("GetSessionToken"), p.moto.count("AssumeRole"));
     // The keys the cache holds, which entering loads.
     let cached = support::sandbox::bash_exports(&p.sb.ok(&["export", "--shell", "bash", "r15"]));
-    let loaded = get(&cached, "AWS_ACCESS_KEY_ID").expect("cached").to_string();
+    let loaded = get(&cached, "AWS_ACCESS_KEY_ID")
+        .expect("cached")
+        .to_string();
     s.send_line("cd proj-r").unwrap();
     s.exp_string("loaded r15").unwrap();
     // Renewed at once: zsh and fish at the prompt of the `cd` itself (their
@@ -1216,7 +1218,10 @@ fn leaving_restores_an_earlier_export(sh: RealShell) {
     };
     run(&mut s, &eval("staging"));
     let before = keys(&mut s, sh);
-    assert!(before.contains("id=ASIA") && before.contains("profile=staging"), "{before}");
+    assert!(
+        before.contains("id=ASIA") && before.contains("profile=staging"),
+        "{before}"
+    );
     s.send_line("cd proj-a").unwrap();
     s.exp_string("loaded prod").unwrap();
     s.exp_string(PROMPT).unwrap();
@@ -1225,7 +1230,11 @@ fn leaving_restores_an_earlier_export(sh: RealShell) {
     s.send_line("cd ..").unwrap();
     s.exp_string("unloaded prod").unwrap();
     s.exp_string(PROMPT).unwrap();
-    assert_eq!(keys(&mut s, sh), before, "{sh:?}: leaving lost the earlier export");
+    assert_eq!(
+        keys(&mut s, sh),
+        before,
+        "{sh:?}: leaving lost the earlier export"
+    );
     // Twice in and out: the same again.
     run(&mut s, "cd proj-a/sub");
     run(&mut s, "cd ../..");
@@ -1233,7 +1242,11 @@ fn leaving_restores_an_earlier_export(sh: RealShell) {
     // `mfaenv unset` after leaving: back to before the export.
     run(&mut s, &eval("unset"));
     let [key, _, profile, mp] = state(&mut s);
-    assert_eq!((key.as_str(), profile.as_str(), mp.as_str()), ("none", "old", "none"), "{sh:?}");
+    assert_eq!(
+        (key.as_str(), profile.as_str(), mp.as_str()),
+        ("none", "old", "none"),
+        "{sh:?}"
+    );
     // The export's keys gone from the cache while inside: removed on leaving, with a line that says so.
     run(&mut s, &eval("staging"));
     run(&mut s, "cd proj-a");
@@ -1243,7 +1256,11 @@ fn leaving_restores_an_earlier_export(sh: RealShell) {
         .unwrap();
     s.exp_string(PROMPT).unwrap();
     let [key, _, profile, mp] = state(&mut s);
-    assert_eq!((key.as_str(), profile.as_str(), mp.as_str()), ("none", "old", "none"), "{sh:?}");
+    assert_eq!(
+        (key.as_str(), profile.as_str(), mp.as_str()),
+        ("none", "old", "none"),
+        "{sh:?}"
+    );
     s.send_line("exit").unwrap();
 }
 
@@ -1301,7 +1318,10 @@ fn a_failed_load_is_retried(sh: RealShell) {
     s.send_line("echo qu''iet").unwrap();
     let between = s.exp_string("quiet").unwrap();
     s.exp_string(PROMPT).unwrap();
-    assert!(!between.contains("cannot load") && !between.contains(asked), "{between}");
+    assert!(
+        !between.contains("cannot load") && !between.contains(asked),
+        "{between}"
+    );
     assert_eq!(fake.count("GetSessionToken"), 3);
     // Out and back in: asked again.
     run(&mut s, "cd ..");
@@ -1353,7 +1373,12 @@ fn direnv_and_the_hook_print_each_notice_once_on_its_own_line() {
     let proj = home.join("proj-d");
     std::fs::create_dir_all(&proj).unwrap();
     std::fs::write(proj.join(".envrc"), "use mfaenv prod\n").unwrap();
-    let allowed = p.sb.command(&direnv).arg("allow").arg(&proj).output().unwrap();
+    let allowed =
+        p.sb.command(&direnv)
+            .arg("allow")
+            .arg(&proj)
+            .output()
+            .unwrap();
     assert!(allowed.status.success());
     p.sb.ok(&["forget", "--all"]);
     let rc = format!(
@@ -1420,7 +1445,8 @@ fn refresh_before_comes_from_the_environment_the_file_or_the_profile() {
         p.sb.ok(&["allow", dir.to_str().unwrap()]);
         let (vars, _, err) = hook_env(&p.sb, &dir, env);
         assert!(err.contains("loaded prod"), "{err}");
-        let exp = humantime::parse_rfc3339(get(&vars, "AWS_CREDENTIAL_EXPIRATION").unwrap()).unwrap();
+        let exp =
+            humantime::parse_rfc3339(get(&vars, "AWS_CREDENTIAL_EXPIRATION").unwrap()).unwrap();
         let exp = exp.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         let at: u64 = get(&vars, "MFAENV_REFRESH_AT").unwrap().parse().unwrap();
         exp - at
@@ -1432,14 +1458,32 @@ fn refresh_before_comes_from_the_environment_the_file_or_the_profile() {
     );
     std::fs::write(p.sb.config(), config).unwrap();
     assert_eq!(window(&[]), 900);
-    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = \"20m\"\n").unwrap();
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = \"20m\"\n",
+    )
+    .unwrap();
     assert_eq!(window(&[]), 1200);
-    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = 1500\n").unwrap();
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = 1500\n",
+    )
+    .unwrap();
     assert_eq!(window(&[]), 1500);
     assert_eq!(window(&[("MFAENV_REFRESH_BEFORE", "30m".into())]), 1800);
-    std::fs::write(dir.join(".mfaenv"), "profile = \"prod\"\nrefresh_before = \"soon\"\n").unwrap();
-    let out = p.sb.mfaenv(&["allow", dir.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = \"soon\"\n",
+    )
+    .unwrap();
+    let out =
+        p.sb.mfaenv(&["allow", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("refresh_before") && err.contains("not a duration"), "{err}");
+    assert!(
+        err.contains("refresh_before") && err.contains("not a duration"),
+        "{err}"
+    );
 }

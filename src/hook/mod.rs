@@ -203,7 +203,11 @@ fn outer_secrets(outer: &Outer, env: &dyn Fn(&str) -> Option<String>) -> Option<
         SECRET_ACCESS_KEY.into(),
         creds.secret_access_key.clone(),
     )];
-    if let Some(token) = creds.session_token.as_ref().filter(|t| outer.had(SESSION_TOKEN, t)) {
+    if let Some(token) = creds
+        .session_token
+        .as_ref()
+        .filter(|t| outer.had(SESSION_TOKEN, t))
+    {
         changes.push(Change::Set(SESSION_TOKEN.into(), token.clone()));
     }
     Some(changes)
@@ -211,11 +215,7 @@ fn outer_secrets(outer: &Outer, env: &dyn Fn(&str) -> Option<String>) -> Option<
 
 /// A hint about loading a project is about one visit: once the shell is
 /// out of it (or the file changed), coming back tries again.
-fn forget_load_hint(
-    env: &dyn Fn(&str) -> Option<String>,
-    here: Option<&str>,
-    out: &mut Outcome,
-) {
+fn forget_load_hint(env: &dyn Fn(&str) -> Option<String>, here: Option<&str>, out: &mut Outcome) {
     let Some(hint) = env(MFAENV_HINT) else { return };
     let Some(about) = hint.strip_prefix(&Hint::Load.marker("")) else {
         return;
@@ -342,7 +342,9 @@ fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
             .filter(|c| c.expiration > current.map(|t| t + Duration::from_secs(1)));
         let renewed = match fresher {
             Some(creds) => Some(Ok(creds)),
-            None if due && resolve::renewable(plan, &cache) => Some(renew(plan, &opts, current, &cache)),
+            None if due && resolve::renewable(plan, &cache) => {
+                Some(renew(plan, &opts, current, &cache))
+            }
             None => None,
         };
         match renewed {
@@ -425,8 +427,7 @@ fn load(
     refreshed: bool,
     messages: &mut Vec<String>,
 ) -> Vec<Change> {
-    let mut changes =
-        env_vars::for_project(&plan.profile, creds, plan.region.as_deref(), env);
+    let mut changes = env_vars::for_project(&plan.profile, creds, plan.region.as_deref(), env);
     changes.push(Change::Set(
         MFAENV_DIR.into(),
         file.dir.to_string_lossy().into_owned(),
