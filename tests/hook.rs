@@ -1487,3 +1487,60 @@ fn refresh_before_comes_from_the_environment_the_file_or_the_profile() {
         "{err}"
     );
 }
+
+#[test]
+fn reload_outside_a_project_says_there_is_nothing_to_load() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let out = sb
+        .mfaenv(&["reload"])
+        .current_dir(sb.home())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    assert!(err.contains("no .mfaenv file in"), "{err}");
+}
+
+/// The key store cannot be opened (here: a wrong passphrase for the file
+/// store): the hook says once what failed and how to retry; the next prompt
+/// in the project is quiet; leaving forgets that, so coming back tries again.
+#[test]
+fn an_unreadable_key_store_is_said_once_and_retried_on_reentry() {
+    let sb = Sandbox::with("http://127.0.0.1:9", support::sandbox::CONFIG, "");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "AKIAHOOKSTOREEXAMP01"),
+        ("AWS_SECRET_ACCESS_KEY", "hook/store/SECRET"),
+        ("MFAENV_FILE_PASSPHRASE", "correct horse"),
+    ];
+    let out = sb
+        .mfaenv(&["add", "--env", "--backend", "file", "base"])
+        .envs(keys)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = sb.home().join("proj-k");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
+    sb.ok(&["allow", dir.to_str().unwrap()]);
+    let wrong = ("MFAENV_FILE_PASSPHRASE", "wrong".to_string());
+    let (vars, _, err) = hook_env(&sb, &dir, &[wrong.clone()]);
+    assert!(
+        err.contains("cannot load base: ")
+            && err
+                .contains("`mfaenv reload` (or leaving the directory and coming back) tries again"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let hint = get(&vars, "MFAENV_HINT").expect("hint state").to_string();
+    let (_, _, err) = hook_env(&sb, &dir, &[wrong.clone(), ("MFAENV_HINT", hint.clone())]);
+    assert!(err.is_empty(), "said twice: {err}");
+    // Out of the project: the hint is forgotten; back in: tried (and said) again.
+    let (_, unsets, _) = hook_env(&sb, sb.home(), &[wrong.clone(), ("MFAENV_HINT", hint)]);
+    assert!(unsets.iter().any(|u| u == "MFAENV_HINT"), "{unsets:?}");
+    let (_, _, err) = hook_env(&sb, &dir, &[wrong]);
+    assert!(err.contains("cannot load base: "), "{err}");
+}

@@ -6,8 +6,29 @@
 //! next prompt try again; the bash, zsh and fish wrappers also make that
 //! prompt run the hook, and PowerShell's hook watches the stamp.
 
-pub fn run() -> String {
+use anyhow::{bail, Result};
+
+use super::hook::logical_cwd;
+use crate::hook::dotfile;
+use crate::ui;
+
+pub fn run() -> Result<String> {
+    let here = logical_cwd();
+    let Some(found) = dotfile::find(&here) else {
+        bail!(
+            "no {} file in {} or above: nothing for the hook to load",
+            dotfile::FILE_NAME,
+            ui::path(&here)
+        );
+    };
     crate::hook::touch_stamp();
-    crate::ui::info("the hook loads this directory's .mfaenv again at the next prompt");
-    String::new()
+    let path = match &found {
+        Ok(file) => &file.path,
+        Err(refused) => &refused.path,
+    };
+    ui::info(format_args!(
+        "the hook loads {} again at the next prompt",
+        ui::path(path)
+    ));
+    Ok(String::new())
 }
