@@ -1527,7 +1527,7 @@ fn an_unreadable_key_store_is_said_once_and_retried_on_reentry() {
     std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
     sb.ok(&["allow", dir.to_str().unwrap()]);
     let wrong = ("MFAENV_FILE_PASSPHRASE", "wrong".to_string());
-    let (vars, _, err) = hook_env(&sb, &dir, &[wrong.clone()]);
+    let (vars, _, err) = hook_env(&sb, &dir, std::slice::from_ref(&wrong));
     assert!(
         err.contains("cannot load base: ")
             && err
