@@ -357,6 +357,8 @@ fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
                 out.changes = load(ctx, plan, &creds, file, env, due, &mut out.messages);
                 return;
             }
+            // The cached session went in the meantime: the hint below.
+            Some(Err(e)) if needs_code(&e) => {}
             Some(Err(e)) => {
                 out.messages.push(format!(
                     "cannot refresh {profile}: {e:#} — `mfaenv reload` tries again"
@@ -529,5 +531,24 @@ fn overlay<'a>(
             }
         }
         env(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_look_is_the_window_before_expiry_but_never_every_prompt() {
+        let window = Duration::from_secs(600);
+        // An hour left: ten minutes before expiry.
+        assert_eq!(refresh_at(10_000, window, false, 6_400), 9_400);
+        // Loaded (not renewed) already inside the window: due at once.
+        assert_eq!(refresh_at(10_000, window, false, 9_500), 9_400);
+        // Just renewed, and still inside a window longer than the role
+        // lasts: as late as the cache allows, not at the next prompt.
+        let long = Duration::from_secs(1_200);
+        assert_eq!(refresh_at(10_000, long, true, 9_100), 10_000 - 300);
+        assert_eq!(refresh_at(10_000, long, true, 8_000), 8_800);
     }
 }
