@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)')
             [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
             [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
@@ -164,6 +165,11 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mfaenv;reload' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mfaenv;direnv' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -253,6 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)')
             [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
             [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
@@ -295,6 +302,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;deny' {
+            break
+        }
+        'mfaenv;help;reload' {
             break
         }
         'mfaenv;help;direnv' {

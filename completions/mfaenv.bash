@@ -67,6 +67,9 @@ _mfaenv() {
             mfaenv,plan)
                 cmd="mfaenv__subcmd__plan"
                 ;;
+            mfaenv,reload)
+                cmd="mfaenv__subcmd__reload"
+                ;;
             mfaenv,remove)
                 cmd="mfaenv__subcmd__remove"
                 ;;
@@ -132,6 +135,9 @@ _mfaenv() {
                 ;;
             mfaenv__subcmd__help,plan)
                 cmd="mfaenv__subcmd__help__subcmd__plan"
+                ;;
+            mfaenv__subcmd__help,reload)
+                cmd="mfaenv__subcmd__help__subcmd__reload"
                 ;;
             mfaenv__subcmd__help,remove)
                 cmd="mfaenv__subcmd__help__subcmd__remove"
@@ -457,7 +463,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +714,20 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -931,6 +951,20 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__reload)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -150,6 +151,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mfaenv;reload'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mfaenv;direnv'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -228,6 +233,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -260,6 +266,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;allow'= {
         }
         &'mfaenv;help;deny'= {
+        }
+        &'mfaenv;help;reload'= {
         }
         &'mfaenv;help;direnv'= {
         }

@@ -128,6 +128,12 @@ Examples:
   mfaenv deny ~/src/untrusted-checkout")]
     Deny(TrustArgs),
 
+    /// Make the hook load this directory's `.mfaenv` again at the next prompt (after a failed load)
+    #[command(after_help = "\
+Examples:
+  mfaenv reload          # after `cannot load prod: …`, once the keyring or network is back")]
+    Reload,
+
     /// Print a direnv library so `.envrc` can say `use mfaenv PROFILE`
     #[command(after_help = "\
 Examples:
@@ -561,6 +567,7 @@ const SUBCOMMANDS: &[&str] = &[
     "keys",
     "remove",
     "import",
+    "reload",
     "__profiles",
     "help",
 ];

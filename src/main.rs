@@ -119,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::HookEnv(args)) => commands::hook::hook_env(args),
         Some(Command::Allow(args)) => commands::trust::allow(args)?,
         Some(Command::Deny(args)) => commands::trust::deny(args)?,
+        Some(Command::Reload) => commands::reload::run()?,
         Some(Command::Direnv) => commands::hook::direnv(),
         Some(Command::Exec(args)) => return commands::exec::run(args),
         Some(Command::Completions(args)) => commands::completions::run(args)?,

@@ -230,6 +230,17 @@ pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentia
     cache.get(&steps.last()?.key, min_ttl)
 }
 
+/// Whether the plan's final session can be made again without a code: it
+/// is assumed with the keys of a session that is cached (the MFA session,
+/// or the role before it in a chain) and has time left.
+pub fn renewable(plan: &Plan, cache: &Cache) -> bool {
+    let steps = steps(plan);
+    match steps.len().checked_sub(2).map(|i| &steps[i]) {
+        Some(parent) => cache.get(&parent.key, DEFAULT_MIN_TTL).is_some(),
+        None => false,
+    }
+}
+
 /// Credentials for `plan` lasting at least `opts.min_ttl`: from the cache
 /// when it has them, else from STS (asking for a code only when needed).
 pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credentials> {
@@ -283,7 +294,21 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
 
 /// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
 pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
-    let (lasts, what) = match plan.roles.last() {
+    let (lasts, what) = lifetime_of(plan);
+    if min_ttl > Duration::from_secs(lasts.into()) {
+        bail!("--min-ttl {} cannot be met: {what}", human(min_ttl));
+    }
+    Ok(())
+}
+
+/// How long the plan's final session lasts when it is made.
+pub fn lifetime(plan: &Plan) -> Duration {
+    Duration::from_secs(lifetime_of(plan).0.into())
+}
+
+/// [`lifetime`] in seconds, and what sets it, for messages.
+fn lifetime_of(plan: &Plan) -> (u32, String) {
+    match plan.roles.last() {
         Some(role) => (
             role.duration_seconds.unwrap_or(3600),
             format!(
@@ -300,11 +325,7 @@ pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
                 human(Duration::from_secs(plan.session_seconds.into()))
             ),
         ),
-    };
-    if min_ttl > Duration::from_secs(lasts.into()) {
-        bail!("--min-ttl {} cannot be met: {what}", human(min_ttl));
     }
-    Ok(())
 }
 
 /// Makes the STS calls of one command; the client starts on first use.

@@ -36,6 +36,8 @@ pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
 pub const MFAENV_PROMPT: &str = "MFAENV_PROMPT";
 /// Seconds a person has to answer a prompt (default 120).
 pub const MFAENV_PROMPT_TIMEOUT: &str = "MFAENV_PROMPT_TIMEOUT";
+/// How long before expiry the hook replaces loaded credentials (`15m`, `600`).
+pub const MFAENV_REFRESH_BEFORE: &str = "MFAENV_REFRESH_BEFORE";
 
 // ---- state in the shell ------------------------------------------------
 
@@ -55,6 +57,10 @@ pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 /// matters: the hint for an untrusted file must not silence the MFA prompt
 /// once the same version is allowed.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
+/// The state of an `eval "$(mfaenv x)"` made before the hook entered a
+/// project (its profile, `MFAENV_PRIOR` and `MFAENV_SET`; no secret), so
+/// that leaving puts it back.
+pub const MFAENV_OUTER: &str = "MFAENV_OUTER";
 
 /// `MFAENV_SHELL`: the name of the format the hook's shell wants.
 pub fn shell() -> Option<String> {
@@ -125,6 +131,13 @@ pub fn hook_may_prompt(env: &dyn Fn(&str) -> Option<String>) -> bool {
         env(MFAENV_HOOK_PROMPT).as_deref(),
         Some("never" | "0" | "false" | "no")
     )
+}
+
+/// `MFAENV_REFRESH_BEFORE` as `env` has it: `Some(Err)` for a value that is
+/// not a duration (the hook says so and uses the next setting).
+pub fn refresh_before(env: &dyn Fn(&str) -> Option<String>) -> Option<Result<Duration, String>> {
+    env(MFAENV_REFRESH_BEFORE)
+        .map(|v| crate::duration::parse(&v).map_err(|e| format!("{MFAENV_REFRESH_BEFORE}: {e}")))
 }
 
 /// As `env_vars::get`, which is above this module (it names its state here).

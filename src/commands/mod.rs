@@ -12,6 +12,7 @@ pub mod import;
 pub mod keys;
 pub mod login;
 pub mod plan;
+pub mod reload;
 pub mod remove;
 pub mod setup;
 pub mod status;

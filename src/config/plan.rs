@@ -6,6 +6,7 @@
 //! `source_profile` only when it holds keys.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use super::profiles::{Location, Profile, Profiles};
 use super::ConfigError;
@@ -110,6 +111,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// `mfaenv_server = true`: `exec` serves the credentials (`exec --server`).
     pub server: bool,
+    /// `refresh_before`: how long before expiry the shell hook replaces
+    /// the credentials it loaded.
+    pub refresh_before: Option<Duration>,
 }
 
 /// Resolves `name`. `env` reads an environment variable (for
@@ -210,6 +214,7 @@ pub fn resolve(
         mode,
         notes: Vec::new(),
         server,
+        refresh_before: refresh_before(&chain)?,
     };
     if let Some(p) = chain
         .iter()
@@ -501,6 +506,17 @@ fn session_seconds(chain: &[&Profile]) -> Result<u32, ConfigError> {
     match chain.iter().find(|p| p.get(key).is_some()) {
         None => Ok(DEFAULT_SESSION_SECONDS),
         Some(p) => duration::parse_seconds(p.get(key).unwrap_or_default(), duration::SESSION_TOKEN)
+            .map_err(|m| invalid(p, key, &m)),
+    }
+}
+
+/// `refresh_before` along the chain: seconds or `10m`-style.
+fn refresh_before(chain: &[&Profile]) -> Result<Option<Duration>, ConfigError> {
+    let key = "refresh_before";
+    match chain.iter().find(|p| p.get(key).is_some()) {
+        None => Ok(None),
+        Some(p) => duration::parse(p.get(key).unwrap_or_default())
+            .map(Some)
             .map_err(|m| invalid(p, key, &m)),
     }
 }

@@ -25,6 +25,25 @@ pub const MAX_SIZE: u64 = 64 * 1024;
 pub struct Settings {
     pub profile: String,
     pub region: Option<String>,
+    /// How long before expiry the hook refreshes: `"15m"` or seconds.
+    pub refresh_before: Option<DurationSetting>,
+}
+
+/// A duration in a `.mfaenv`: `900` or `"15m"`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum DurationSetting {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationSetting {
+    pub fn duration(&self) -> Result<std::time::Duration, String> {
+        match self {
+            DurationSetting::Seconds(s) => Ok(std::time::Duration::from_secs(*s)),
+            DurationSetting::Text(t) => crate::duration::parse(t),
+        }
+    }
 }
 
 /// A `.mfaenv` file as found on disk.
@@ -75,6 +94,9 @@ impl DotFile {
             toml::from_str(text).map_err(|e| format!("{shown}: {}", e.message()))?;
         if settings.profile.trim().is_empty() {
             return Err(format!("{shown}: `profile` is empty"));
+        }
+        if let Some(Err(e)) = settings.refresh_before.as_ref().map(|d| d.duration()) {
+            return Err(format!("{shown}: refresh_before: {e}"));
         }
         Ok(settings)
     }

@@ -60,7 +60,7 @@ impl Question {
             label: "MFA code:".to_string(),
             hidden: false,
             problem: None,
-            terminal: format!("[{profile}] MFA code for {serial}: "),
+            terminal: format!("[{profile}] MFA code for {serial}: {}", line_end()),
         }
     }
 
@@ -306,5 +306,17 @@ mod tests {
     #[test]
     fn spaces_in_codes_are_dropped() {
         assert_eq!(normalize_code(" 123 456\t"), "123456");
+    }
+}
+
+/// What ends the question: nothing (the code is typed after it), except
+/// inside direnv's `.envrc` (`use mfaenv`): direnv prints "is taking a
+/// while" where the cursor is after a few seconds, so the question ends
+/// its line and the notice gets one of its own.
+pub(crate) fn line_end() -> &'static str {
+    if std::env::var_os("DIRENV_IN_ENVRC").is_some() {
+        "\n"
+    } else {
+        ""
     }
 }
