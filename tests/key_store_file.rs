@@ -291,3 +291,43 @@ fn add_asks_on_the_terminal_and_does_not_echo_the_secret() {
         (KEY_ID, SECRET)
     );
 }
+
+/// Two `[base]` sections with different keys: the reader keeps the last, so
+/// an import would store one and remove both. Refused, naming both lines;
+/// the file and the store unchanged. The same key twice is no conflict.
+#[test]
+fn import_refuses_two_different_keys_for_one_profile() {
+    let credentials = "\
+[base]
+aws_access_key_id = AKIAFIRSTEXAMPLE0001
+aws_secret_access_key = first-secret
+
+[other]
+aws_access_key_id = AKIAOTHEREXAMPLE0001
+aws_secret_access_key = other-secret
+
+[base]
+aws_access_key_id = AKIASECONDEXAMPLE001
+aws_secret_access_key = second-secret
+";
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, credentials);
+    for args in [&["import", "base"][..], &["import", "--all"]] {
+        let (ok, err) = run(&sb, args, &[PASS]);
+        assert!(!ok, "{args:?}: {err}");
+        assert!(
+            err.contains("profile `base` has two different keys")
+                && err.contains("credentials:2")
+                && err.contains("credentials:10")
+                && err.contains("nothing was changed"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), credentials);
+        assert!(!store(&sb).exists(), "{args:?} stored a key");
+    }
+    // One pair written twice loses nothing: imported.
+    let same = "[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\naws_secret_access_key = s\n\n[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\n";
+    std::fs::write(sb.credentials(), same).unwrap();
+    let (ok, err) = run(&sb, &["import", "base"], &[PASS]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
+}

@@ -27,6 +27,9 @@ pub fn run(args: &ImportArgs) -> Result<String> {
     let text = read(&path)?;
     let in_file = Profiles::from_texts("", &text)?;
     let picked = pick(&in_file, args)?;
+    for (name, _) in &picked {
+        refuse_second_key(&path, &text, name)?;
+    }
     if picked.is_empty() {
         ui::info(format_args!(
             "{} holds no long-term keys: nothing to import",
@@ -123,6 +126,25 @@ fn pick(in_file: &Profiles, args: &ImportArgs) -> Result<Vec<(String, LongTermKe
         picked.push((name, key));
     }
     Ok(picked)
+}
+
+/// Refuses a profile whose keys the file sets twice with different values
+/// (two `[base]` sections, or a key twice in one): the reader keeps only the
+/// last, and removing both would lose the other key.
+fn refuse_second_key(path: &Path, text: &str, name: &str) -> Result<()> {
+    let lines = edit::conflicting_lines(text, name, &KEYS)?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let at: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{}:{l}", ui::path(path)))
+        .collect();
+    bail!(
+        "profile `{}` has two different keys in the credentials file ({}); only the last is read: keep one (or rename the other section) and import again; nothing was changed",
+        name.escape_debug(),
+        at.join(", ")
+    )
 }
 
 /// `[profile NAME]` in the config file for each moved profile that lacks one.
