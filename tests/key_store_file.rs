@@ -331,3 +331,34 @@ aws_secret_access_key = second-secret
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
 }
+
+/// `plan` of a profile whose keys are in the store says so: the backend
+/// and the entry, in text and JSON; never a line of a file they left.
+#[test]
+fn plan_says_where_stored_keys_live() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        PASS,
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "base"], &keys);
+    assert!(ok, "{err}");
+    let path = store(&sb);
+    let text = sb.ok(&["plan", "prod"]);
+    assert!(
+        text.contains(&format!(
+            "from the encrypted file store, entry base of {}",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("credentials:0"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&sb.ok(&["plan", "--json", "prod"])).unwrap();
+    let origin = &json["source"]["origin"];
+    assert_eq!(origin["kind"], "key-store", "{origin}");
+    assert_eq!(origin["backend"], "file", "{origin}");
+    assert_eq!(origin["entry"], "base", "{origin}");
+    assert_eq!(origin["path"], path.display().to_string(), "{origin}");
+    assert!(origin.get("line").is_none(), "{origin}");
+}

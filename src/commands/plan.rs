@@ -10,6 +10,7 @@
 //! the same `--min-ttl` check, before anything is shown.
 
 use crate::aws::endpoint::{self, Service};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
@@ -17,7 +18,8 @@ use serde_json::{json, Value as Json};
 
 use crate::cache::{self, Cache};
 use crate::cli::PlanArgs;
-use crate::config::{Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
+use crate::config::{KeyOrigin, Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
+use crate::keystore::{self, Backend};
 use crate::creds::rfc3339;
 use crate::duration::{self, human};
 use crate::resolve::{self, Options, Step};
@@ -33,6 +35,13 @@ pub enum Origin {
     },
     /// `credential_source = Environment`: these variables.
     Environment { variables: Vec<&'static str> },
+    /// A key store (`mfaenv add`/`import`): the backend and the profile's
+    /// entry in it (the file store's path; the keyring's service).
+    Store {
+        backend: Backend,
+        entry: String,
+        path: Option<PathBuf>,
+    },
 }
 
 /// A value and what set it, in words (`--region`, `profile prod
@@ -651,6 +660,17 @@ fn origin_to_json(origin: &Origin) -> Json {
             "kind": "environment",
             "variables": variables,
         }),
+        Origin::Store {
+            backend,
+            entry,
+            path,
+        } => json!({
+            "kind": "key-store",
+            "backend": backend.name(),
+            "entry": entry,
+            "service": matches!(backend, Backend::Keyring).then_some(keystore::SERVICE),
+            "path": path,
+        }),
     }
 }
 
@@ -660,6 +680,27 @@ fn describe_origin(origin: &Origin) -> String {
         Origin::Environment { variables } => {
             format!("from the environment ({})", variables.join(", "))
         }
+        Origin::Store {
+            backend: Backend::Keyring,
+            entry,
+            ..
+        } => format!(
+            "from {}, entry service {} user {}",
+            Backend::Keyring,
+            keystore::SERVICE,
+            escape(entry)
+        ),
+        Origin::Store {
+            backend: Backend::File,
+            entry,
+            path,
+        } => format!(
+            "from {}, entry {} of {}",
+            Backend::File,
+            escape(entry),
+            path.as_deref()
+                .map_or("the data directory".into(), |p| escape(&p.display().to_string()))
+        ),
     }
 }
 
@@ -684,6 +725,16 @@ fn cache_text(call: &Call) -> String {
 /// Where `plan`'s source keys come from.
 fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
     let source = &plan.source;
+    if let KeyOrigin::Store(backend) = source.origin {
+        return Origin::Store {
+            backend,
+            entry: source.profile.clone(),
+            path: match backend {
+                Backend::File => keystore::data_dir().ok().map(|d| d.join("keys.enc")),
+                Backend::Keyring => None,
+            },
+        };
+    }
     match source.kind {
         SourceKind::Static => {
             let at = |key: &str| where_set(profiles, &source.profile, key);
