@@ -24,6 +24,8 @@ pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
 pub struct Options {
     pub token_code: Option<String>,
     pub region: Option<String>,
+    /// What set `region`, for messages: `--region`, or the `.mfaenv` file.
+    pub region_from: &'static str,
     pub endpoint_url: Option<String>,
     pub direct: bool,
     /// The final credentials must last at least this long.
@@ -42,6 +44,7 @@ impl Default for Options {
         Options {
             token_code: None,
             region: None,
+            region_from: "--region",
             endpoint_url: None,
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
@@ -73,7 +76,33 @@ pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Pla
     if let Some(wanted) = opts.duration {
         set_duration(&mut plan, wanted)?;
     }
+    check_region(profiles, &plan, opts)?;
     Ok(plan)
+}
+
+/// The region to export (and, unless a variable overrides it, to call STS
+/// in) must look like an AWS region: refused here, before any call, with
+/// what set it.
+fn check_region(profiles: &Profiles, plan: &Plan, opts: &Options) -> Result<()> {
+    let Some(region) = &plan.region else {
+        return Ok(());
+    };
+    if endpoint::is_region_shaped(region) {
+        return Ok(());
+    }
+    if opts.region.is_some() {
+        return endpoint::check_region(region, opts.region_from);
+    }
+    let name = plan.region_from.as_deref().unwrap_or(&plan.profile);
+    let at = profiles
+        .get(name)
+        .and_then(|p| profiles.with_includes(p).ok())
+        .and_then(|p| p.value("region").map(|v| v.location.to_string()));
+    let origin = match at {
+        Some(at) => format!("`region` of profile {name}, {at}"),
+        None => format!("`region` of profile {name}"),
+    };
+    endpoint::check_region(region, &origin.escape_debug().to_string())
 }
 
 /// `--duration`, as aws-vault means it: the DurationSeconds of the session
@@ -331,7 +360,11 @@ impl<'a> Caller<'a> {
 
     fn sts(&mut self) -> Result<&Sts> {
         if self.sts.is_none() {
-            let region = endpoint::region(self.plan, self.opts.region.as_deref());
+            let origin = endpoint::region_origin(self.plan, self.opts.region.as_deref());
+            if let Some((region, from @ ("AWS_REGION" | "AWS_DEFAULT_REGION"))) = &origin {
+                endpoint::check_region(region, &format!("the variable {from}"))?;
+            }
+            let region = origin.map(|(region, _)| region);
             let (endpoint, origin) =
                 endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref())
                     .unzip();

@@ -32,6 +32,7 @@ impl From<&AuthArgs> for Options {
         Options {
             token_code: a.token_code.clone(),
             region: a.region.clone(),
+            region_from: "--region",
             endpoint_url: a.endpoint_url.clone(),
             direct: a.direct,
             min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),

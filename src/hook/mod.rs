@@ -194,6 +194,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     // runs and no STS call is made for a code.
     let mut opts = Options {
         region: settings.region.clone(),
+        region_from: "`region` of the .mfaenv file",
         prompt: false,
         mfa_process: false,
         ..Options::default()
@@ -249,6 +250,7 @@ fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let region = file.settings().ok().and_then(|s| s.region);
     let opts = Options {
         region,
+        region_from: "`region` of the .mfaenv file",
         ..Options::default()
     };
     let current = env(EXPIRATION).and_then(|e| humantime::parse_rfc3339(&e).ok());

@@ -1,0 +1,125 @@
+//! What a new user runs into (issue 21): a region that is no region, what
+//! `allow` says it will load, `.mfaenv` mistakes, and the small rough edges
+//! of messages and output. Against moto, or no STS at all where nothing
+//! may be called.
+
+mod support;
+
+use support::sandbox::{moto_sandbox, Sandbox};
+
+// ---------------------------------------------------------------- regions
+
+/// A region that is not shaped like one is refused before any call, naming
+/// what set it: the profile's line, `--region`, `AWS_REGION`. A region AWS
+/// has not opened yet but shaped like one still works.
+#[test]
+fn an_invalid_region_is_refused_before_any_call_with_its_origin() {
+    let Some((moto, sb)) = moto_sandbox() else {
+        return;
+    };
+    sb.add_config(
+        "\n[profile typo]\nsource_profile = base\nrole_arn = arn:aws:iam::222222222222:role/x\nregion = us-west-9x\n",
+    );
+    let line = std::fs::read_to_string(sb.config())
+        .unwrap()
+        .lines()
+        .position(|l| l == "region = us-west-9x")
+        .unwrap()
+        + 1;
+    moto.start_recording();
+    let err = sb.fails(&["export", "-t", "123456", "typo"]);
+    assert!(
+        err.contains("region `us-west-9x` unknown")
+            && err.contains(&format!("config:{line}"))
+            && err.contains("profile typo"),
+        "{err}"
+    );
+    let err = sb.fails(&["login", "-t", "123456", "--region", "us-wset-2", "prod"]);
+    assert!(
+        err.contains("region `us-wset-2` unknown (set by --region)"),
+        "{err}"
+    );
+    let out = sb
+        .mfaenv(&["login", "-t", "123456", "prod"])
+        .env("AWS_REGION", "useast1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("region `useast1` unknown (set by the variable AWS_REGION)"),
+        "{err}"
+    );
+    // `plan` says it too, and nothing reached STS.
+    let err = sb.fails(&["plan", "typo"]);
+    assert!(err.contains("region `us-west-9x` unknown"), "{err}");
+    assert_eq!(moto.requests().len(), 0, "an invalid region was called");
+
+    // Shaped like a region, opened or not: works.
+    sb.ok(&["login", "-t", "123456", "--region", "af-north-1", "prod"]);
+    let out = sb.ok(&["export", "--region", "af-north-1", "prod"]);
+    assert!(out.contains("export AWS_REGION='af-north-1'"), "{out}");
+}
+
+// ---------------------------------------------------------------- allow
+
+fn project(sb: &Sandbox, name: &str, content: &str) -> String {
+    let dir = sb.home().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), content).unwrap();
+    dir.display().to_string()
+}
+
+fn allow(sb: &Sandbox, dir: &str) -> (bool, String) {
+    let out = sb.run(&["allow", dir]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `allow` says which profile, account and region entering will load
+/// (from the config: nothing is called); a profile that does not exist,
+/// or a region that is none, gets a warning; a TOML error names its line.
+#[test]
+fn allow_shows_what_it_will_load_and_warns_of_what_cannot() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let dir = project(&sb, "infra", "profile = \"prod\"\n");
+    let (ok, err) = allow(&sb, &dir);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("(profile prod, account 222222222222, region us-west-2)"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+    // The .mfaenv region wins; a plain MFA profile's account is its device's.
+    let dir = project(&sb, "base", "profile = \"base\"\nregion = \"eu-west-1\"\n");
+    let (ok, err) = allow(&sb, &dir);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("(profile base, account 111111111111, region eu-west-1)"),
+        "{err}"
+    );
+
+    let dir = project(&sb, "typo", "profile = \"prdo\"\n");
+    let (ok, err) = allow(&sb, &dir);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("profile prdo of this file cannot be loaded")
+            && err.contains("`prdo` not found"),
+        "{err}"
+    );
+    let dir = project(&sb, "region", "profile = \"prod\"\nregion = \"us-west-9x\"\n");
+    let (_, err) = allow(&sb, &dir);
+    assert!(
+        err.contains("region `us-west-9x` unknown (set by `region` of the .mfaenv file)"),
+        "{err}"
+    );
+
+    let dir = project(&sb, "toml", "# my project\nprofile = prod\n");
+    let (ok, err) = allow(&sb, &dir);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains(".mfaenv:2:") && err.contains("(`profile = prod`)"),
+        "{err}"
+    );
+}
