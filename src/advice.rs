@@ -56,6 +56,11 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
             ),
             None => "the answer was garbled on the way (a proxy?): try again".to_string(),
         }),
+        StsError::Oversized {
+            endpoint, origin, ..
+        } => origin.as_ref().map(|origin| {
+            format!("{endpoint} (set by {origin}) may not be an STS endpoint: check it")
+        }),
         StsError::ExpiredToken { .. } => Some(format!(
             "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
         )),

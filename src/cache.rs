@@ -215,7 +215,23 @@ impl Cache {
             session_token: token.clone(),
             expiration: rfc3339(exp),
         };
-        if let Err(e) = write_atomic(dir, &path, &entry) {
+        let bytes = match serde_json::to_vec(&entry) {
+            Ok(mut bytes) => {
+                bytes.push(b'\n');
+                zeroize::Zeroizing::new(bytes)
+            }
+            Err(e) => return warn(&format!("cannot encode a cache entry: {e}")),
+        };
+        // What could not be read back is not written (the read refuses it).
+        if bytes.len() as u64 > MAX_ENTRY {
+            return warn(&format!(
+                "not cached: the session of {} would take {} bytes, more than the {} KiB a cache file may hold",
+                label.profile.escape_debug(),
+                bytes.len(),
+                MAX_ENTRY >> 10
+            ));
+        }
+        if let Err(e) = write_atomic(dir, &path, &bytes) {
             warn(&format!(
                 "cannot write the cache file {}: {e}",
                 path.display()
@@ -513,15 +529,14 @@ fn read_entry(path: &Path) -> Option<(Label, Credentials)> {
     ))
 }
 
-fn write_atomic(dir: &Path, path: &Path, entry: &Entry) -> std::io::Result<()> {
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // What a killed run left behind goes first: it may hold a session.
     crate::files::remove_stale_temps(dir, TEMP_PREFIX);
     // NamedTempFile creates 0600 files with a random name in `dir`.
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
-    serde_json::to_writer(&mut tmp, entry)?;
-    tmp.write_all(b"\n")?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -699,6 +714,24 @@ mod tests {
             profile: "p".into(),
             target: "arn".into(),
         }
+    }
+
+    /// Whatever the caller hands it, `put` writes nothing `get` would refuse.
+    #[test]
+    fn an_entry_too_large_to_read_back_is_not_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let cache = Cache::at(dir.clone());
+        let key = Key::new(&["big"]);
+        let mut big = creds(3600);
+        big.session_token = Some("t".repeat(MAX_ENTRY as usize));
+        cache.put(&key, &label(), &big);
+        assert!(!dir.join(format!("{}.json", key.0)).exists());
+        let mut fits = creds(3600);
+        fits.session_token = Some("t".repeat(MAX_ENTRY as usize - 1024));
+        cache.put(&key, &label(), &fits);
+        assert!(cache.get(&key, Duration::from_secs(60)).is_some());
     }
 
     #[test]

@@ -123,3 +123,39 @@ fn allow_shows_what_it_will_load_and_warns_of_what_cannot() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- cache sizes
+
+/// A 200 KB session token (no STS issues one) is refused with a clear
+/// error before it is used or cached: nothing is written that the cache
+/// would later ignore as too large. A large but plausible token (20 KiB)
+/// is cached and served back.
+#[test]
+fn an_oversized_session_token_is_refused_not_cached() {
+    use support::fake_sts::{Creds, FakeSts, Reply};
+    let sts = FakeSts::start();
+    let mut huge = Creds::new();
+    huge.session_token = "T".repeat(200 * 1024);
+    sts.on("GetSessionToken", vec![Reply::SessionToken(huge)]);
+    let sb = Sandbox::new(&sts.endpoint());
+    let err = sb.fails(&["export", "-t", "123456", "base"]);
+    assert!(
+        err.contains("GetSessionToken: the session token from")
+            && err.contains("is 204800 bytes, more than the 32768 mfaenv accepts")
+            && err.contains("not cached"),
+        "{err}"
+    );
+    assert!(sb.session_files().is_empty(), "{:?}", sb.session_files());
+
+    let mut large = Creds::new();
+    large.session_token = "T".repeat(20 * 1024);
+    sts.on("GetSessionToken", vec![Reply::SessionToken(large)]);
+    let out = sb.ok(&["export", "-t", "123456", "base"]);
+    assert!(out.contains(&"T".repeat(20 * 1024)), "not exported");
+    assert_eq!(sb.session_files().len(), 1);
+    // Served from the cache: no second call, no warning.
+    let out = sb.run(&["export", "base"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ignoring"));
+    assert_eq!(sts.count("GetSessionToken"), 2);
+}
