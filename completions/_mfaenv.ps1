@@ -231,6 +231,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         'mfaenv;import' {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where to keep them (as for `add`)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every profile with long-term keys in the credentials file')
+            [CompletionResult]::new('--credential-process', '--credential-process', [CompletionResultType]::ParameterName, 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

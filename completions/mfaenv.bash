@@ -799,7 +799,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__import)
-            opts="-h --all --backend --help"
+            opts="-h --all --backend --credential-process --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -207,6 +207,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;import'= {
             cand --backend 'Where to keep them (as for `add`)'
             cand --all 'Every profile with long-term keys in the credentials file'
+            cand --credential-process 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

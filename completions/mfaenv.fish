@@ -156,6 +156,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand remove" -s h -l help -d 'P
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l backend -d 'Where to keep them (as for `add`)' -r -f -a "keyring\t'The OS keyring (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'The encrypted file store under the data dir'"
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l all -d 'Every profile with long-term keys in the credentials file'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l credential-process -d 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile\'s config section, so the AWS CLI keeps finding its keys'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help" -f -a "export" -d 'Print shell code that exports the profile\'s temporary credentials'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help" -f -a "exec" -d 'Run a command with the profile\'s temporary credentials in its environment'

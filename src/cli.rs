@@ -384,6 +384,10 @@ pub struct ImportArgs {
     /// Where to keep them (as for `add`)
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub backend: Option<crate::keystore::Backend>,
+
+    /// Also add `credential_process = mfaenv credential-process NAME` to each moved profile's config section, so the AWS CLI keeps finding its keys
+    #[arg(long)]
+    pub credential_process: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -362,3 +362,81 @@ fn plan_says_where_stored_keys_live() {
     assert_eq!(origin["path"], path.display().to_string(), "{origin}");
     assert!(origin.get("line").is_none(), "{origin}");
 }
+
+const DEFAULT_KEY: &str = "AKIADEFAULTEXAMPLE01";
+const DEFAULT_SECRET: &str = "default/SECRET+never-in-plaintext";
+
+fn default_and_base() -> String {
+    format!(
+        "[default]\naws_access_key_id = {DEFAULT_KEY}\naws_secret_access_key = {DEFAULT_SECRET}\n\n[base]\naws_access_key_id = {}\naws_secret_access_key = {BASE_SECRET}\n",
+        support::sandbox::BASE_KEY
+    )
+}
+
+/// `import --all` of `[default]` and of a `source_profile`: the AWS CLI
+/// reads keys only from the credentials file, so it is warned before
+/// anything moves; `--credential-process` adds the line that sends the AWS
+/// CLI to mfaenv, and the real AWS CLI then still works with both.
+#[test]
+fn import_keeps_the_aws_cli_working_for_default_and_source_profiles() {
+    let Some(moto) = Moto::start() else { return };
+    if support::require_venv_bin("aws").is_none() {
+        return;
+    }
+    moto.trust(DEFAULT_KEY, DEFAULT_SECRET);
+    let config = format!("[default]\nregion = us-east-1\n\n{CONFIG}");
+
+    // Without the flag: warned before the keys move.
+    let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
+    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    assert!(ok, "{err}");
+    let warned = err
+        .find("the AWS CLI reads keys only from the credentials file")
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(warned < err.find("moved key").unwrap(), "{err}");
+    assert!(
+        err.contains("`default` (every aws command without --profile)")
+            && err.contains("`base` (source_profile of prod, staging)")
+            && err.contains("mfaenv import --credential-process"),
+        "{err}"
+    );
+
+    // With it: the config says where the keys are, the credentials file is
+    // empty (no blank lines left), and the AWS CLI works through mfaenv.
+    let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
+    let (ok, err) = run(&sb, &["import", "--all", "--credential-process"], &[PASS]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
+    let written = std::fs::read_to_string(sb.config()).unwrap();
+    assert!(
+        written.starts_with(
+            "[default]\nregion = us-east-1\ncredential_process = mfaenv credential-process default\n\n"
+        ) && written.contains(
+            "[profile base]\nregion = us-east-1\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\ncredential_process = mfaenv credential-process base\n"
+        ),
+        "{written}"
+    );
+    let bin = sb.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(support::mfaenv_bin(), bin.join("mfaenv")).unwrap();
+    let path = sb
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| format!("{}:{v}", bin.display()))
+        .unwrap();
+    let extra = [
+        ("PATH".to_string(), path),
+        (PASS.0.to_string(), PASS.1.to_string()),
+    ];
+    let (ok, out, err) = sb.aws(&extra, &["sts", "get-caller-identity"]);
+    assert!(ok, "aws with [default]: {err}");
+    assert!(out.contains("\"Account\""), "{out}");
+    // base has an MFA device: mfaenv serves its cached MFA session.
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "base"], &[PASS]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = sb.aws(&extra, &["--profile", "base", "sts", "get-caller-identity"]);
+    assert!(ok, "aws --profile base: {err}");
+    assert!(out.contains("\"Account\""), "{out}");
+    assert!(moto.refused().is_empty(), "{:?}", moto.refused());
+}

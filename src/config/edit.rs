@@ -278,9 +278,23 @@ fn edit_section(
             }
         }
     }
+    let blank = |i: usize| lines[i].trim().is_empty();
+    let comment = |i: usize| lines[i].trim_start().starts_with(['#', ';']);
     let mut insert_at = end;
-    while insert_at > start + 1 && lines[insert_at - 1].trim().is_empty() {
+    while insert_at > start + 1 && blank(insert_at - 1) {
         insert_at -= 1;
+    }
+    // A comment block set off from the keys by a blank line is the next
+    // section's heading: the keys go before it.
+    let mut heading = insert_at;
+    while heading > start + 1 && comment(heading - 1) {
+        heading -= 1;
+    }
+    if heading < insert_at && heading > start + 1 && blank(heading - 1) {
+        insert_at = heading;
+        while insert_at > start + 1 && blank(insert_at - 1) {
+            insert_at -= 1;
+        }
     }
     if !missing.is_empty() {
         edits.inserted.entry(insert_at).or_default().extend(missing);
@@ -541,6 +555,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "[m]\raws_session_token = T2\rregion = eu\r");
+    }
+
+    #[test]
+    fn a_key_goes_before_the_next_sections_comment_heading() {
+        let text = "[default]\nregion = x\n\n# the demo profiles\n[profile a]\nk = v\n# about k\n";
+        assert_eq!(
+            set_profile_keys(text, "default", &[("n", "1")]).unwrap(),
+            "[default]\nregion = x\nn = 1\n\n# the demo profiles\n[profile a]\nk = v\n# about k\n"
+        );
+        // A comment right under the keys stays theirs.
+        assert_eq!(
+            set_profile_keys(text, "a", &[("n", "1")]).unwrap(),
+            "[default]\nregion = x\n\n# the demo profiles\n[profile a]\nk = v\n# about k\nn = 1\n"
+        );
+    }
+
+    #[test]
+    fn removing_a_whole_section_leaves_no_blank_lines() {
+        let text = "[a]\nk = 1\n\n[b]\nk = 2\n\n[c]\nk = 3\n";
+        assert_eq!(remove_keys(text, "a", &["k"]).unwrap(), "[b]\nk = 2\n\n[c]\nk = 3\n");
+        assert_eq!(remove_keys(text, "b", &["k"]).unwrap(), "[a]\nk = 1\n\n[c]\nk = 3\n");
+        assert_eq!(remove_keys(text, "c", &["k"]).unwrap(), "[a]\nk = 1\n\n[b]\nk = 2\n");
     }
 
     #[test]
