@@ -440,3 +440,29 @@ fn import_keeps_the_aws_cli_working_for_default_and_source_profiles() {
     assert!(out.contains("\"Account\""), "{out}");
     assert!(moto.refused().is_empty(), "{:?}", moto.refused());
 }
+
+/// `write --to NAME` where NAME's keys moved to the store: the file shows
+/// no keys there any more, but the section is still theirs. Refused before
+/// any code is spent; the file untouched.
+#[test]
+fn write_refuses_a_section_whose_keys_are_stored() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "[base]\nregion = us-east-1\n");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        PASS,
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "base"], &keys);
+    assert!(ok, "{err}");
+    let (ok, err) = run(&sb, &["write", "-t", "123456", "prod", "--to", "base"], &[PASS]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("profile `base` keeps its long-term keys in the encrypted file store")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.credentials()).unwrap(),
+        "[base]\nregion = us-east-1\n"
+    );
+}
