@@ -309,6 +309,17 @@ impl Cache {
         }
     }
 
+    /// Deletes a session `list` found, and its lock file unless held.
+    pub fn remove_listed(&self, listed: &Listed, removed: &mut Removed) {
+        remove_session(&listed.path, removed);
+        release_lock(&listed.path.with_extension("lock"), removed);
+    }
+
+    /// Whether `listed` is the session of `key`.
+    pub fn is_of(&self, listed: &Listed, key: &Key) -> bool {
+        self.path(key, "json").is_some_and(|p| p == listed.path)
+    }
+
     /// Deletes every session, every lock file nobody holds, and what killed
     /// runs left behind.
     pub fn clear(&self) -> Removed {
@@ -348,14 +359,24 @@ impl Cache {
 #[derive(Debug, Default)]
 pub struct Removed {
     pub sessions: usize,
+    /// The profiles whose sessions went (from their labels).
+    pub profiles: std::collections::BTreeSet<String>,
     /// Lock files another mfaenv holds (it is refreshing): left alone.
     pub busy: usize,
     pub failed: Vec<(PathBuf, std::io::Error)>,
 }
 
 fn remove_session(path: &Path, removed: &mut Removed) {
+    // Its label first, to say whose it was.
+    let profile = std::fs::symlink_metadata(path)
+        .is_ok()
+        .then(|| read_entry(path).map(|(label, _)| label.profile))
+        .flatten();
     match std::fs::remove_file(path) {
-        Ok(()) => removed.sessions += 1,
+        Ok(()) => {
+            removed.sessions += 1;
+            removed.profiles.extend(profile);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => removed.failed.push((path.to_path_buf(), e)),
     }

@@ -167,7 +167,11 @@ fn remove_deletes_the_entry_and_its_sessions() {
     assert!(ss.lookup(sb.home(), "base").is_some());
 
     let stderr = ok(&run(&sb, &ss, &["remove", "--yes", "base"], &[]), "remove");
-    assert!(stderr.contains("and 2 cached session(s)"), "{stderr}");
+    // It names the profiles whose sessions went (prod's role, base's MFA session).
+    assert!(
+        stderr.contains("and 2 cached sessions made from it (of base, prod)"),
+        "{stderr}"
+    );
     assert_eq!(ss.lookup(sb.home(), "base"), None, "the entry is gone");
     let cached = std::fs::read_dir(sb.cache_dir())
         .unwrap()

@@ -159,3 +159,66 @@ fn an_oversized_session_token_is_refused_not_cached() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("ignoring"));
     assert_eq!(sts.count("GetSessionToken"), 2);
 }
+
+// ---------------------------------------------------------------- forget and status
+
+/// After a key rotation the sessions made with the old key stay cached
+/// under the profile's name: `status` marks them as not in use (so rows
+/// that look alike are told apart), and `forget PROFILE` removes every
+/// session `status` lists for it, naming the profiles.
+#[test]
+fn forget_and_status_agree_after_a_key_rotation() {
+    let Some((moto, sb)) = moto_sandbox() else {
+        return;
+    };
+    sb.ok(&["login", "-t", "123456", "prod"]);
+    sb.ok(&["login", "-t", "123456", "staging"]);
+    let rotated = ("AKIAROTATEDEXAMPLE01", "rotated/SECRET");
+    moto.trust(rotated.0, rotated.1);
+    std::fs::write(
+        sb.credentials(),
+        format!(
+            "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            rotated.0, rotated.1
+        ),
+    )
+    .unwrap();
+    sb.ok(&["login", "-t", "123456", "prod"]);
+    let status = sb.ok(&["status"]);
+    // The MFA sessions carry the name of the source, base; prod's role
+    // sessions its own. One of each was made with the old key.
+    for profile in ["prod ", "base "] {
+        let rows: Vec<&str> = status.lines().filter(|l| l.starts_with(profile)).collect();
+        assert_eq!(rows.len(), 2, "{status}");
+        assert_eq!(
+            rows.iter().filter(|l| l.contains("(not in use)")).count(),
+            1,
+            "{status}"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&sb.ok(&["status", "--json"])).unwrap();
+    let in_use = json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["in_use"] == true)
+        .count();
+    assert_eq!(in_use, 2, "{json}");
+    assert_eq!(json["sessions"].as_array().unwrap().len(), 5, "{json}");
+
+    let out = sb.run(&["forget", "prod"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // prod's role sessions, old and new, and the MFA session prod uses now.
+    assert!(err.contains("forgot 3 cached sessions of base, prod"), "{err}");
+    let status = sb.ok(&["status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with("prod ")),
+        "forget prod left sessions status shows for prod:\n{status}"
+    );
+    // staging's own role session is not prod's.
+    assert!(status.lines().any(|l| l.starts_with("staging ")), "{status}");
+    let out = sb.run(&["forget", "--all"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("forgot 2 cached sessions of base, staging"), "{err}");
+}
