@@ -204,6 +204,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         }
         'mfaenv;setup' {
             [CompletionResult]::new('--serial', '--serial', [CompletionResultType]::ParameterName, 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a different mfa_serial the profile already has without asking')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

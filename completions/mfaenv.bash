@@ -929,7 +929,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__setup)
-            opts="-h --serial --help"
+            opts="-h --serial --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

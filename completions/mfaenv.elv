@@ -184,6 +184,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;setup'= {
             cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
+            cand --force 'Replace a different mfa_serial the profile already has without asking'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -144,6 +144,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l direct -d 'Assume
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l json -d 'Print JSON instead of text'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l serial -d 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l force -d 'Replace a different mfa_serial the profile already has without asking'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand add" -l backend -d 'Where to keep them (default: MFAENV_BACKEND, else the profile\'s key_store, else the keyring when one answers, else the file)' -r -f -a "keyring\t'The OS keyring (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'The encrypted file store under the data dir'"

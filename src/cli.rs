@@ -449,6 +449,10 @@ pub struct SetupArgs {
     /// The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)
     #[arg(long, value_name = "ARN")]
     pub serial: Option<String>,
+
+    /// Replace a different mfa_serial the profile already has without asking
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl SetupArgs {
