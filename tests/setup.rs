@@ -333,6 +333,13 @@ fn setup_without_a_device_says_how_to_create_one() {
     assert!(err.contains("has no MFA device"), "{err}");
     assert!(err.contains("aws iam create-virtual-mfa-device"), "{err}");
     assert!(err.contains("mfaenv setup alice"), "{err}");
+    // Each command on a line of its own (indented), never a literal `\n`.
+    assert!(
+        err.contains("AWS CLI:\n      aws iam create-virtual-mfa-device")
+            && err.contains("\n      aws iam enable-mfa-device")
+            && !err.contains("\\n"),
+        "{err}"
+    );
     assert_eq!(config_of(&sb), CONFIG);
 }
 
