@@ -271,6 +271,27 @@ impl Cache {
         }
     }
 
+    /// Whether `what` (a note) is said for the first time here: true once,
+    /// then false, remembered as a hash in one private file of the cache
+    /// directory (the newest 1,000). Without a cache directory: always true.
+    pub fn first_time(&self, what: &str) -> bool {
+        if self.dir.is_none() {
+            return true;
+        }
+        let file = Key::new(&["notes-said"]);
+        let mark = Key::new(&["note", what]).0;
+        let said = self.read_index(&file).unwrap_or_default();
+        let said = String::from_utf8_lossy(&said);
+        let mut lines: Vec<&str> = said.lines().filter(|l| l.len() == mark.len()).collect();
+        if lines.contains(&mark.as_str()) {
+            return false;
+        }
+        lines.push(&mark);
+        let keep = lines.len().saturating_sub(1000);
+        self.write_index(&file, format!("{}\n", lines[keep..].join("\n")).as_bytes());
+        true
+    }
+
     /// Every readable cached session (expired ones too).
     pub fn list(&self) -> Vec<Listed> {
         let Some(dir) = &self.dir else {

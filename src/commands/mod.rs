@@ -52,9 +52,15 @@ pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
     Ok((plan, creds))
 }
 
-/// Says where the exported region came from when the profile has none of its own.
+/// Says where the exported region came from when the profile has none of
+/// its own: once per profile, region and source (remembered in the cache
+/// directory), not at every export.
 pub fn note_region(plan: &Plan) {
     if let (Some(region), Some(from)) = (&plan.region, &plan.region_from) {
+        let what = format!("region\0{}\0{region}\0{from}", plan.profile);
+        if !Cache::open().first_time(&what) {
+            return;
+        }
         // Both come from the config file: no control characters onto the terminal.
         crate::ui::note(format_args!(
             "region {} from source profile {}",
