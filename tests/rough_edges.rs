@@ -222,3 +222,89 @@ fn forget_and_status_agree_after_a_key_rotation() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("forgot 2 cached sessions of base, staging"), "{err}");
 }
+
+// ---------------------------------------------------------------- small rough edges
+
+/// `keys` lines its columns up, whatever the lengths of the names.
+#[test]
+fn keys_output_is_aligned() {
+    let sb = Sandbox::with(
+        "http://127.0.0.1:9",
+        "",
+        "[base]\naws_access_key_id = AKIABASEEXAMPLE00001\naws_secret_access_key = s\n\n[a-much-longer-profile]\naws_access_key_id = AKIAOTHEREXAMPLE0002\naws_secret_access_key = t\n",
+    );
+    let out = sb.ok(&["keys"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let column = |line: &str, word: &str| line.find(word).unwrap_or_else(|| panic!("{word} in {line}"));
+    let store = column(lines[0], "STORE");
+    let key = column(lines[0], "KEY");
+    let at = column(lines[0], "WHERE");
+    for line in &lines[1..] {
+        assert_eq!(column(line, "credentials"), store, "{out}");
+        assert_eq!(line.char_indices().position(|(i, _)| i == column(line, "…")), lines[0].char_indices().position(|(i, _)| i == key), "{out}");
+        let where_at = line.find(&*sb.credentials().display().to_string()).unwrap();
+        assert_eq!(line[..where_at].chars().count(), at, "{out}");
+    }
+}
+
+/// `plan` of an expired cached session says "expired", not "(0s left)".
+#[test]
+fn plan_says_expired() {
+    let Some((_moto, sb)) = moto_sandbox() else {
+        return;
+    };
+    sb.ok(&["login", "-t", "123456", "base"]);
+    let [file] = sb.session_files().try_into().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let exp = json["expiration"].as_str().unwrap().to_string();
+    std::fs::write(&file, text.replace(&exp, "2020-01-01T00:00:00Z")).unwrap();
+    let out = sb.ok(&["plan", "base"]);
+    assert!(
+        out.contains("cached until 2020-01-01T00:00:00Z, expired: STS would be called"),
+        "{out}"
+    );
+    assert!(!out.contains("0s left"), "{out}");
+}
+
+/// dotenv is read by docker or a library, never by `mfaenv unset`: the
+/// keys, no MFAENV_PRIOR / MFAENV_SET shell state, even with a prior
+/// AWS_PROFILE in the environment.
+#[test]
+fn dotenv_has_no_shell_state() {
+    let Some((_moto, sb)) = moto_sandbox() else {
+        return;
+    };
+    let out = sb
+        .mfaenv(&["export", "--shell", "dotenv", "-t", "123456", "prod"])
+        .env("AWS_PROFILE", "old")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("AWS_SESSION_TOKEN=")), "{text}");
+    assert!(
+        !text.contains("MFAENV_PRIOR") && !text.contains("MFAENV_SET"),
+        "{text}"
+    );
+}
+
+/// A mistyped flag where a profile may stand: clap's "use -- --typo" (a
+/// profile called `--typo`) is not offered; its "a similar argument
+/// exists" is.
+#[test]
+fn a_mistyped_flag_gets_no_dash_dash_tip() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    for args in [&["prod", "--typo"][..], &["export", "--typo", "prod"], &["login", "--typo"]] {
+        let out = sb.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains("unexpected argument '--typo'"), "{args:?}: {err}");
+        assert!(!err.contains("-- --typo"), "{args:?}: {err}");
+        assert!(err.contains("For more information, try '--help'."), "{err}");
+    }
+    let err = String::from_utf8_lossy(&sb.run(&["login", "--tokn-code", "1", "prod"]).stderr).into_owned();
+    assert!(err.contains("a similar argument exists: '--token-code'"), "{err}");
+}

@@ -707,6 +707,7 @@ fn describe_origin(origin: &Origin) -> String {
 fn cache_text(call: &Call) -> String {
     let state = match &call.cached {
         None => "nothing cached".to_string(),
+        Some(c) if c.left.is_zero() => format!("cached until {}, expired", rfc3339(c.expiration)),
         Some(c) => format!(
             "cached until {} ({} left{})",
             rfc3339(c.expiration),
