@@ -44,11 +44,24 @@ fn file_store_round_trip_wrong_passphrase_damage_and_permissions() {
         ("AWS_SECRET_ACCESS_KEY", SECRET),
         PASS,
     ];
-    // No bus in the sandbox: the default is the file store.
+    // No bus in the sandbox and no terminal: no store is chosen silently.
     let (ok, err) = run(&sb, &["add", "--env", "base"], &keys);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no key store was chosen, and the Secret Service was tried: there is no D-Bus session bus here")
+            && err.contains("`--backend file`")
+            && err.contains("MFAENV_BACKEND=file"),
+        "{err}"
+    );
+    assert!(!store(&sb).exists());
+    let (ok, err) = run(
+        &sb,
+        &["add", "--env", "base"],
+        &[keys[0], keys[1], PASS, ("MFAENV_BACKEND", "file")],
+    );
     assert!(ok, "{err}");
     assert!(
-        err.contains("in the encrypted file store (the default: no keyring answers"),
+        err.contains("in the encrypted file store (from MFAENV_BACKEND"),
         "{err}"
     );
     let path = store(&sb);
@@ -137,11 +150,11 @@ fn import_moves_the_keys_and_keeps_every_other_byte() {
     let config_before = std::fs::read_to_string(sb.config()).unwrap();
 
     // A profile without long-term keys in the file: refused, nothing changed.
-    let (ok, err) = run(&sb, &["import", "temp"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "temp"], &[PASS]);
     assert!(!ok && err.contains("nothing was changed"), "{err}");
     assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), before);
 
-    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "--all"], &[PASS]);
     assert!(ok, "{err}");
     assert!(err.contains("moved key …0001 of profile `base`"), "{err}");
     assert!(err.contains("moved key …0001 of profile `other`"), "{err}");
@@ -212,7 +225,7 @@ fn an_import_killed_at_any_step_loses_no_key() {
                 syscall,
                 &[PASS],
                 sb.home(),
-                &["import", "--all"],
+                &["import", "--backend", "file", "--all"],
             );
             let text = std::fs::read_to_string(sb.credentials()).unwrap();
             assert!(
@@ -311,7 +324,10 @@ aws_access_key_id = AKIASECONDEXAMPLE001
 aws_secret_access_key = second-secret
 ";
     let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, credentials);
-    for args in [&["import", "base"][..], &["import", "--all"]] {
+    for args in [
+        &["import", "--backend", "file", "base"][..],
+        &["import", "--backend", "file", "--all"],
+    ] {
         let (ok, err) = run(&sb, args, &[PASS]);
         assert!(!ok, "{args:?}: {err}");
         assert!(
@@ -321,13 +337,16 @@ aws_secret_access_key = second-secret
                 && err.contains("nothing was changed"),
             "{args:?}: {err}"
         );
-        assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), credentials);
+        assert_eq!(
+            std::fs::read_to_string(sb.credentials()).unwrap(),
+            credentials
+        );
         assert!(!store(&sb).exists(), "{args:?} stored a key");
     }
     // One pair written twice loses nothing: imported.
     let same = "[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\naws_secret_access_key = s\n\n[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\n";
     std::fs::write(sb.credentials(), same).unwrap();
-    let (ok, err) = run(&sb, &["import", "base"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "base"], &[PASS]);
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
 }
@@ -354,7 +373,8 @@ fn plan_says_where_stored_keys_live() {
         "{text}"
     );
     assert!(!text.contains("credentials:0"), "{text}");
-    let json: serde_json::Value = serde_json::from_str(&sb.ok(&["plan", "--json", "prod"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&sb.ok(&["plan", "--json", "prod"])).unwrap();
     let origin = &json["source"]["origin"];
     assert_eq!(origin["kind"], "key-store", "{origin}");
     assert_eq!(origin["backend"], "file", "{origin}");
@@ -388,7 +408,7 @@ fn import_keeps_the_aws_cli_working_for_default_and_source_profiles() {
 
     // Without the flag: warned before the keys move.
     let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
-    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "--all"], &[PASS]);
     assert!(ok, "{err}");
     let warned = err
         .find("the AWS CLI reads keys only from the credentials file")
@@ -404,7 +424,17 @@ fn import_keeps_the_aws_cli_working_for_default_and_source_profiles() {
     // With it: the config says where the keys are, the credentials file is
     // empty (no blank lines left), and the AWS CLI works through mfaenv.
     let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
-    let (ok, err) = run(&sb, &["import", "--all", "--credential-process"], &[PASS]);
+    let (ok, err) = run(
+        &sb,
+        &[
+            "import",
+            "--backend",
+            "file",
+            "--all",
+            "--credential-process",
+        ],
+        &[PASS],
+    );
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
     let written = std::fs::read_to_string(sb.config()).unwrap();
@@ -454,7 +484,11 @@ fn write_refuses_a_section_whose_keys_are_stored() {
     ];
     let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "base"], &keys);
     assert!(ok, "{err}");
-    let (ok, err) = run(&sb, &["write", "-t", "123456", "prod", "--to", "base"], &[PASS]);
+    let (ok, err) = run(
+        &sb,
+        &["write", "-t", "123456", "prod", "--to", "base"],
+        &[PASS],
+    );
     assert!(!ok, "{err}");
     assert!(
         err.contains("profile `base` keeps its long-term keys in the encrypted file store")
@@ -465,4 +499,24 @@ fn write_refuses_a_section_whose_keys_are_stored() {
         std::fs::read_to_string(sb.credentials()).unwrap(),
         "[base]\nregion = us-east-1\n"
     );
+}
+
+/// `import` with no session bus and no store named: refused (no terminal to
+/// ask), never a silent move to the file store; the file unchanged.
+#[test]
+fn import_without_a_bus_or_a_choice_changes_nothing() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, &default_and_base());
+    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no key store was chosen, and the Secret Service was tried: there is no D-Bus session bus here")
+            && err.contains("nothing was changed")
+            && err.contains("`--backend file`"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.credentials()).unwrap(),
+        default_and_base()
+    );
+    assert!(!store(&sb).exists());
 }

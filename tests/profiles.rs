@@ -107,7 +107,10 @@ fn eval_takes_the_region_from_the_source_profile() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches(NOTE).count(), 0, "{stderr}");
     let again = sb.run(&["exec", "GEHC-056", "--", "true"]);
-    assert_eq!(String::from_utf8_lossy(&again.stderr).matches(NOTE).count(), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr).matches(NOTE).count(),
+        0
+    );
     {
         use std::os::unix::fs::PermissionsExt;
         for entry in std::fs::read_dir(sb.cache_dir()).unwrap().flatten() {

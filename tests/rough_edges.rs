@@ -46,7 +46,8 @@ fn an_invalid_region_is_refused_before_any_call_with_its_origin() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && err.contains("region `useast1` unknown (set by the variable AWS_REGION)"),
+        !out.status.success()
+            && err.contains("region `useast1` unknown (set by the variable AWS_REGION)"),
         "{err}"
     );
     // `plan` says it too, and nothing reached STS.
@@ -108,7 +109,11 @@ fn allow_shows_what_it_will_load_and_warns_of_what_cannot() {
             && err.contains("`prdo` not found"),
         "{err}"
     );
-    let dir = project(&sb, "region", "profile = \"prod\"\nregion = \"us-west-9x\"\n");
+    let dir = project(
+        &sb,
+        "region",
+        "profile = \"prod\"\nregion = \"us-west-9x\"\n",
+    );
     let (_, err) = allow(&sb, &dir);
     assert!(
         err.contains("region `us-west-9x` unknown (set by `region` of the .mfaenv file)"),
@@ -155,7 +160,11 @@ fn an_oversized_session_token_is_refused_not_cached() {
     assert_eq!(sb.session_files().len(), 1);
     // Served from the cache: no second call, no warning.
     let out = sb.run(&["export", "base"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("ignoring"));
     assert_eq!(sts.count("GetSessionToken"), 2);
 }
@@ -210,17 +219,26 @@ fn forget_and_status_agree_after_a_key_rotation() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     // prod's role sessions, old and new, and the MFA session prod uses now.
-    assert!(err.contains("forgot 3 cached sessions of base, prod"), "{err}");
+    assert!(
+        err.contains("forgot 3 cached sessions of base, prod"),
+        "{err}"
+    );
     let status = sb.ok(&["status"]);
     assert!(
         !status.lines().any(|l| l.starts_with("prod ")),
         "forget prod left sessions status shows for prod:\n{status}"
     );
     // staging's own role session is not prod's.
-    assert!(status.lines().any(|l| l.starts_with("staging ")), "{status}");
+    assert!(
+        status.lines().any(|l| l.starts_with("staging ")),
+        "{status}"
+    );
     let out = sb.run(&["forget", "--all"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("forgot 2 cached sessions of base, staging"), "{err}");
+    assert!(
+        err.contains("forgot 2 cached sessions of base, staging"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- small rough edges
@@ -236,13 +254,21 @@ fn keys_output_is_aligned() {
     let out = sb.ok(&["keys"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
-    let column = |line: &str, word: &str| line.find(word).unwrap_or_else(|| panic!("{word} in {line}"));
+    let column = |line: &str, word: &str| {
+        line.find(word)
+            .unwrap_or_else(|| panic!("{word} in {line}"))
+    };
     let store = column(lines[0], "STORE");
     let key = column(lines[0], "KEY");
     let at = column(lines[0], "WHERE");
     for line in &lines[1..] {
         assert_eq!(column(line, "credentials"), store, "{out}");
-        assert_eq!(line.char_indices().position(|(i, _)| i == column(line, "…")), lines[0].char_indices().position(|(i, _)| i == key), "{out}");
+        assert_eq!(
+            line.char_indices()
+                .position(|(i, _)| i == column(line, "…")),
+            lines[0].char_indices().position(|(i, _)| i == key),
+            "{out}"
+        );
         let where_at = line.find(&*sb.credentials().display().to_string()).unwrap();
         assert_eq!(line[..where_at].chars().count(), at, "{out}");
     }
@@ -282,9 +308,16 @@ fn dotenv_has_no_shell_state() {
         .env("AWS_REGION", "eu-west-1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.lines().any(|l| l.starts_with("AWS_SESSION_TOKEN=")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("AWS_SESSION_TOKEN=")),
+        "{text}"
+    );
     assert!(
         !text.contains("MFAENV_PRIOR") && !text.contains("MFAENV_SET"),
         "{text}"
@@ -297,14 +330,25 @@ fn dotenv_has_no_shell_state() {
 #[test]
 fn a_mistyped_flag_gets_no_dash_dash_tip() {
     let sb = Sandbox::new("http://127.0.0.1:9");
-    for args in [&["prod", "--typo"][..], &["export", "--typo", "prod"], &["login", "--typo"]] {
+    for args in [
+        &["prod", "--typo"][..],
+        &["export", "--typo", "prod"],
+        &["login", "--typo"],
+    ] {
         let out = sb.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
-        assert!(err.contains("unexpected argument '--typo'"), "{args:?}: {err}");
+        assert!(
+            err.contains("unexpected argument '--typo'"),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("-- --typo"), "{args:?}: {err}");
         assert!(err.contains("For more information, try '--help'."), "{err}");
     }
-    let err = String::from_utf8_lossy(&sb.run(&["login", "--tokn-code", "1", "prod"]).stderr).into_owned();
-    assert!(err.contains("a similar argument exists: '--token-code'"), "{err}");
+    let err = String::from_utf8_lossy(&sb.run(&["login", "--tokn-code", "1", "prod"]).stderr)
+        .into_owned();
+    assert!(
+        err.contains("a similar argument exists: '--token-code'"),
+        "{err}"
+    );
 }

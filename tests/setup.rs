@@ -570,7 +570,10 @@ fn setup_asks_before_replacing_a_different_mfa_serial() {
     p.send_line("y").unwrap();
     p.exp_string("recorded mfa_serial").unwrap();
     p.exp_eof().unwrap();
-    let replaced = config_with("region = us-west-2\n", &format!("mfa_serial = {}", serials[0]));
+    let replaced = config_with(
+        "region = us-west-2\n",
+        &format!("mfa_serial = {}", serials[0]),
+    );
     assert_eq!(config_of(&sb), replaced);
 
     // --force without a terminal.

@@ -96,7 +96,8 @@ pub fn is_region_shaped(region: &str) -> bool {
     let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
     area.len() == 2
         && lower(area)
-        && partition.is_none_or(|p| p == "gov" || (p.starts_with("iso") && p.len() <= 4 && lower(p)))
+        && partition
+            .is_none_or(|p| p == "gov" || (p.starts_with("iso") && p.len() <= 4 && lower(p)))
         && direction.is_some_and(|d| COMPASS.contains(&d))
         && (1..=2).contains(&number.len())
         && number.bytes().all(|b| b.is_ascii_digit())

@@ -161,7 +161,11 @@ fn warn_cli_users(merged: &Profiles, picked: &[(String, LongTermKey)], fixing: b
     let affected: Vec<String> = picked
         .iter()
         .map(|(name, _)| name.as_str())
-        .filter(|name| merged.get(name).is_none_or(|p| p.get("credential_process").is_none()))
+        .filter(|name| {
+            merged
+                .get(name)
+                .is_none_or(|p| p.get("credential_process").is_none())
+        })
         .map(|name| describe_user(merged, name))
         .collect();
     if affected.is_empty() {
@@ -216,7 +220,10 @@ fn add_config_sections(
     };
     let mut text = before.clone();
     for (name, _, _) in moved {
-        let has_one = |m: &Profiles| m.get(name).is_some_and(|p| p.get("credential_process").is_some());
+        let has_one = |m: &Profiles| {
+            m.get(name)
+                .is_some_and(|p| p.get("credential_process").is_some())
+        };
         let line = credential_process_line(name);
         let keys: &[(&str, &str)] = match merged {
             Some(m) if !has_one(m) => &[("credential_process", line.as_str())],

@@ -84,18 +84,25 @@ fn as_table(rows: &[Row]) -> String {
         return String::new();
     }
     // Names and paths come from files: no control characters onto the terminal.
-    let lines: Vec<[String; 4]> = std::iter::once(["PROFILE", "STORE", "KEY", "WHERE"].map(String::from))
-        .chain(rows.iter().map(|r| {
-            [
-                escape(&r.profile),
-                r.store.to_string(),
-                escape(&keystore::key_hint(&r.key_id)),
-                escape(&r.location),
-            ]
-        }))
-        .collect();
+    let lines: Vec<[String; 4]> =
+        std::iter::once(["PROFILE", "STORE", "KEY", "WHERE"].map(String::from))
+            .chain(rows.iter().map(|r| {
+                [
+                    escape(&r.profile),
+                    r.store.to_string(),
+                    escape(&keystore::key_hint(&r.key_id)),
+                    escape(&r.location),
+                ]
+            }))
+            .collect();
     // Columns padded to their widest cell (in characters: `…` is one).
-    let width = |i: usize| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0);
+    let width = |i: usize| {
+        lines
+            .iter()
+            .map(|l| l[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
     let widths = [width(0), width(1), width(2)];
     lines
         .iter()

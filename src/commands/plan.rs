@@ -19,9 +19,9 @@ use serde_json::{json, Value as Json};
 use crate::cache::{self, Cache};
 use crate::cli::PlanArgs;
 use crate::config::{KeyOrigin, Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
-use crate::keystore::{self, Backend};
 use crate::creds::rfc3339;
 use crate::duration::{self, human};
+use crate::keystore::{self, Backend};
 use crate::resolve::{self, Options, Step};
 use crate::ui::escape;
 
@@ -699,7 +699,9 @@ fn describe_origin(origin: &Origin) -> String {
             Backend::File,
             escape(entry),
             path.as_deref()
-                .map_or("the data directory".into(), |p| escape(&p.display().to_string()))
+                .map_or("the data directory".into(), |p| escape(
+                    &p.display().to_string()
+                ))
         ),
     }
 }

@@ -293,8 +293,8 @@ fn confirm_replace(profiles: &Profiles, name: &str, serial: &str, force: bool) -
         ui::escape(&old.location.to_string()),
         ui::escape(name),
     );
-    let answer = crate::keystore::passphrase::ask_visible(&question)
-        .context("cannot use the terminal")?;
+    let answer =
+        crate::keystore::passphrase::ask_visible(&question).context("cannot use the terminal")?;
     match answer {
         Some(a) if matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Ok(()),
         Some(_) => bail!("kept mfa_serial = {old_text}; nothing was written"),

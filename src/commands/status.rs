@@ -10,12 +10,12 @@ use super::current_env;
 use std::collections::BTreeMap;
 
 use crate::cache::{Cache, Key, Listed};
-use crate::config::Profiles;
-use crate::resolve::{self, Options};
 use crate::cli::StatusArgs;
+use crate::config::Profiles;
 use crate::creds::rfc3339;
 use crate::duration::human;
 use crate::env_vars::EXPIRATION;
+use crate::resolve::{self, Options};
 use crate::settings::MFAENV_PROFILE;
 use crate::ui::escape;
 
@@ -55,8 +55,14 @@ fn not_in_use(cache: &Cache, sessions: &[Listed]) -> Vec<bool> {
         .iter()
         .map(|s| {
             let keys = steps.entry(s.label.profile.as_str()).or_insert_with(|| {
-                let plan = resolve::plan_in(&profiles, &s.label.profile, &Options::default()).ok()?;
-                Some(resolve::steps(&plan).into_iter().map(|step| step.key).collect())
+                let plan =
+                    resolve::plan_in(&profiles, &s.label.profile, &Options::default()).ok()?;
+                Some(
+                    resolve::steps(&plan)
+                        .into_iter()
+                        .map(|step| step.key)
+                        .collect(),
+                )
             });
             keys.as_ref()
                 .is_some_and(|keys| !keys.iter().any(|k| cache.is_of(s, k)))

@@ -203,7 +203,10 @@ pub fn conflicting_lines(text: &str, header: &str, keys: &[&str]) -> Result<Vec<
 /// lines is left where it was. One holding a comment keeps its blank lines.
 fn drop_blank_lines(lines: &[&str], range: std::ops::Range<usize>, edits: &mut Edits) {
     let blank = |i: usize| lines.get(i).is_some_and(|l| l.trim().is_empty());
-    if !range.clone().all(|i| blank(i) || edits.replaced.get(&i) == Some(&None)) {
+    if !range
+        .clone()
+        .all(|i| blank(i) || edits.replaced.get(&i) == Some(&None))
+    {
         return;
     }
     for i in range.clone().filter(|&i| blank(i)) {
@@ -574,9 +577,18 @@ mod tests {
     #[test]
     fn removing_a_whole_section_leaves_no_blank_lines() {
         let text = "[a]\nk = 1\n\n[b]\nk = 2\n\n[c]\nk = 3\n";
-        assert_eq!(remove_keys(text, "a", &["k"]).unwrap(), "[b]\nk = 2\n\n[c]\nk = 3\n");
-        assert_eq!(remove_keys(text, "b", &["k"]).unwrap(), "[a]\nk = 1\n\n[c]\nk = 3\n");
-        assert_eq!(remove_keys(text, "c", &["k"]).unwrap(), "[a]\nk = 1\n\n[b]\nk = 2\n");
+        assert_eq!(
+            remove_keys(text, "a", &["k"]).unwrap(),
+            "[b]\nk = 2\n\n[c]\nk = 3\n"
+        );
+        assert_eq!(
+            remove_keys(text, "b", &["k"]).unwrap(),
+            "[a]\nk = 1\n\n[c]\nk = 3\n"
+        );
+        assert_eq!(
+            remove_keys(text, "c", &["k"]).unwrap(),
+            "[a]\nk = 1\n\n[b]\nk = 2\n"
+        );
     }
 
     #[test]
