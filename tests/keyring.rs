@@ -96,6 +96,14 @@ fn the_secret_service_key_signs_the_sts_call() {
         "{keys}"
     );
 
+    // `plan` says where the keys are: the backend and the entry.
+    let plan = ok(&run(&sb, &ss, &["plan", "prod"], &[]), "plan");
+    let out = run(&sb, &ss, &["plan", "prod"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("from the Secret Service, entry service mfaenv user base"),
+        "{text}{plan}"
+    );
     ok(
         &run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]),
         "login",
