@@ -56,8 +56,12 @@ impl Default for Options {
 }
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
+/// The region is checked here, before any command can call STS with it.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    plan_in(&Profiles::load_for(profile)?, profile, opts)
+    let profiles = Profiles::load_for(profile)?;
+    let plan = plan_in(&profiles, profile, opts)?;
+    check_region(&profiles, &plan, opts)?;
+    Ok(plan)
 }
 
 /// [`plan`] over profiles already loaded (`mfaenv plan` also shows where
@@ -76,14 +80,14 @@ pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Pla
     if let Some(wanted) = opts.duration {
         set_duration(&mut plan, wanted)?;
     }
-    check_region(profiles, &plan, opts)?;
     Ok(plan)
 }
 
 /// The region to export (and, unless a variable overrides it, to call STS
-/// in) must look like an AWS region: refused here, before any call, with
-/// what set it.
-fn check_region(profiles: &Profiles, plan: &Plan, opts: &Options) -> Result<()> {
+/// in) must look like an AWS region: refused by [`plan`], before any call,
+/// with what set it. (`mfaenv plan` shows the region as read, as botocore
+/// reads it, and warns.)
+pub fn check_region(profiles: &Profiles, plan: &Plan, opts: &Options) -> Result<()> {
     let Some(region) = &plan.region else {
         return Ok(());
     };

@@ -104,6 +104,10 @@ pub fn run(args: &PlanArgs) -> Result<String> {
     let opts = Options::from(&args.target.auth);
     let profiles = Profiles::load()?;
     let plan = resolve::plan_in(&profiles, &profile, &opts)?;
+    // A dry run shows the region as read; every other command refuses it.
+    if let Err(e) = resolve::check_region(&profiles, &plan, &opts) {
+        crate::ui::warning(format_args!("{e:#}; export, exec and login refuse it"));
+    }
     resolve::check_min_ttl(&plan, opts.min_ttl)?;
     // Never created here: a dry run leaves no directory behind.
     let cache = cache::default_dir().map(Cache::at);
