@@ -217,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         }
         'mfaenv;setup' {
             [CompletionResult]::new('--serial', '--serial', [CompletionResultType]::ParameterName, 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a different mfa_serial the profile already has without asking')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -244,6 +245,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         'mfaenv;import' {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where to keep them (as for `add`)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every profile with long-term keys in the credentials file')
+            [CompletionResult]::new('--credential-process', '--credential-process', [CompletionResultType]::ParameterName, 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -835,7 +835,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__import)
-            opts="-h --all --backend --help"
+            opts="-h --all --backend --credential-process --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -987,7 +987,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__setup)
-            opts="-h --serial --help"
+            opts="-h --serial --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,8 +1127,13 @@ _mfaenv_profiles() {
         [[ $w == -* || $w == \[* || $w == __profiles || $w == hook-env ]] || keep+=("$w")
     done
     COMPREPLY=("${keep[@]}")
+    # A name goes onto the line quoted for bash (as zsh's compadd does), so
+    # `[profile zz$(touch x)]` is never run when the line is entered. What
+    # was typed is matched against the name and its quoted form.
+    local q
     while IFS= read -r w; do
-        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+        printf -v q '%q' "$w"
+        [[ $w == "$cur"* || $q == "$cur"* ]] && COMPREPLY+=("$q")
     done <<<"$names"
     return 0
 }

@@ -196,6 +196,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;setup'= {
             cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
+            cand --force 'Replace a different mfa_serial the profile already has without asking'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -219,6 +220,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;import'= {
             cand --backend 'Where to keep them (as for `add`)'
             cand --all 'Every profile with long-term keys in the credentials file'
+            cand --credential-process 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -153,6 +153,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l direct -d 'Assume
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l json -d 'Print JSON instead of text'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l serial -d 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -l force -d 'Replace a different mfa_serial the profile already has without asking'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand setup" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand add" -l backend -d 'Where to keep them (default: MFAENV_BACKEND, else the profile\'s key_store, else the keyring when one answers, else the file)' -r -f -a "keyring\t'The OS keyring (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'The encrypted file store under the data dir'"
@@ -165,6 +166,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand remove" -s h -l help -d 'P
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l backend -d 'Where to keep them (as for `add`)' -r -f -a "keyring\t'The OS keyring (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'The encrypted file store under the data dir'"
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l all -d 'Every profile with long-term keys in the credentials file'
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -l credential-process -d 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile\'s config section, so the AWS CLI keeps finding its keys'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import help" -f -a "export" -d 'Print shell code that exports the profile\'s temporary credentials'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand help; and not __fish_seen_subcommand_from export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import help" -f -a "exec" -d 'Run a command with the profile\'s temporary credentials in its environment'

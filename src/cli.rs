@@ -412,6 +412,10 @@ pub struct ImportArgs {
     /// Where to keep them (as for `add`)
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub backend: Option<crate::keystore::Backend>,
+
+    /// Also add `credential_process = mfaenv credential-process NAME` to each moved profile's config section, so the AWS CLI keeps finding its keys
+    #[arg(long)]
+    pub credential_process: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -473,6 +477,10 @@ pub struct SetupArgs {
     /// The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)
     #[arg(long, value_name = "ARN")]
     pub serial: Option<String>,
+
+    /// Replace a different mfa_serial the profile already has without asking
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl SetupArgs {

@@ -54,11 +54,32 @@ fn print_failure(on_error: &str) {
 /// A command line clap refused (or `--help`/`--version`, which it prints).
 /// A mistyped `eval "$(mfaenv prod --typo)"` must fail the `eval` too.
 fn usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
-    let _ = err.print();
+    if err.kind() == clap::error::ErrorKind::UnknownArgument {
+        let _ = std::io::stderr().write_all(without_dash_tip(&err.render().to_string()).as_bytes());
+    } else {
+        let _ = err.print();
+    }
     if err.use_stderr() {
         print_failure(guess_failure_output(args));
     }
     ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+}
+
+/// clap's "tip: to pass '--typo' as a value, use '-- --typo'" dropped: the
+/// value there is a profile, and no profile is called `--typo`; a typo'd
+/// flag it is. clap's other tips (a similar flag) stay.
+fn without_dash_tip(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("tip: to pass '") {
+            if out.last().is_some_and(|l| l.trim().is_empty()) {
+                out.pop();
+            }
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n") + "\n"
 }
 
 /// [`failure_output`] for a command line that did not parse: shell code is

@@ -24,6 +24,8 @@ pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
 pub struct Options {
     pub token_code: Option<String>,
     pub region: Option<String>,
+    /// What set `region`, for messages: `--region`, or the `.mfaenv` file.
+    pub region_from: &'static str,
     pub endpoint_url: Option<String>,
     pub direct: bool,
     /// The final credentials must last at least this long.
@@ -42,6 +44,7 @@ impl Default for Options {
         Options {
             token_code: None,
             region: None,
+            region_from: "--region",
             endpoint_url: None,
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
@@ -53,8 +56,12 @@ impl Default for Options {
 }
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
+/// The region is checked here, before any command can call STS with it.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    plan_in(&Profiles::load_for(profile)?, profile, opts)
+    let profiles = Profiles::load_for(profile)?;
+    let plan = plan_in(&profiles, profile, opts)?;
+    check_region(&profiles, &plan, opts)?;
+    Ok(plan)
 }
 
 /// [`plan`] over profiles already loaded (`mfaenv plan` also shows where
@@ -74,6 +81,32 @@ pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Pla
         set_duration(&mut plan, wanted)?;
     }
     Ok(plan)
+}
+
+/// The region to export (and, unless a variable overrides it, to call STS
+/// in) must look like an AWS region: refused by [`plan`], before any call,
+/// with what set it. (`mfaenv plan` shows the region as read, as botocore
+/// reads it, and warns.)
+pub fn check_region(profiles: &Profiles, plan: &Plan, opts: &Options) -> Result<()> {
+    let Some(region) = &plan.region else {
+        return Ok(());
+    };
+    if endpoint::is_region_shaped(region) {
+        return Ok(());
+    }
+    if opts.region.is_some() {
+        return endpoint::check_region(region, opts.region_from);
+    }
+    let name = plan.region_from.as_deref().unwrap_or(&plan.profile);
+    let at = profiles
+        .get(name)
+        .and_then(|p| profiles.with_includes(p).ok())
+        .and_then(|p| p.value("region").map(|v| v.location.to_string()));
+    let origin = match at {
+        Some(at) => format!("`region` of profile {name}, {at}"),
+        None => format!("`region` of profile {name}"),
+    };
+    endpoint::check_region(region, &origin.escape_debug().to_string())
 }
 
 /// `--duration`, as aws-vault means it: the DurationSeconds of the session
@@ -353,7 +386,11 @@ impl<'a> Caller<'a> {
 
     fn sts(&mut self) -> Result<&Sts> {
         if self.sts.is_none() {
-            let region = endpoint::region(self.plan, self.opts.region.as_deref());
+            let origin = endpoint::region_origin(self.plan, self.opts.region.as_deref());
+            if let Some((region, from @ ("AWS_REGION" | "AWS_DEFAULT_REGION"))) = &origin {
+                endpoint::check_region(region, &format!("the variable {from}"))?;
+            }
+            let region = origin.map(|(region, _)| region);
             let (endpoint, origin) =
                 endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref())
                     .unzip();

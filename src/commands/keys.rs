@@ -83,16 +83,41 @@ fn as_table(rows: &[Row]) -> String {
         crate::ui::info("no long-term keys: `mfaenv add PROFILE` stores some");
         return String::new();
     }
-    let mut out = String::from("PROFILE\tSTORE\tKEY\tWHERE\n");
-    for r in rows {
-        // Names and paths come from files: no control characters onto the terminal.
-        out.push_str(&format!(
-            "{}\t{}\t{}\t{}\n",
-            escape(&r.profile),
-            r.store,
-            escape(&keystore::key_hint(&r.key_id)),
-            escape(&r.location)
-        ));
-    }
-    out
+    // Names and paths come from files: no control characters onto the terminal.
+    let lines: Vec<[String; 4]> =
+        std::iter::once(["PROFILE", "STORE", "KEY", "WHERE"].map(String::from))
+            .chain(rows.iter().map(|r| {
+                [
+                    escape(&r.profile),
+                    r.store.to_string(),
+                    escape(&keystore::key_hint(&r.key_id)),
+                    escape(&r.location),
+                ]
+            }))
+            .collect();
+    // Columns padded to their widest cell (in characters: `…` is one).
+    let width = |i: usize| {
+        lines
+            .iter()
+            .map(|l| l[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2)];
+    lines
+        .iter()
+        .map(|[profile, store, key, location]| {
+            format!(
+                "{}  {}  {}  {location}\n",
+                pad(profile, widths[0]),
+                pad(store, widths[1]),
+                pad(key, widths[2])
+            )
+        })
+        .collect()
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(text.chars().count());
+    format!("{text}{}", " ".repeat(fill))
 }

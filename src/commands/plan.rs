@@ -10,6 +10,7 @@
 //! the same `--min-ttl` check, before anything is shown.
 
 use crate::aws::endpoint::{self, Service};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
@@ -17,9 +18,10 @@ use serde_json::{json, Value as Json};
 
 use crate::cache::{self, Cache};
 use crate::cli::PlanArgs;
-use crate::config::{Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
+use crate::config::{KeyOrigin, Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
 use crate::creds::rfc3339;
 use crate::duration::{self, human};
+use crate::keystore::{self, Backend};
 use crate::resolve::{self, Options, Step};
 use crate::ui::escape;
 
@@ -33,6 +35,13 @@ pub enum Origin {
     },
     /// `credential_source = Environment`: these variables.
     Environment { variables: Vec<&'static str> },
+    /// A key store (`mfaenv add`/`import`): the backend and the profile's
+    /// entry in it (the file store's path; the keyring's service).
+    Store {
+        backend: Backend,
+        entry: String,
+        path: Option<PathBuf>,
+    },
 }
 
 /// A value and what set it, in words (`--region`, `profile prod
@@ -95,6 +104,10 @@ pub fn run(args: &PlanArgs) -> Result<String> {
     let opts = Options::from(&args.target.auth);
     let profiles = Profiles::load()?;
     let plan = resolve::plan_in(&profiles, &profile, &opts)?;
+    // A dry run shows the region as read; every other command refuses it.
+    if let Err(e) = resolve::check_region(&profiles, &plan, &opts) {
+        crate::ui::warning(format_args!("{e:#}; export, exec and login refuse it"));
+    }
     resolve::check_min_ttl(&plan, opts.min_ttl)?;
     // Never created here: a dry run leaves no directory behind.
     let cache = cache::default_dir().map(Cache::at);
@@ -660,6 +673,17 @@ fn origin_to_json(origin: &Origin) -> Json {
             "kind": "environment",
             "variables": variables,
         }),
+        Origin::Store {
+            backend,
+            entry,
+            path,
+        } => json!({
+            "kind": "key-store",
+            "backend": backend.name(),
+            "entry": entry,
+            "service": matches!(backend, Backend::Keyring).then_some(keystore::SERVICE),
+            "path": path,
+        }),
     }
 }
 
@@ -669,12 +693,36 @@ fn describe_origin(origin: &Origin) -> String {
         Origin::Environment { variables } => {
             format!("from the environment ({})", variables.join(", "))
         }
+        Origin::Store {
+            backend: Backend::Keyring,
+            entry,
+            ..
+        } => format!(
+            "from {}, entry service {} user {}",
+            Backend::Keyring,
+            keystore::SERVICE,
+            escape(entry)
+        ),
+        Origin::Store {
+            backend: Backend::File,
+            entry,
+            path,
+        } => format!(
+            "from {}, entry {} of {}",
+            Backend::File,
+            escape(entry),
+            path.as_deref()
+                .map_or("the data directory".into(), |p| escape(
+                    &p.display().to_string()
+                ))
+        ),
     }
 }
 
 fn cache_text(call: &Call) -> String {
     let state = match &call.cached {
         None => "nothing cached".to_string(),
+        Some(c) if c.left.is_zero() => format!("cached until {}, expired", rfc3339(c.expiration)),
         Some(c) => format!(
             "cached until {} ({} left{})",
             rfc3339(c.expiration),
@@ -693,6 +741,16 @@ fn cache_text(call: &Call) -> String {
 /// Where `plan`'s source keys come from.
 fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
     let source = &plan.source;
+    if let KeyOrigin::Store(backend) = source.origin {
+        return Origin::Store {
+            backend,
+            entry: source.profile.clone(),
+            path: match backend {
+                Backend::File => keystore::data_dir().ok().map(|d| d.join("keys.enc")),
+                Backend::Keyring => None,
+            },
+        };
+    }
     match source.kind {
         SourceKind::Static => {
             let at = |key: &str| where_set(profiles, &source.profile, key);

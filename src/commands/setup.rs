@@ -32,6 +32,7 @@ pub fn run(args: &SetupArgs) -> Result<String> {
     let profiles = Profiles::load()?;
     let plan = config::resolve(&profiles, &name, &env_value)?;
     let serial = find_serial(&plan, args.serial.as_deref())?;
+    confirm_replace(&profiles, &name, &serial, args.force)?;
     record(&profiles, &name, &serial)?;
     Ok(String::new())
 }
@@ -277,6 +278,35 @@ fn check_listed(devices: &[MfaDevice], owner: &Owner) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A different `mfa_serial` the profile has already is replaced only when
+/// the person agrees (asked on the terminal, old and new shown), or with
+/// `--force`: it may be the right device and the one found another user's.
+fn confirm_replace(profiles: &Profiles, name: &str, serial: &str, force: bool) -> Result<()> {
+    let Some(old) = profiles.get(name).and_then(|p| p.value("mfa_serial")) else {
+        return Ok(());
+    };
+    if old.value == serial || force {
+        return Ok(());
+    }
+    let old_text = ui::escape(&old.value);
+    let question = format!(
+        "{}: `{}` has mfa_serial = {old_text}\nReplace it with {serial}? [y/N] ",
+        ui::escape(&old.location.to_string()),
+        ui::escape(name),
+    );
+    let answer =
+        crate::keystore::passphrase::ask_visible(&question).context("cannot use the terminal")?;
+    match answer {
+        Some(a) if matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Ok(()),
+        Some(_) => bail!("kept mfa_serial = {old_text}; nothing was written"),
+        None => bail!(
+            "`{}` has mfa_serial = {old_text} ({}), not {serial}, and there is no terminal to ask: pass --force to replace it; nothing was written",
+            ui::escape(name),
+            ui::escape(&old.location.to_string())
+        ),
+    }
 }
 
 /// Sets `mfa_serial` in the profile's section of the config file and says

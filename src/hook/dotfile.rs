@@ -90,8 +90,7 @@ impl DotFile {
         let shown = ui::path(&self.path);
         let text =
             std::str::from_utf8(&self.content).map_err(|_| format!("{shown} is not UTF-8"))?;
-        let settings: Settings =
-            toml::from_str(text).map_err(|e| format!("{shown}: {}", e.message()))?;
+        let settings: Settings = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
         if settings.profile.trim().is_empty() {
             return Err(format!("{shown}: `profile` is empty"));
         }
@@ -100,6 +99,18 @@ impl DotFile {
         }
         Ok(settings)
     }
+}
+
+/// A TOML error with the line it is on and that line (escaped): `path:2:
+/// invalid string (`profile = prod`)`.
+fn toml_error(shown: &str, text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end();
+    let Some(start) = err.span().map(|s| s.start) else {
+        return format!("{shown}: {message}");
+    };
+    let line = text.get(..start).map_or(1, |t| t.matches('\n').count() + 1);
+    let content = text.lines().nth(line - 1).unwrap_or_default().trim();
+    format!("{shown}:{line}: {message} (`{}`)", ui::escape(content))
 }
 
 /// The nearest `.mfaenv` at or above `start`, read or refused. `start` may

@@ -265,6 +265,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     // runs and no STS call is made for a code.
     let mut opts = Options {
         region: settings.region.clone(),
+        region_from: "`region` of the .mfaenv file",
         prompt: false,
         mfa_process: false,
         ..Options::default()
@@ -328,6 +329,7 @@ fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
         region,
         prompt: false,
         mfa_process: false,
+        region_from: "`region` of the .mfaenv file",
         ..Options::default()
     };
     let now = SystemTime::now();
