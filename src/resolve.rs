@@ -192,6 +192,15 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
 /// Only the callers that are about to call STS ask, so a cached export or
 /// the hook never opens a keyring or a passphrase prompt.
 pub fn source_keys(plan: &Plan) -> Result<Credentials> {
+    if matches!(plan.source.origin, KeyOrigin::Store(_) | KeyOrigin::File(_))
+        && plan.source.credentials.session_token.is_none()
+    {
+        crate::keystore::ages::warn_if_old(
+            &plan.source.profile,
+            &plan.source.credentials.access_key_id,
+            plan.key_max_age.as_deref(),
+        );
+    }
     let KeyOrigin::Store(backend) = plan.source.origin else {
         return Ok(plan.source.credentials.clone());
     };

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod login;
 pub mod plan;
 pub mod remove;
+pub mod rotate;
 pub mod setup;
 pub mod status;
 pub mod trust;

@@ -106,6 +106,8 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// `mfaenv_server = true`: `exec` serves the credentials (`exec --server`).
     pub server: bool,
+    /// `key_max_age` (as written): when the long-term key counts as old.
+    pub key_max_age: Option<String>,
 }
 
 /// Resolves `name`. `env` reads an environment variable (for
@@ -179,6 +181,7 @@ pub fn resolve(
         mode,
         notes: Vec::new(),
         server,
+        key_max_age: get("key_max_age"),
     };
     if let Some(p) = chain
         .iter()

@@ -8,6 +8,7 @@
 //! [`index`], and the secret is fetched only right before an STS call
 //! (`resolve::source_keys`).
 
+pub mod ages;
 pub mod file;
 pub mod index;
 pub mod passphrase;
@@ -253,6 +254,7 @@ pub fn save(
             },
         );
     })?;
+    ages::record_stored(&key.access_key_id);
     if let Some(old) = before.filter(|old| old.backend != backend) {
         let removed = open(old.backend).and_then(|mut s| s.delete(profile));
         if let Err(e) = removed {
