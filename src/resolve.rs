@@ -216,6 +216,16 @@ pub fn source_keys(plan: &Plan) -> Result<Credentials> {
             )
         })?;
     if &key.access_key_id != indexed {
+        // Killed between the store's write and the index's: the entry is
+        // the rotation's new key, which `mfaenv rotate` indexes when it
+        // finishes; until then it is the key to use.
+        if crate::keystore::rotations::pending_new_key(profile).as_ref() == Some(&key.access_key_id)
+        {
+            crate::ui::warning(format_args!(
+                "profile `{profile}`: a rotation of its key is unfinished: `mfaenv rotate {profile}` finishes it"
+            ));
+            return Ok(key.credentials());
+        }
         bail!(
             "profile `{profile}`: {backend} holds key {}, mfaenv's index says {}: `mfaenv add {profile}` stores them again",
             crate::keystore::key_hint(&key.access_key_id),

@@ -87,11 +87,9 @@ impl Sts {
                 .runtime
                 .block_on(call.send())
                 .map_err(|e| at_endpoint(self.classify(OP, None, e), &shown))?;
-            devices.extend(out.mfa_devices().iter().map(|d| {
-                MfaDevice {
-                    serial: d.serial_number().to_string(),
-                    enabled: time_of(*d.enable_date()).map(crate::creds::rfc3339),
-                }
+            devices.extend(out.mfa_devices().iter().map(|d| MfaDevice {
+                serial: d.serial_number().to_string(),
+                enabled: time_of(*d.enable_date()).map(crate::creds::rfc3339),
             }));
             match out.marker() {
                 Some(next) if out.is_truncated() && !next.is_empty() => {
@@ -129,7 +127,10 @@ impl Sts {
             keys.extend(out.access_key_metadata().iter().filter_map(|k| {
                 Some(AccessKeyInfo {
                     id: k.access_key_id()?.to_string(),
-                    status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status: k
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                     created: k.create_date().and_then(|d| time_of(*d)),
                 })
             }));
@@ -205,7 +206,10 @@ impl Sts {
     /// IAM's endpoint for messages: the override, else the global one of
     /// the region's partition (what the SDK resolves).
     fn iam_shown(&self, endpoint: Option<&str>) -> String {
-        endpoint.map_or_else(|| iam_global_endpoint(&self.region).to_string(), str::to_string)
+        endpoint.map_or_else(
+            || iam_global_endpoint(&self.region).to_string(),
+            str::to_string,
+        )
     }
 
     fn iam_client(&self, creds: &Credentials, endpoint: Option<&str>) -> aws_sdk_iam::Client {

@@ -20,12 +20,10 @@
 //! next one: a new key that was never stored is deleted and the rotation
 //! starts over; a stored one is checked and the old key deleted.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::aws::endpoint::{self, Service};
 use crate::aws::{iam, AccessKeyInfo, Sts, StsError};
@@ -34,6 +32,7 @@ use crate::cli::RotateArgs;
 use crate::config::{self, edit, KeyOrigin, MfaMode, Plan, Profiles};
 use crate::creds::{rfc3339, Credentials};
 use crate::env_vars::get as env_value;
+use crate::keystore::rotations::{Rotation, State};
 use crate::keystore::{self, ages, index, Backend, LongTermKey};
 use crate::resolve::{self, Options};
 use crate::ui;
@@ -149,7 +148,10 @@ fn lock() -> Result<std::fs::File> {
 enum Home {
     Store(Backend),
     /// A plaintext file: the credentials file, or the config file.
-    File { path: PathBuf, config: bool },
+    File {
+        path: PathBuf,
+        config: bool,
+    },
 }
 
 impl std::fmt::Display for Home {
@@ -292,6 +294,14 @@ impl Target {
         key.with_context(|| format!("profile `{p}`: {} holds no key for it", self.home))
     }
 
+    /// What the store holds now, for messages.
+    fn holds(&self) -> String {
+        match self.read_stored() {
+            Ok(key) => format!("{} holds {}", self.home, key.access_key_id),
+            Err(e) => format!("{} cannot be read ({e:#})", self.home),
+        }
+    }
+
     /// Step 4: `key` where the old one lives, read back.
     fn store(&self, key: &LongTermKey) -> Result<()> {
         let p = &self.profile;
@@ -396,13 +406,14 @@ impl Target {
             new.access_key_id
         ));
         pause("store");
-        self.store(&new).with_context(|| {
-            format!(
-                "profile `{p}`: cannot store the new key {} in {}. Nothing was deleted: the old key {} is still there and IAM accepts it; \
-                 the new key exists in IAM unused (its secret is lost). Fix the store and run `mfaenv rotate {p}` again: it deletes {} and starts over",
-                new.access_key_id, self.home, old.access_key_id, new.access_key_id
-            )
-        })?;
+        if let Err(e) = self.store(&new) {
+            let now = self.holds();
+            return Err(e.context(format!(
+                "profile `{p}`: cannot store the new key {} in {}. Nothing was deleted: IAM has the old key {} and the new one; {now}. \
+                 Fix the store and run `mfaenv rotate {p}` again: it finishes the rotation (or, when the new key is not stored, deletes it and starts over)",
+                new.access_key_id, self.home, old.access_key_id
+            )));
+        }
         ui::info(format_args!(
             "stored key {} of profile `{p}` in {}",
             new.access_key_id, self.home
@@ -415,7 +426,12 @@ impl Target {
     }
 
     /// Step 5 failed: the old key goes back, and the next run starts over.
-    fn never_worked(&self, err: anyhow::Error, old: &LongTermKey, new: &LongTermKey) -> anyhow::Error {
+    fn never_worked(
+        &self,
+        err: anyhow::Error,
+        old: &LongTermKey,
+        new: &LongTermKey,
+    ) -> anyhow::Error {
         let p = &self.profile;
         match self.store(old) {
             Ok(()) => err.context(format!(
@@ -425,8 +441,8 @@ impl Target {
             )),
             Err(e) => err.context(format!(
                 "profile `{p}`: the new key {} did not start working, and putting the old key {} back failed ({e:#}). Nothing was deleted: \
-                 {} holds {}, which IAM made and has not accepted yet, and IAM still has {}. Run `mfaenv rotate {p}` again in a minute: it checks {} again and then deletes {}",
-                new.access_key_id, old.access_key_id, self.home, new.access_key_id, old.access_key_id, new.access_key_id, old.access_key_id
+                 {}; IAM has both keys. Run `mfaenv rotate {p}` again in a minute: it checks {} again and then deletes {}",
+                new.access_key_id, old.access_key_id, self.holds(), new.access_key_id, old.access_key_id
             )),
         }
     }
@@ -496,7 +512,13 @@ impl Target {
 
     /// A rotation whose new key never reached the store: delete that key
     /// (its secret is lost) so the rotation can start over.
-    fn clean_up(&self, opts: &Options, aws: &Aws, record: &Rotation, stored: &LongTermKey) -> Result<()> {
+    fn clean_up(
+        &self,
+        opts: &Options,
+        aws: &Aws,
+        record: &Rotation,
+        stored: &LongTermKey,
+    ) -> Result<()> {
         let p = &self.profile;
         let session = self.session(opts)?;
         let listed = aws.list(&session, &record.user)?;
@@ -533,8 +555,12 @@ impl Target {
     /// Step 1: the MFA session of the key the store holds (cached or new).
     fn session(&self, opts: &Options) -> Result<Credentials> {
         let plan = self.current_plan(opts)?;
-        resolve::credentials(&plan, opts, &Cache::open())
-            .with_context(|| format!("profile `{}`: the MFA session for the rotation; nothing was changed", self.profile))
+        resolve::credentials(&plan, opts, &Cache::open()).with_context(|| {
+            format!(
+                "profile `{}`: the MFA session for the rotation; nothing was changed",
+                self.profile
+            )
+        })
     }
 
     /// The MFA session plan as the files and the index say now.
@@ -554,7 +580,10 @@ fn names(keys: &[AccessKeyInfo]) -> String {
     let each: Vec<String> = keys
         .iter()
         .map(|k| {
-            let created = k.created.map(|t| format!(", created {}", rfc3339(t))).unwrap_or_default();
+            let created = k
+                .created
+                .map(|t| format!(", created {}", rfc3339(t)))
+                .unwrap_or_default();
             format!("{} ({}{created})", k.id, k.status)
         })
         .collect();
@@ -682,67 +711,17 @@ impl Aws {
     }
 }
 
-// ---------------------------------------------------------------------------
-// The record of rotations in progress
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Rotation {
-    old: String,
-    /// The new key, once IAM made it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    new: Option<String>,
-    user: String,
-    /// When the rotation asked IAM for the new key (RFC 3339).
-    started: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    #[serde(default)]
-    rotations: BTreeMap<String, Rotation>,
-}
-
-impl State {
-    fn path() -> Result<PathBuf> {
-        Ok(index::prepare_dir()?.join("rotations.json"))
-    }
-
-    fn load() -> Result<State> {
-        let path = State::path()?;
-        let (bytes, meta) = match crate::files::read_bounded(&path, 1 << 20) {
-            Ok(found) => found,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", ui::path(&path))),
-        };
-        index::check_private(&path, &meta)?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is damaged; nothing was changed", ui::path(&path)))
-    }
-
-    /// Written atomically (0600); an empty record removes the file.
-    fn save(&self) -> Result<()> {
-        let path = State::path()?;
-        if self.rotations.is_empty() {
-            return match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(e).with_context(|| format!("cannot remove {}", ui::path(&path)))
-                }
-                _ => Ok(()),
-            };
-        }
-        let mut text = serde_json::to_vec_pretty(self)?;
-        text.push(b'\n');
-        index::write_atomic(&path, &text)?;
-        Ok(())
-    }
-}
-
-/// The test hook: stop before `step` when `MFAENV_TEST_ROTATE_PAUSE` names it.
+/// The test hook: stop before `step` when `MFAENV_TEST_ROTATE_PAUSE` names
+/// it, until a line comes on stdin (the test may change things meanwhile)
+/// or, with no stdin, for two minutes (the test kills it there).
 fn pause(step: &str) {
     if crate::settings::rotate_pause().as_deref() != Some(step) {
         return;
     }
     eprintln!("mfaenv: test hook: paused before {step}");
-    std::thread::sleep(Duration::from_secs(120));
+    let mut line = String::new();
+    match std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line) {
+        Ok(n) if n > 0 => {}
+        _ => std::thread::sleep(Duration::from_secs(120)),
+    }
 }

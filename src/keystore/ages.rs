@@ -64,7 +64,8 @@ impl Since {
 impl Record {
     /// The key's birth: IAM's date, else the day it was stored.
     pub fn since(&self) -> Option<(SystemTime, Since)> {
-        let parse = |t: &Option<String>| t.as_deref().and_then(|t| humantime::parse_rfc3339(t).ok());
+        let parse =
+            |t: &Option<String>| t.as_deref().and_then(|t| humantime::parse_rfc3339(t).ok());
         parse(&self.created)
             .map(|t| (t, Since::Iam))
             .or_else(|| parse(&self.stored).map(|t| (t, Since::Stored)))

@@ -12,6 +12,7 @@ pub mod ages;
 pub mod file;
 pub mod index;
 pub mod passphrase;
+pub mod rotations;
 pub mod system;
 
 use std::fmt;
