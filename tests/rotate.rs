@@ -656,3 +656,57 @@ fn old_keys_are_said_once_a_day_and_shown_by_status_and_rotate_all() {
     assert!(out.status.success(), "{}", support::stderr_of(&out));
     assert_ne!(bed.assert_one_key_left("after --all"), old);
 }
+
+#[test]
+fn a_lost_answer_to_create_access_key_is_cleaned_up_by_the_next_run() {
+    let Some(bed) = Bed::new(Kind::Credentials) else {
+        return;
+    };
+    let old = bed.assert_store_works("start");
+    let proxy = bed.moto.checked().expect("signing proxy");
+    // IAM makes the key; its answer arrives as garbage.
+    proxy.lose_answer(
+        "CreateAccessKey",
+        1,
+        Reply::Garbage(b"<html>proxy error</html>".to_vec()),
+    );
+    let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
+    assert!(!ok && out.is_empty(), "{err}");
+    assert!(err.contains("may have made a key"), "{err}");
+    assert_eq!(bed.iam_keys().len(), 2, "IAM made one: {err}");
+    assert_eq!(bed.assert_store_works("answer lost"), old);
+    let err = bed.rotate();
+    assert!(err.contains("never stored"), "{err}");
+    assert_ne!(bed.assert_one_key_left("after"), old);
+}
+
+#[test]
+fn import_learns_the_creation_date_from_a_cached_session() {
+    let Some(bed) = Bed::new(Kind::Credentials) else {
+        return;
+    };
+    let (ok, _, err) = bed.run(&["login", "-t", CODE, "alice"]);
+    assert!(ok, "{err}");
+    let out = bed
+        .command(&["import", "alice"])
+        .env("MFAENV_BACKEND", "file")
+        .env("MFAENV_FILE_PASSPHRASE", "correct horse")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", support::stderr_of(&out));
+    let (ok, keys, err) = bed.run(&["keys", "--json"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&keys).unwrap();
+    let alice = json["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["profile"] == "alice")
+        .cloned()
+        .unwrap();
+    assert_eq!(alice["store"], "file", "{keys}");
+    assert_eq!(alice["created_from"], "iam", "{keys}");
+    // Without a cached session import calls nothing: the date it was stored.
+    let other = bed.moto.count("ListAccessKeys");
+    assert_eq!(other, 1, "one ListAccessKeys, with alice's cached session");
+}

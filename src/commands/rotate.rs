@@ -196,15 +196,34 @@ impl Target {
                 source.profile
             ));
         }
+        Ok(Target::with(plan, home))
+    }
+
+    /// [`Target::of`] for a profile that holds its own keys, saying nothing.
+    fn of_quiet(profiles: &Profiles, name: &str, opts: &Options) -> Result<Target> {
+        let plan = resolve::plan_in(profiles, name, opts)?;
+        let home = match &plan.source.origin {
+            KeyOrigin::Store(backend) => Home::Store(*backend),
+            KeyOrigin::File(location) => Home::File {
+                config: location.path == profiles.config_path,
+                path: location.path.clone(),
+            },
+            KeyOrigin::Environment => bail!("keys from the environment"),
+        };
+        Ok(Target::with(plan, home))
+    }
+
+    fn with(plan: Plan, home: Home) -> Target {
+        let source = &plan.source;
         let mut mfa = plan.clone();
         mfa.roles.clear();
         mfa.mode = MfaMode::Session;
         mfa.profile = source.profile.clone();
-        Ok(Target {
+        Target {
             profile: source.profile.clone(),
             home,
             plan: mfa,
-        })
+        }
     }
 
     fn key_id(&self) -> &str {
@@ -378,17 +397,33 @@ impl Target {
         let made = match aws.create(&session, &user) {
             Ok(made) => made,
             Err(e) => {
-                state.rotations.remove(p);
-                state.save()?;
+                // An answer lost on the way may hide a key IAM did make:
+                // the record stays, and the next run deletes such a key.
+                let refused = !matches!(
+                    e,
+                    StsError::Timeout { .. }
+                        | StsError::Interrupted { .. }
+                        | StsError::Malformed { .. }
+                        | StsError::TooLarge { .. }
+                );
+                if refused {
+                    state.rotations.remove(p);
+                    state.save()?;
+                }
                 let hint = match (&e, &self.plan.mfa_serial) {
                     (StsError::AccessDenied { .. }, None) => format!(
                         " The session carries no MFA: `mfaenv setup {p}` records your MFA device."
                     ),
                     _ => String::new(),
                 };
+                let what = if refused {
+                    "IAM made no new key; nothing was changed"
+                } else {
+                    "IAM's answer was lost, so it may have made a key (the next `mfaenv rotate` deletes such a key and starts over)"
+                };
                 return Err(e).with_context(|| {
                     format!(
-                        "profile `{p}`: IAM made no new key; nothing was changed: {} still holds {}, which IAM accepts.{hint}",
+                        "profile `{p}`: {what}: {} still holds {}, which IAM accepts.{hint}",
                         self.home, old.access_key_id
                     )
                 });
@@ -502,7 +537,14 @@ impl Target {
         }
         aws.wait_works(&stored.credentials(), &record.user)?;
         let plan = self.current_plan(opts)?;
-        let session = resolve::credentials(&plan, opts, &Cache::open())?;
+        // The old key's MFA session, while cached, spares a code.
+        let mut old_plan = plan.clone();
+        old_plan.source.credentials.access_key_id = record.old.clone();
+        let cache = Cache::open();
+        let session = match resolve::cached(&old_plan, &cache, resolve::DEFAULT_MIN_TTL) {
+            Some(session) => session,
+            None => resolve::credentials(&plan, opts, &cache)?,
+        };
         let listed = aws.list(&session, &record.user)?;
         if !listed.iter().any(|k| k.id == record.old) {
             ui::info(format_args!("{} is already gone from IAM", record.old));
@@ -572,6 +614,36 @@ impl Target {
         plan.mfa_serial = plan.mfa_serial.or_else(|| self.plan.mfa_serial.clone());
         plan.session_seconds = self.plan.session_seconds;
         Ok(plan)
+    }
+}
+
+/// Records IAM's creation dates of the keys of `name` (`key`), when a
+/// cached MFA session of that key is at hand (`import`): no code is asked.
+/// Best effort: any failure leaves the date the key was stored.
+pub fn learn_dates(profiles: &Profiles, name: &str, key: &LongTermKey) {
+    let opts = Options {
+        prompt: false,
+        mfa_process: false,
+        ..Options::default()
+    };
+    let Ok(target) = Target::of_quiet(profiles, name, &opts) else {
+        return;
+    };
+    if target.key_id() != key.access_key_id {
+        return;
+    }
+    let Some(session) = resolve::cached(&target.plan, &Cache::open(), resolve::DEFAULT_MIN_TTL)
+    else {
+        return;
+    };
+    let Ok(aws) = Aws::new(&target.plan, &opts) else {
+        return;
+    };
+    let Ok(identity) = aws.sts.get_caller_identity(&key.credentials()) else {
+        return;
+    };
+    if let Some(user) = iam::user_of(&identity.arn) {
+        let _ = aws.list(&session, &user);
     }
 }
 

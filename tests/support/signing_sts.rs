@@ -39,11 +39,13 @@ struct Key {
 }
 
 /// A scripted failure: the next `left` requests of `action` get `reply`
-/// instead of going to moto.
+/// instead of going to moto, or (`after`) after moto handled them: an
+/// answer lost on the way back.
 struct Fault {
     action: String,
     left: usize,
     reply: super::fake_sts::Reply,
+    after: bool,
 }
 
 #[derive(Default)]
@@ -132,6 +134,18 @@ impl SigningSts {
             action: action.to_string(),
             left: times,
             reply,
+            after: false,
+        });
+    }
+
+    /// The next `times` requests of `action` go to moto, which acts on
+    /// them, and the client gets `reply` instead of moto's answer.
+    pub fn lose_answer(&self, action: &str, times: usize, reply: super::fake_sts::Reply) {
+        self.state.lock().unwrap().faults.push(Fault {
+            action: action.to_string(),
+            left: times,
+            reply,
+            after: true,
         });
     }
 
@@ -196,17 +210,17 @@ fn handle(
         return (403, error_xml(code, &message).into_bytes());
     }
     let action = super::fake_sts::Recorded::new(method, target, headers.clone(), body, None).action;
-    {
+    let take = |after: bool| {
         let mut st = state.lock().unwrap();
-        if let Some(fault) = st
+        let fault = st
             .faults
             .iter_mut()
-            .find(|f| f.action == action && f.left > 0)
-        {
-            fault.left -= 1;
-            let reply = fault.reply.clone();
-            return reply.render(&BTreeMap::new());
-        }
+            .find(|f| f.action == action && f.left > 0 && f.after == after)?;
+        fault.left -= 1;
+        Some(fault.reply.clone())
+    };
+    if let Some(reply) = take(false) {
+        return reply.render(&BTreeMap::new());
     }
     let forwarded: Vec<(&str, &str)> = headers
         .iter()
@@ -229,6 +243,9 @@ fn handle(
             )
         }
     };
+    if let Some(reply) = take(true) {
+        return reply.render(&BTreeMap::new());
+    }
     let mut st = state.lock().unwrap();
     st.verified += 1;
     let signer = headers
