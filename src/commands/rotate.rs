@@ -369,77 +369,9 @@ impl Target {
         pause("identity");
         let user = aws.user(&old.credentials())?;
         let listed = aws.list(&session, &user)?;
-        if !listed.iter().any(|k| k.id == old.access_key_id) {
-            bail!(
-                "IAM user {user} has no key {} (it has {}): the key of profile `{p}` belongs to someone else; nothing was changed",
-                old.access_key_id,
-                names(&listed)
-            );
-        }
-        if listed.len() >= 2 {
-            bail!(
-                "IAM user {user} already has two access keys, {}: IAM allows two, so there is no room for a new one. \
-                 Delete the one that is not {} (`aws iam delete-access-key --user-name {user} --access-key-id ID`) and run `mfaenv rotate {p}` again; nothing was changed",
-                names(&listed),
-                old.access_key_id
-            );
-        }
+        check_room(&listed, &old.access_key_id, &user, p)?;
         pause("create");
-        let mut state = State::load()?;
-        let mut record = Rotation {
-            old: old.access_key_id.clone(),
-            new: None,
-            user: user.clone(),
-            started: rfc3339(SystemTime::now()),
-        };
-        state.rotations.insert(p.clone(), record.clone());
-        state.save()?;
-        let made = match aws.create(&session, &user) {
-            Ok(made) => made,
-            Err(e) => {
-                // An answer lost on the way may hide a key IAM did make:
-                // the record stays, and the next run deletes such a key.
-                let refused = !matches!(
-                    e,
-                    StsError::Timeout { .. }
-                        | StsError::Interrupted { .. }
-                        | StsError::Malformed { .. }
-                        | StsError::TooLarge { .. }
-                );
-                if refused {
-                    state.rotations.remove(p);
-                    state.save()?;
-                }
-                let hint = match (&e, &self.plan.mfa_serial) {
-                    (StsError::AccessDenied { .. }, None) => format!(
-                        " The session carries no MFA: `mfaenv setup {p}` records your MFA device."
-                    ),
-                    _ => String::new(),
-                };
-                let what = if refused {
-                    "IAM made no new key; nothing was changed"
-                } else {
-                    "IAM's answer was lost, so it may have made a key (the next `mfaenv rotate` deletes such a key and starts over)"
-                };
-                return Err(e).with_context(|| {
-                    format!(
-                        "profile `{p}`: {what}: {} still holds {}, which IAM accepts.{hint}",
-                        self.home, old.access_key_id
-                    )
-                });
-            }
-        };
-        let new = made.key;
-        record.new = Some(new.access_key_id.clone());
-        state.rotations.insert(p.clone(), record.clone());
-        state.save()?;
-        if let Some(created) = made.created {
-            ages::record_created(&[(new.access_key_id.clone(), created)]);
-        }
-        ui::info(format_args!(
-            "created key {} for IAM user {user}",
-            new.access_key_id
-        ));
+        let (new, record) = self.create(aws, &session, &user, &old)?;
         pause("store");
         if let Err(e) = self.store(&new) {
             let now = self.holds();
@@ -458,6 +390,76 @@ impl Target {
             return Err(self.never_worked(e, &old, &new));
         }
         self.complete(profiles, aws, &session, &record, &user)
+    }
+
+    /// Step 3, recorded before (the old key) and after (the new key's id).
+    fn create(
+        &self,
+        aws: &Aws,
+        session: &Credentials,
+        user: &str,
+        old: &LongTermKey,
+    ) -> Result<(LongTermKey, Rotation)> {
+        let p = &self.profile;
+        let mut state = State::load()?;
+        let mut record = Rotation {
+            old: old.access_key_id.clone(),
+            new: None,
+            user: user.to_string(),
+            started: rfc3339(SystemTime::now()),
+        };
+        state.rotations.insert(p.clone(), record.clone());
+        state.save()?;
+        let made = match aws.create(session, user) {
+            Ok(made) => made,
+            Err(e) => {
+                // An answer lost on the way may hide a key IAM did make:
+                // the record stays, and the next run deletes such a key.
+                let lost = matches!(
+                    e,
+                    StsError::Timeout { .. }
+                        | StsError::Interrupted { .. }
+                        | StsError::Malformed { .. }
+                        | StsError::TooLarge { .. }
+                );
+                if !lost {
+                    state.rotations.remove(p);
+                    state.save()?;
+                }
+                return Err(self.not_created(e, lost, old));
+            }
+        };
+        record.new = Some(made.key.access_key_id.clone());
+        state.rotations.insert(p.clone(), record.clone());
+        state.save()?;
+        if let Some(created) = made.created {
+            ages::record_created(&[(made.key.access_key_id.clone(), created)]);
+        }
+        ui::info(format_args!(
+            "created key {} for IAM user {user}",
+            made.key.access_key_id
+        ));
+        Ok((made.key, record))
+    }
+
+    /// What a failed CreateAccessKey left: nothing, or (`lost`) maybe a key.
+    fn not_created(&self, err: StsError, lost: bool, old: &LongTermKey) -> anyhow::Error {
+        let p = &self.profile;
+        let hint = match (&err, &self.plan.mfa_serial) {
+            (StsError::AccessDenied { .. }, None) => {
+                format!(" The session carries no MFA: `mfaenv setup {p}` records your MFA device.")
+            }
+            _ => String::new(),
+        };
+        let what = if lost {
+            "IAM's answer was lost, so it may have made a key (the next `mfaenv rotate` deletes such a key and starts over)"
+        } else {
+            "IAM made no new key; nothing was changed"
+        };
+        anyhow::Error::new(err).context(format!(
+            "profile `{p}`: {what}: {} still holds {}, which IAM accepts.{hint}",
+            self.home, old.access_key_id
+        ))
     }
 
     /// Step 5 failed: the old key goes back, and the next run starts over.
@@ -645,6 +647,24 @@ pub fn learn_dates(profiles: &Profiles, name: &str, key: &LongTermKey) {
     if let Some(user) = iam::user_of(&identity.arn) {
         let _ = aws.list(&session, &user);
     }
+}
+
+/// Step 2's refusals: a key of someone else, or no room for a new one.
+fn check_room(listed: &[AccessKeyInfo], old: &str, user: &str, p: &str) -> Result<()> {
+    if !listed.iter().any(|k| k.id == old) {
+        bail!(
+            "IAM user {user} has no key {old} (it has {}): the key of profile `{p}` belongs to someone else; nothing was changed",
+            names(listed)
+        );
+    }
+    if listed.len() >= 2 {
+        bail!(
+            "IAM user {user} already has two access keys, {}: IAM allows two, so there is no room for a new one. \
+             Delete the one that is not {old} (`aws iam delete-access-key --user-name {user} --access-key-id ID`) and run `mfaenv rotate {p}` again; nothing was changed",
+            names(listed)
+        );
+    }
+    Ok(())
 }
 
 /// `AKIA… (Active, created 2026-01-01T00:00:00Z) and AKIA… (…)`.
