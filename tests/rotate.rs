@@ -340,6 +340,14 @@ fn rotates_a_key_in_the_credentials_file_with_one_code_keeping_every_other_byte(
         "{dry}"
     );
     assert!(bed.moto.requests().is_empty(), "--dry-run calls nothing");
+    // A role profile rotates its source's key.
+    let (ok, dry, err) = bed.run(&["rotate", "--dry-run", "prod"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("uses the keys of `alice`"), "{err}");
+    assert!(
+        dry.contains(&format!("rotate the key {old} of profile `alice`")),
+        "{dry}"
+    );
 
     let err = bed.rotate();
     let new = bed.assert_one_key_left("after");

@@ -124,13 +124,19 @@ impl Sts {
                 .runtime
                 .block_on(call.send())
                 .map_err(|e| at_endpoint(self.classify(OP, None, e), &shown))?;
+            // Ids and statuses go into messages: only IAM's shapes are kept.
+            let plain = |t: &str| {
+                !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric())
+            };
             keys.extend(out.access_key_metadata().iter().filter_map(|k| {
                 Some(AccessKeyInfo {
-                    id: k.access_key_id()?.to_string(),
+                    id: k.access_key_id().filter(|id| plain(id))?.to_string(),
                     status: k
                         .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                        .map(|s| s.as_str())
+                        .filter(|s| plain(s))
+                        .unwrap_or("unknown")
+                        .to_string(),
                     created: k.create_date().and_then(|d| time_of(*d)),
                 })
             }));
@@ -246,7 +252,13 @@ pub fn iam_global_endpoint(region: &str) -> &'static str {
 pub fn user_of(arn: &str) -> Option<String> {
     let resource = arn.splitn(6, ':').nth(5)?;
     let path = resource.strip_prefix("user/")?;
-    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+    // IAM's user names: letters, digits and `+=,.@_-`, at most 64; any
+    // other answer is not trusted (it goes into messages and requests).
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    let name = path
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && n.len() <= 64 && n.chars().all(allowed))?;
     Some(name.to_string())
 }
 
@@ -280,4 +292,40 @@ fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
         _ => {}
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_from_arns_and_hostile_ones_refused() {
+        assert_eq!(
+            user_of("arn:aws:iam::123456789012:user/ops/alice").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            user_of("arn:aws-cn:iam::123456789012:user/a.b+c=d,e@f_g-h").as_deref(),
+            Some("a.b+c=d,e@f_g-h")
+        );
+        for bad in [
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+            "arn:aws:iam::123456789012:user/al\u{1b}[2Kice",
+            "arn:aws:iam::123456789012:user/al ice",
+            "arn:aws:iam::123456789012:user/",
+            "nonsense",
+        ] {
+            assert_eq!(user_of(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            iam_global_endpoint("cn-northwest-1"),
+            "iam.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            iam_global_endpoint("us-gov-west-1"),
+            "iam.us-gov.amazonaws.com"
+        );
+        assert_eq!(iam_global_endpoint("eu-west-1"), "iam.amazonaws.com");
+    }
 }
