@@ -280,4 +280,21 @@ mod tests {
         assert_eq!(too_old(&ages, "AKIA2", limit, now), None);
         assert_eq!(too_old(&ages, "AKIA3", limit, now), None);
     }
+
+    #[test]
+    fn the_limit_comes_from_the_profile_else_90_days() {
+        if crate::settings::key_max_age().is_some() {
+            return; // the variable wins; this test is about the profile key
+        }
+        assert_eq!(max_age(Some("30d")), Duration::from_secs(30 * 86_400));
+        assert_eq!(max_age(Some("2160h")), DEFAULT_MAX_AGE);
+        assert_eq!(max_age(None), DEFAULT_MAX_AGE);
+        assert_eq!(
+            max_age(Some("soon")),
+            DEFAULT_MAX_AGE,
+            "said, and the default"
+        );
+        assert_eq!(max_age(Some("0")), DEFAULT_MAX_AGE);
+        assert_eq!(days(Duration::from_secs(86_400 + 5)), "1 day");
+    }
 }
