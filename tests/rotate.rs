@@ -303,6 +303,18 @@ fn xml_value(xml: &str, tag: &str) -> String {
     xml[start..end].to_string()
 }
 
+/// The names in mfaenv's data dir.
+fn data_files(bed: &Bed) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(bed.sb.home().join(".local/share/mfaenv"))
+        .map(|r| {
+            r.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 fn no_secret(bed: &Bed, text: &str) {
     let creds = std::fs::read_to_string(bed.sb.credentials()).unwrap_or_default();
     for line in creds
@@ -333,6 +345,7 @@ fn rotates_a_key_in_the_credentials_file_with_one_code_keeping_every_other_byte(
     );
     bed.moto.start_recording();
 
+    let data_before = data_files(&bed);
     let (ok, dry, err) = bed.run(&["rotate", "--dry-run", "alice"]);
     assert!(ok, "{err}");
     assert!(
@@ -340,6 +353,7 @@ fn rotates_a_key_in_the_credentials_file_with_one_code_keeping_every_other_byte(
         "{dry}"
     );
     assert!(bed.moto.requests().is_empty(), "--dry-run calls nothing");
+    assert_eq!(data_files(&bed), data_before, "--dry-run writes nothing");
     // A role profile rotates its source's key.
     let (ok, dry, err) = bed.run(&["rotate", "--dry-run", "prod"]);
     assert!(ok, "{err}");

@@ -45,7 +45,8 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(20);
 const CLOCK_SLACK: Duration = Duration::from_secs(300);
 
 pub fn run(args: &RotateArgs) -> Result<String> {
-    let _held = lock()?;
+    // A dry run changes nothing, so it needs no lock (and makes no file).
+    let _held = if args.dry_run { None } else { Some(lock()?) };
     let opts = Options {
         token_code: args.token_code.clone(),
         region: args.region.clone(),

@@ -30,7 +30,7 @@ pub struct State {
 
 impl State {
     fn path() -> Result<PathBuf> {
-        Ok(index::prepare_dir()?.join("rotations.json"))
+        Ok(super::data_dir()?.join("rotations.json"))
     }
 
     pub fn load() -> Result<State> {
@@ -47,6 +47,7 @@ impl State {
 
     /// Written atomically (0600); an empty record removes the file.
     pub fn save(&self) -> Result<()> {
+        index::prepare_dir()?;
         let path = State::path()?;
         if self.rotations.is_empty() {
             return match std::fs::remove_file(&path) {
