@@ -732,3 +732,26 @@ fn import_learns_the_creation_date_from_a_cached_session() {
     let other = bed.moto.count("ListAccessKeys");
     assert_eq!(other, 1, "one ListAccessKeys, with alice's cached session");
 }
+
+#[test]
+fn throttled_for_good_at_the_delete_the_next_run_finishes() {
+    let Some(bed) = Bed::new(Kind::FileStore) else {
+        return;
+    };
+    let old = bed.assert_store_works("start");
+    let proxy = bed.moto.checked().expect("signing proxy");
+    // Every attempt of one run (the SDK tries 3 times).
+    proxy.fail("DeleteAccessKey", 3, Reply::throttling());
+    let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
+    assert!(!ok && out.is_empty(), "{err}");
+    assert!(
+        err.contains("is stored and works, but the old key") && err.contains(&old),
+        "{err}"
+    );
+    let new = bed.assert_store_works("throttled at the delete");
+    assert_ne!(new, old);
+    assert_eq!(bed.iam_keys().len(), 2, "the old key is still there");
+    let err = bed.rotate();
+    assert!(err.contains("finishing the interrupted rotation"), "{err}");
+    assert_eq!(bed.assert_one_key_left("finished"), new, "no third key");
+}
