@@ -443,6 +443,7 @@ fn kill_at_every_step(kind: Kind, steps: &[&str]) {
         child.kill().unwrap();
         child.wait().unwrap();
         bed.assert_store_works(&format!("killed before {step}"));
+        assert_record_is_private(&bed, step);
         let err = bed.rotate();
         let now = bed.assert_one_key_left(&format!("resumed after a kill before {step}"));
         assert!(
@@ -450,6 +451,42 @@ fn kill_at_every_step(kind: Kind, steps: &[&str]) {
             "{step}: a new key, not an old one: {err}"
         );
         keys.push(now);
+    }
+}
+
+/// The record of the rotation in progress, when there is one: 0600, and
+/// nothing in it but key ids, the user and a date.
+fn assert_record_is_private(bed: &Bed, step: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = bed.sb.home().join(".local/share/mfaenv/rotations.json");
+    // Recorded from CreateAccessKey on, until the old key is deleted.
+    let recorded = !["session", "identity", "create"].contains(&step);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        assert!(!recorded, "{step}: no record of the rotation");
+        return;
+    };
+    assert!(
+        recorded,
+        "{step}: a record before anything was made: {text}"
+    );
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{step}: rotations.json");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let record = json["rotations"]["alice"]
+        .as_object()
+        .expect("alice's record");
+    for (field, value) in record {
+        assert!(
+            ["old", "new", "user", "started"].contains(&field.as_str()),
+            "{step}: {field} in {text}"
+        );
+        let value = value.as_str().unwrap();
+        assert!(
+            value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-:TZ".contains(c)),
+            "{step}: {field} = {value}"
+        );
     }
 }
 
