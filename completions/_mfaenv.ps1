@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -250,6 +251,17 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mfaenv;rotate' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url); IAM''s is AWS_ENDPOINT_URL_IAM')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every stored key older than its key_max_age, and every rotation left unfinished')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be done; call nothing, change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mfaenv;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print shell code that exports the profile''s temporary credentials')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s temporary credentials in its environment')
@@ -273,6 +285,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -340,6 +353,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;import' {
+            break
+        }
+        'mfaenv;help;rotate' {
             break
         }
         'mfaenv;help;help' {

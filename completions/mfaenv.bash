@@ -73,6 +73,9 @@ _mfaenv() {
             mfaenv,remove)
                 cmd="mfaenv__subcmd__remove"
                 ;;
+            mfaenv,rotate)
+                cmd="mfaenv__subcmd__rotate"
+                ;;
             mfaenv,setup)
                 cmd="mfaenv__subcmd__setup"
                 ;;
@@ -142,6 +145,9 @@ _mfaenv() {
             mfaenv__subcmd__help,remove)
                 cmd="mfaenv__subcmd__help__subcmd__remove"
                 ;;
+            mfaenv__subcmd__help,rotate)
+                cmd="mfaenv__subcmd__help__subcmd__rotate"
+                ;;
             mfaenv__subcmd__help,setup)
                 cmd="mfaenv__subcmd__help__subcmd__setup"
                 ;;
@@ -161,7 +167,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,7 +469,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,6 +748,20 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__setup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -979,6 +999,36 @@ _mfaenv() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__rotate)
+            opts="-t -h --all --dry-run --token-code --region --endpoint-url --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -56,6 +56,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;export'= {
@@ -224,6 +225,16 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mfaenv;rotate'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url); IAM''s is AWS_ENDPOINT_URL_IAM'
+            cand --all 'Every stored key older than its key_max_age, and every rotation left unfinished'
+            cand --dry-run 'Say what would be done; call nothing, change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mfaenv;help'= {
             cand export 'Print shell code that exports the profile''s temporary credentials'
             cand exec 'Run a command with the profile''s temporary credentials in its environment'
@@ -247,6 +258,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;help;export'= {
@@ -292,6 +304,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;remove'= {
         }
         &'mfaenv;help;import'= {
+        }
+        &'mfaenv;help;rotate'= {
         }
         &'mfaenv;help;help'= {
         }

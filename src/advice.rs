@@ -67,6 +67,11 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
         StsError::AccessDenied { op: "AssumeRole", .. } => Some(
             "check the role's trust policy: it must allow your IAM user to call sts:AssumeRole (with MFA when it requires aws:MultiFactorAuthPresent), and your user's own policies must allow sts:AssumeRole on the role".to_string(),
         ),
+        StsError::AccessDenied { op, .. } if op.contains("AccessKey") || *op == "ListMFADevices" => {
+            Some(format!(
+                "check the IAM policies of the user whose keys are used: they must allow iam:{op} (a policy that requires MFA wants the profile's mfa_serial: `mfaenv setup {profile}`)"
+            ))
+        }
         StsError::AccessDenied { op, .. } => Some(format!(
             "check the IAM policies of the user whose keys are used: they must allow sts:{op}"
         )),

@@ -211,6 +211,15 @@ Examples:
   mfaenv import --all               # every profile with long-term keys in the file
   mfaenv import base other          # just these")]
     Import(ImportArgs),
+
+    /// Replace a profile's long-term key with a new one (one MFA code; the old key is deleted only once the new one works)
+    #[command(after_help = "\
+Examples:
+  mfaenv rotate base                # one code; prints both key ids
+  mfaenv rotate --dry-run base      # what it would do; calls nothing
+  mfaenv rotate --all               # every key older than key_max_age (default 90 days)
+  mfaenv rotate base                # again after an interruption: finishes the job")]
+    Rotate(RotateArgs),
 }
 
 /// How to get the credentials.
@@ -296,6 +305,12 @@ impl Cli {
             Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
             Some(Command::Setup(a)) => return a.name(),
             Some(Command::Plan(a)) => &a.target,
+            Some(Command::Rotate(a)) => {
+                return a
+                    .profile
+                    .clone()
+                    .unwrap_or_else(crate::resolve::default_profile)
+            }
             None => &self.export.target,
             _ => return crate::resolve::default_profile(),
         };
@@ -416,6 +431,34 @@ pub struct ImportArgs {
     /// Also add `credential_process = mfaenv credential-process NAME` to each moved profile's config section, so the AWS CLI keeps finding its keys
     #[arg(long)]
     pub credential_process: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("which").args(["profile", "all"]).required(true)))]
+pub struct RotateArgs {
+    /// The profile whose long-term key to replace (a role profile: its source's)
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Every stored key older than its key_max_age, and every rotation left unfinished
+    #[arg(long)]
+    pub all: bool,
+
+    /// Say what would be done; call nothing, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The MFA code (else `mfa_process`, else a prompt on the terminal)
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// Region to call STS in (default: the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url); IAM's is AWS_ENDPOINT_URL_IAM
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -576,6 +619,7 @@ const SUBCOMMANDS: &[&str] = &[
     "remove",
     "import",
     "reload",
+    "rotate",
     "__profiles",
     "help",
 ];

@@ -225,6 +225,15 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
 /// Only the callers that are about to call STS ask, so a cached export or
 /// the hook never opens a keyring or a passphrase prompt.
 pub fn source_keys(plan: &Plan) -> Result<Credentials> {
+    if matches!(plan.source.origin, KeyOrigin::Store(_) | KeyOrigin::File(_))
+        && plan.source.credentials.session_token.is_none()
+    {
+        crate::keystore::ages::warn_if_old(
+            &plan.source.profile,
+            &plan.source.credentials.access_key_id,
+            plan.key_max_age.as_deref(),
+        );
+    }
     let KeyOrigin::Store(backend) = plan.source.origin else {
         return Ok(plan.source.credentials.clone());
     };
@@ -240,6 +249,16 @@ pub fn source_keys(plan: &Plan) -> Result<Credentials> {
             )
         })?;
     if &key.access_key_id != indexed {
+        // Killed between the store's write and the index's: the entry is
+        // the rotation's new key, which `mfaenv rotate` indexes when it
+        // finishes; until then it is the key to use.
+        if crate::keystore::rotations::pending_new_key(profile).as_ref() == Some(&key.access_key_id)
+        {
+            crate::ui::warning(format_args!(
+                "profile `{profile}`: a rotation of its key is unfinished: `mfaenv rotate {profile}` finishes it"
+            ));
+            return Ok(key.credentials());
+        }
         bail!(
             "profile `{profile}`: {backend} holds key {}, mfaenv's index says {}: `mfaenv add {profile}` stores them again",
             crate::keystore::key_hint(&key.access_key_id),

@@ -38,6 +38,15 @@ pub const MFAENV_PROMPT: &str = "MFAENV_PROMPT";
 pub const MFAENV_PROMPT_TIMEOUT: &str = "MFAENV_PROMPT_TIMEOUT";
 /// How long before expiry the hook replaces loaded credentials (`15m`, `600`).
 pub const MFAENV_REFRESH_BEFORE: &str = "MFAENV_REFRESH_BEFORE";
+/// The age past which a long-term key is called old (`90d`, `2160h`;
+/// default 90 days); wins over the profile's `key_max_age`.
+pub const MFAENV_KEY_MAX_AGE: &str = "MFAENV_KEY_MAX_AGE";
+/// Seconds `rotate` waits for a new key to start working (default 20).
+pub const MFAENV_ROTATE_WAIT: &str = "MFAENV_ROTATE_WAIT";
+/// Tests only: `rotate` stops at the named step (`session`, `identity`,
+/// `create`, `store`, `index`, `wait`, `drop`, `delete`, `done`), says so on
+/// stderr and sleeps, so that a test can kill it there. Inert unless set.
+pub const MFAENV_TEST_ROTATE_PAUSE: &str = "MFAENV_TEST_ROTATE_PAUSE";
 
 // ---- state in the shell ------------------------------------------------
 
@@ -122,6 +131,23 @@ pub fn data_dir() -> Option<PathBuf> {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| dirs::data_dir().map(|d| d.join("mfaenv")))
+}
+
+/// `MFAENV_KEY_MAX_AGE`, when set (its text: the caller parses it).
+pub fn key_max_age() -> Option<String> {
+    get(MFAENV_KEY_MAX_AGE)
+}
+
+/// `MFAENV_ROTATE_WAIT=SECONDS` (more than 0, up to 10 minutes).
+pub fn rotate_wait() -> Option<Duration> {
+    seconds(MFAENV_ROTATE_WAIT)
+        .filter(|s| *s > 0.0 && *s <= 600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// `MFAENV_TEST_ROTATE_PAUSE`: the step `rotate` stops at (tests only).
+pub fn rotate_pause() -> Option<String> {
+    get(MFAENV_TEST_ROTATE_PAUSE)
 }
 
 /// Whether the hook may ask for a code: not under `MFAENV_HOOK_PROMPT=never`

@@ -90,9 +90,19 @@ fn the_secret_service_key_signs_the_sts_call() {
     let keys = ok(&run(&sb, &ss, &["keys", "--json"], &[]), "keys");
     let json: serde_json::Value =
         serde_json::from_slice(&run(&sb, &ss, &["keys", "--json"], &[]).stdout).unwrap();
-    assert_eq!(
-        json["keys"][0],
-        serde_json::json!({"profile": "base", "store": "keyring", "key_id_last4": "LE01", "location": "the Secret Service"}),
+    let row = &json["keys"][0];
+    for (field, want) in [
+        ("profile", "base"),
+        ("store", "keyring"),
+        ("key_id_last4", "LE01"),
+        ("location", "the Secret Service"),
+        ("created_from", "stored"),
+    ] {
+        assert_eq!(row[field], want, "{field}: {keys}");
+    }
+    assert_eq!(row["age_days"], 0, "{keys}");
+    assert!(
+        row["created"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{keys}"
     );
 

@@ -174,7 +174,24 @@ fn setup_records_the_only_device_and_keeps_every_other_line() {
     assert!(config_of(&sb).starts_with("# my AWS config: hand-written, keep this comment\n"));
     // The role profile's keys are alice's: she is who GetCallerIdentity named.
     let calls: Vec<_> = moto.requests().into_iter().map(|r| r.action).collect();
-    assert_eq!(calls, ["GetCallerIdentity", "ListMFADevices"]);
+    assert_eq!(
+        calls,
+        ["GetCallerIdentity", "ListMFADevices", "ListAccessKeys"]
+    );
+    // IAM's creation date of alice's key is what `keys` shows as its age.
+    let keys: serde_json::Value = serde_json::from_str(&sb.ok(&["keys", "--json"])).unwrap();
+    let alice = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["profile"] == "alice")
+        .cloned()
+        .unwrap();
+    assert_eq!(alice["created_from"], "iam", "{keys}");
+    assert!(
+        alice["created"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{keys}"
+    );
     let list = moto
         .requests()
         .into_iter()

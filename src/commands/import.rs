@@ -61,6 +61,11 @@ pub fn run(args: &ImportArgs) -> Result<String> {
     add_config_sections(&moved, args.credential_process.then_some(&merged))?;
     let removed = rewrite_credentials(&path, &moved)?;
     drop(held);
+    // IAM's creation dates, where a cached MFA session of the key allows
+    // asking without a code (`keys` shows the age).
+    for (name, key, _) in &moved {
+        super::rotate::learn_dates(&merged, name, key);
+    }
     for (name, key, backend) in &moved {
         if removed.contains(name) {
             ui::info(format_args!(

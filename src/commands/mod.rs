@@ -14,6 +14,7 @@ pub mod login;
 pub mod plan;
 pub mod reload;
 pub mod remove;
+pub mod rotate;
 pub mod setup;
 pub mod status;
 pub mod trust;

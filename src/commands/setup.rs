@@ -94,7 +94,29 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
         }
     };
     check_listed(&devices, &owner)?;
+    if let Some(user) = owner.user_name() {
+        learn_key_dates(&sts, keys, iam_endpoint.as_deref(), user);
+    }
     choose(&owner, &devices, wanted, &plan.profile)
+}
+
+/// Records when IAM created the user's keys (`keys` shows their age; see
+/// `keystore::ages`). Best effort: a policy that forbids listing them
+/// leaves the date they were stored.
+fn learn_key_dates(
+    sts: &Sts,
+    keys: &crate::creds::Credentials,
+    endpoint: Option<&str>,
+    user: &str,
+) {
+    let Ok(listed) = sts.list_access_keys(keys, endpoint, user) else {
+        return;
+    };
+    let dated: Vec<(String, std::time::SystemTime)> = listed
+        .into_iter()
+        .filter_map(|k| Some((k.id, k.created?)))
+        .collect();
+    crate::keystore::ages::record_created(&dated);
 }
 
 /// Whose devices: an IAM user, or the account's root user.

@@ -35,10 +35,15 @@ pub fn run(args: &StatusArgs) -> Result<String> {
         let expires = current_env(EXPIRATION).and_then(|e| humantime::parse_rfc3339(&e).ok());
         (profile, expires)
     });
+    let old_keys = super::keys::old_keys();
     Ok(if args.json {
-        as_json(&sessions, &old, active, now)
+        as_json(&sessions, &old, active, now, &old_keys)
     } else {
-        as_table(&sessions, &old, active, now)
+        let mut out = as_table(&sessions, &old, active, now);
+        for line in &old_keys {
+            out.push_str(&format!("old key: {line}\n"));
+        }
+        out
     })
 }
 
@@ -134,6 +139,7 @@ fn as_json(
     old: &[bool],
     active: Option<(String, Option<SystemTime>)>,
     now: SystemTime,
+    old_keys: &[String],
 ) -> String {
     let list: Vec<_> = sessions
         .iter()
@@ -157,7 +163,10 @@ fn as_json(
             "seconds_left": exp.map(|e| left(e, now).as_secs()),
         })
     });
-    format!("{}\n", json!({ "sessions": list, "active": active }))
+    format!(
+        "{}\n",
+        json!({ "sessions": list, "active": active, "old_keys": old_keys })
+    )
 }
 
 fn as_table(

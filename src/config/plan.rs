@@ -114,6 +114,8 @@ pub struct Plan {
     /// `refresh_before`: how long before expiry the shell hook replaces
     /// the credentials it loaded.
     pub refresh_before: Option<Duration>,
+    /// `key_max_age` (as written): when the long-term key counts as old.
+    pub key_max_age: Option<String>,
 }
 
 /// Resolves `name`. `env` reads an environment variable (for
@@ -215,6 +217,7 @@ pub fn resolve(
         notes: Vec::new(),
         server,
         refresh_before: refresh_before(&chain)?,
+        key_max_age: get("key_max_age"),
     };
     if let Some(p) = chain
         .iter()

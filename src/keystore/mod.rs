@@ -8,9 +8,11 @@
 //! [`index`], and the secret is fetched only right before an STS call
 //! (`resolve::source_keys`).
 
+pub mod ages;
 pub mod file;
 pub mod index;
 pub mod passphrase;
+pub mod rotations;
 pub mod system;
 
 use std::fmt;
@@ -267,6 +269,7 @@ pub fn save(
             },
         );
     })?;
+    ages::record_stored(&key.access_key_id);
     if let Some(old) = before.filter(|old| old.backend != backend) {
         let removed = open(old.backend).and_then(|mut s| s.delete(profile));
         if let Err(e) = removed {
