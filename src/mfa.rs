@@ -211,6 +211,9 @@ const SECRET_VARS: &[&str] = &[
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    // settings::KEY_STORE_VARS: what unlocks or selects the key store.
+    crate::settings::MFAENV_FILE_PASSPHRASE,
+    crate::settings::MFAENV_BACKEND,
 ];
 
 /// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (up to an hour), else 60 s.

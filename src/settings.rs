@@ -33,6 +33,13 @@ pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
 
+/// Every variable that unlocks or selects a key store: removed from the
+/// environment of every process mfaenv starts (the `exec` command, the
+/// command of `exec --server`, `mfa_process`). A child that runs mfaenv
+/// again must be given them on purpose. (`MFAENV_DATA_DIR` stays: it says
+/// where, not how to open, and a nested mfaenv must find the same trust store.)
+pub const KEY_STORE_VARS: [&str; 2] = [MFAENV_FILE_PASSPHRASE, MFAENV_BACKEND];
+
 // ---- state in the shell ------------------------------------------------
 
 /// The profile mfaenv loaded into this shell.

@@ -40,6 +40,9 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     // runs must not inherit the hook's output format.
     cmd.env_remove(settings::MFAENV_PRIOR);
     cmd.env_remove(settings::MFAENV_SHELL);
+    for name in settings::KEY_STORE_VARS {
+        cmd.env_remove(name);
+    }
     run_command(cmd, program)
 }
 

@@ -116,7 +116,7 @@ pub fn run(
 
     let mut cmd = Command::new(program);
     cmd.args(rest);
-    for name in REMOVED {
+    for name in REMOVED.iter().chain(&settings::KEY_STORE_VARS) {
         cmd.env_remove(name);
     }
     cmd.env(FULL_URI, format!("http://{addr}{}", http::PATH));
