@@ -33,7 +33,8 @@ e = os.environ
 for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
           "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-          "AWS_CREDENTIAL_EXPIRATION", "MFAENV_SHELL", "MFAENV_PRIOR"):
+          "AWS_CREDENTIAL_EXPIRATION", "MFAENV_SHELL", "MFAENV_PRIOR",
+          "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME"):
     assert k not in e, k
 url = urllib.parse.urlparse(e["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
 assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port, url
@@ -63,6 +64,10 @@ fn hostile_env() -> Vec<(&'static str, &'static str)> {
             "/v2/credentials/evil",
         ),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/etc/hostname"),
+        // A web identity comes before the endpoint in every SDK's chain.
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", "/etc/hostname"),
+        ("AWS_ROLE_ARN", "arn:aws:iam::444444444444:role/web"),
+        ("AWS_ROLE_SESSION_NAME", "web"),
         ("MFAENV_SHELL", "bash"),
     ]
 }
@@ -551,43 +556,64 @@ fn ctrl_c_at_the_terminal_reaches_the_command_once() {
 }
 
 #[test]
-fn a_default_profile_with_keys_of_its_own_is_said_before_the_command_starts() {
+fn a_default_profile_with_credentials_of_its_own_is_refused_before_the_code() {
     let Some(moto) = Moto::start() else { return };
     let Some(python) = support::require_venv_bin("python") else {
         return;
     };
-    let credentials = format!(
-        "{CREDENTIALS}[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = default-secret\n"
-    );
     moto.trust("AKIADEFAULT000000001", "default-secret");
-    let sb = Sandbox::with(&moto.endpoint(), CONFIG, &credentials);
+    let keys = "[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = default-secret\n";
+    // Each way `default` gets credentials the SDKs read before the endpoint.
+    let cases = [
+        ("aws_access_key_id", CONFIG.to_string(), format!("{CREDENTIALS}{keys}")),
+        ("aws_access_key_id", format!("{CONFIG}{keys}"), CREDENTIALS.to_string()),
+        (
+            "role_arn",
+            format!("{CONFIG}[default]\nsource_profile = base\nrole_arn = arn:aws:iam::222222222222:role/d\n"),
+            CREDENTIALS.to_string(),
+        ),
+        (
+            "credential_process",
+            format!("{CONFIG}[default]\ncredential_process = /bin/false\n"),
+            CREDENTIALS.to_string(),
+        ),
+    ];
+    for (key, config, credentials) in cases {
+        let sb = Sandbox::with(&moto.endpoint(), &config, &credentials);
+        let out = sb
+            .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+            .arg(&python)
+            .args(["-c", BOTOCORE])
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "{key}: ran: {}", stdout_of(&out));
+        assert_eq!(stdout_of(&out), "", "{key}: the command ran");
+        assert!(
+            err.contains(&format!(
+                "profile `default` has credentials of its own ({key} at "
+            )) && err.contains("would run as `default`"),
+            "{key}: {err}"
+        );
+    }
+    // Refused before a code is asked for, or a session is got.
+    assert_eq!(moto.count("GetSessionToken"), 0);
+    // A `default` with no credentials of its own: botocore gets the role.
+    let sb = Sandbox::with(
+        &moto.endpoint(),
+        &format!("{CONFIG}[default]\nregion = eu-north-1\n"),
+        CREDENTIALS,
+    );
     let out = sb
         .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
         .arg(&python)
         .args(["-c", BOTOCORE])
         .output()
         .unwrap();
-    let err = stderr_of(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("profile `default` has credentials of its own (aws_access_key_id at ")
-            && err.contains("would run as `default`, not as `prod`"),
-        "{err}"
-    );
-    // What it warns about: botocore took the file's keys, not the endpoint's.
-    assert!(
-        stdout_of(&out).starts_with("shared-credentials-file "),
-        "{}",
-        stdout_of(&out)
-    );
-    // Without such a profile: no warning.
-    let sb = Sandbox::new(&moto.endpoint());
-    let out = sb.run(&["exec", "--server", "-t", "123456", "prod", "--", "true"]);
-    assert!(
-        !stderr_of(&out).contains("profile `default`"),
-        "{}",
-        stderr_of(&out)
-    );
+    let said = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(said.starts_with("container-role us-west-2 "), "{said}");
+    assert!(said.contains(":assumed-role/hc-master/"), "{said}");
 }
 
 /// Run as another user: 100 connections that send half a request and

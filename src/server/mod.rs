@@ -35,8 +35,9 @@ pub const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 pub const AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
 
 /// Variables that would make an SDK look elsewhere, or that carry stale
-/// state: removed from the command's environment.
-const REMOVED: [&str; 11] = [
+/// state: removed from the command's environment. (What the SDKs read before
+/// the container endpoint: keys, a profile, a web identity.)
+const REMOVED: [&str; 14] = [
     env_vars::ACCESS_KEY_ID,
     env_vars::SECRET_ACCESS_KEY,
     env_vars::SESSION_TOKEN,
@@ -47,6 +48,9 @@ const REMOVED: [&str; 11] = [
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     // botocore and the JS SDK read a token file before the token itself.
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
     settings::MFAENV_PRIOR,
     settings::MFAENV_SHELL,
 ];
@@ -81,7 +85,6 @@ pub fn run(
     let expires = creds.expiration.context(
         "the credentials have no expiry: nothing to refresh, use `exec` without --server",
     )?;
-    warn_if_default_wins(&plan.profile);
     // The terminal is the command's from here on.
     crate::ui::no_spinner();
     // Before any thread starts: only the main thread takes the signals.
@@ -158,18 +161,22 @@ const OWN_CREDENTIALS: [&str; 7] = [
 
 /// The SDKs read the `default` profile's credentials before the container
 /// endpoint (botocore, the Go and JS SDKs alike): with them, the command
-/// would run as `default`, not as the profile served. Said before it starts.
-fn warn_if_default_wins(profile: &str) {
+/// would run as `default`, not as the profile served — with no MFA. Refused
+/// before anything starts. (Not hidden from the command instead: that would
+/// mean a copy of the user's files, long-term keys and all.)
+pub fn check(plan: &Plan) -> Result<()> {
+    let profile = &plan.profile;
     let Ok(profiles) = Profiles::load() else {
-        return; // the plan was read from these files a moment ago
+        return Ok(()); // the plan was read from these files a moment ago
     };
     let Some(default) = profiles.get("default") else {
-        return;
+        return Ok(());
     };
     if let Some(key) = OWN_CREDENTIALS.iter().find(|k| default.get(k).is_some()) {
-        crate::ui::warning(format_args!(
-            "profile `default` has credentials of its own ({key} at {}): the AWS SDKs use them before the credential server, so the command would run as `default`, not as `{profile}`; move them to a named profile, or use `exec` without --server",
+        bail!(
+            "`exec --server` would not give the command `{profile}`: profile `default` has credentials of its own ({key} at {}), and the AWS SDKs use them before the credential server, so the command would run as `default`. Move them to a named profile (and point `source_profile` at it), or use `exec` without --server",
             default.location_of(key)
-        ));
+        );
     }
+    Ok(())
 }
