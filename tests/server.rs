@@ -697,3 +697,111 @@ fn another_users_slow_connections_are_closed_soon_and_hold_up_nothing() {
     let took: f64 = words[2].parse().unwrap();
     assert!(took < 1.0, "{said}");
 }
+
+/// Run as another user: holds IDLE idle connections and HALF half-sent
+/// requests to the endpoint, opening a new one for each the server closes,
+/// for ARGV[1] seconds; says READY once all are open (or tried).
+const ATTACK: &str = r#"
+import os, resource, select, socket, sys, time, urllib.parse
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+IDLE, HALF = 300, 1000
+poll, socks, opened = select.poll(), {}, 0
+def open_one(kind):
+    global opened
+    try:
+        s = socket.create_connection((url.hostname, url.port), timeout=0.5)
+        if kind == "half":
+            s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthoriz" % url.path).encode())
+        s.setblocking(False)
+    except OSError:
+        return
+    opened += 1
+    socks[s.fileno()] = (s, kind)
+    poll.register(s, select.POLLIN)
+for i in range(IDLE):
+    open_one("idle")
+for i in range(HALF):
+    open_one("half")
+print("READY", opened, flush=True)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    for fd, _ in poll.poll(50):
+        s, kind = socks.pop(fd)
+        poll.unregister(fd)
+        s.close()
+        open_one(kind)
+    for kind, want in (("idle", IDLE), ("half", HALF)):
+        for i in range(want - sum(1 for _, k in socks.values() if k == kind)):
+            open_one(kind)
+print("OPENED", opened, flush=True)
+"#;
+
+/// The command starts ATTACK as user UID:GID, then asks for its own keys N
+/// times as an SDK does (a new connection each, 2 s to answer).
+const UNDER_ATTACK: &str = r#"
+import os, socket, subprocess, sys, time, urllib.parse
+uid, gid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
+attack = subprocess.Popen(["/usr/bin/python3", "-c", sys.argv[3], "60"], user=uid, group=gid,
+                          extra_groups=[], stdout=subprocess.PIPE, text=True, cwd="/")
+print(attack.stdout.readline().strip(), flush=True)
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n\r\n"
+       % (url.path, os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])).encode()
+ok, worst = 0, 0.0
+for i in range(n):
+    start = time.monotonic()
+    try:
+        s = socket.create_connection((url.hostname, url.port), timeout=2)
+        s.sendall(req)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        ok += got.startswith(b"HTTP/1.1 200 ")
+    except OSError as e:
+        print("FAILED", i, e, flush=True)
+    worst = max(worst, time.monotonic() - start)
+print("ANSWERED %d/%d WORST %.3f" % (ok, n, worst), flush=True)
+attack.kill()
+"#;
+
+#[test]
+fn another_user_cannot_starve_the_command_of_its_keys() {
+    let Some((other, _)) = support::users::two() else {
+        return;
+    };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let n = 300;
+    let child = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+        .arg(&python)
+        .args(["-c", UNDER_ATTACK])
+        .args([
+            other.uid.to_string(),
+            other.gid.to_string(),
+            ATTACK.to_string(),
+            n.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = support::users::output_within(child, Duration::from_secs(120), "the attack");
+    let said = stdout_of(&out);
+    assert!(out.status.success(), "{said}\n{}", stderr_of(&out));
+    assert!(said.starts_with("READY "), "{said}");
+    let line = said.lines().find(|l| l.starts_with("ANSWERED")).unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[1], format!("{n}/{n}"), "{said}");
+    let worst: f64 = words[3].parse().unwrap();
+    assert!(worst < 1.0, "{said}");
+}

@@ -13,6 +13,7 @@
 
 mod child;
 pub mod http;
+mod peer;
 mod refresh;
 
 use std::ffi::{OsStr, OsString};
