@@ -805,3 +805,66 @@ fn another_user_cannot_starve_the_command_of_its_keys() {
     let worst: f64 = words[3].parse().unwrap();
     assert!(worst < 1.0, "{said}");
 }
+
+/// Whether `pid` is gone (or a zombie nobody reaps: it runs no more).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
+fn all_gone_within(pids: &[i32], limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if pids.iter().all(|&p| gone(p)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The command: a background job that ignores SIGTERM (as `nohup` and
+/// careless scripts do), its pid and the shell's, then waits.
+const LEAVES_A_JOB: &str = "trap '' TERM HUP; sleep 300 & echo $! $$; wait";
+
+#[test]
+fn nothing_the_command_started_outlives_a_killed_mfaenv() {
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    for signal in [libc::SIGKILL, libc::SIGUSR1] {
+        let (mut child, mut out, port) = start_sh(&sb, LEAVES_A_JOB);
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let pids: Vec<i32> = line
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2, "{line:?}");
+        assert!(!pids.iter().any(|&p| gone(p)), "not started: {line}");
+        // SAFETY: kill with a pid we started.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        child.wait().unwrap();
+        assert!(
+            all_gone_within(&pids, Duration::from_secs(3)),
+            "signal {signal}: still running: {:?}",
+            pids.iter().filter(|&&p| !gone(p)).collect::<Vec<_>>()
+        );
+        assert!(!listening(port));
+    }
+    // The command's own end ends what it left running too: nobody serves it.
+    let out = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--", "sh", "-c"])
+        .arg("trap '' TERM HUP; sleep 300 >/dev/null 2>&1 & echo $!")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let pid: i32 = stdout_of(&out).trim().parse().unwrap();
+    assert!(
+        all_gone_within(&[pid], Duration::from_secs(3)),
+        "{pid} still running"
+    );
+}

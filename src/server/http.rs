@@ -18,7 +18,7 @@
 //!   owner cannot be told, the token decides.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -290,19 +290,21 @@ impl Stop {
 /// it); then drops the listener, so no socket outlives the run.
 pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
     let mut owners = super::peer::Owners::new();
-    for stream in listener.incoming() {
+    let local = listener.local_addr().ok();
+    loop {
+        let accepted = listener.accept();
         if stop.is_set() {
             break;
         }
-        let stream = match stream {
-            Ok(stream) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(_) => {
                 // Out of descriptors, say: no busy loop while it lasts.
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
         };
-        if another_user(&stream, &mut owners) {
+        if local.is_some_and(|local| another_user(peer, local, &mut owners)) {
             continue; // dropped: closed at once, unanswered
         }
         if endpoint.active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
@@ -349,10 +351,7 @@ fn handle(mut stream: TcpStream, endpoint: &Endpoint) {
 
 /// Whether the process at the other end belongs to another user (not us,
 /// not root): they cannot have the token. False when it cannot be told.
-fn another_user(stream: &TcpStream, owners: &mut super::peer::Owners) -> bool {
-    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
-        return false;
-    };
+fn another_user(peer: SocketAddr, local: SocketAddr, owners: &mut super::peer::Owners) -> bool {
     owners
         .uid(peer, local)
         .is_some_and(|uid| !super::peer::allowed(uid))

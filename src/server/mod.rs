@@ -15,6 +15,7 @@ mod child;
 pub mod http;
 mod peer;
 mod refresh;
+mod watchdog;
 
 use std::ffi::{OsStr, OsString};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -96,6 +97,12 @@ pub fn run(
     let addr = listener
         .local_addr()
         .context("credential server: local address")?;
+    // A longer queue of connections not yet accepted than std's 128 (the
+    // kernel caps it at net.core.somaxconn): another user's connection
+    // flood then waits in it, where the command's connections are taken in
+    // turn, instead of having the command's dropped, retried after 1 s.
+    // SAFETY: listen on the descriptor the listener owns.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
     let endpoint = Arc::new(Endpoint::new(token.clone(), &plan.profile, creds)?);
     let stop = Arc::new(Stop::default());
     let acceptor = {
