@@ -868,3 +868,51 @@ fn nothing_the_command_started_outlives_a_killed_mfaenv() {
         "{pid} still running"
     );
 }
+
+/// Sends `text` as typed (a terminal's Enter is `\r`).
+fn typed(session: &mut rexpect::session::PtySession, text: &str) {
+    session.send(text).unwrap();
+    session.flush().unwrap();
+}
+
+/// In a real interactive bash (job control on): the command, in a group of
+/// its own, has the terminal — it reads what is typed; Ctrl-Z stops it and
+/// mfaenv, and bash takes the terminal back; `fg` gives it to the command.
+#[test]
+fn the_command_has_the_terminal_and_ctrl_z_and_fg_work_in_bash() {
+    use support::shells::{interactive, RealShell, PROMPT};
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let mut bash = interactive(RealShell::Bash, &sb, "", &[]);
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    // Says when it runs again, so the test types only then (as a person would).
+    let script = "import signal, sys\nsignal.signal(signal.SIGCONT, lambda *a: print('RESUMED', flush=True))\nprint('READY', flush=True)\nfor i in range(2):\n    print('GOT-' + input(), flush=True)\nsys.exit(3)";
+    std::fs::write(sb.home().join("reads.py"), script).unwrap();
+    let run = format!(
+        "{} exec --server -t 123456 prod -- {} reads.py\r",
+        support::mfaenv_bin().display(),
+        python.display()
+    );
+    typed(&mut bash, &run);
+    bash.exp_string("READY").unwrap();
+    typed(&mut bash, "first\r");
+    bash.exp_string("GOT-first").unwrap();
+    bash.send_control('z').unwrap();
+    bash.exp_string("Stopped").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    // bash has the terminal back: it runs what is typed.
+    typed(&mut bash, "echo BASH-$((40+2))\r");
+    bash.exp_string("BASH-42").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    typed(&mut bash, "fg\r");
+    bash.exp_string("RESUMED").unwrap();
+    typed(&mut bash, "second\r");
+    bash.exp_string("GOT-second").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    typed(&mut bash, "echo STATUS-$?\r");
+    bash.exp_string("STATUS-3").unwrap();
+    typed(&mut bash, "exit\r");
+    bash.exp_eof().unwrap();
+}
