@@ -55,18 +55,21 @@ pub fn run(mut cmd: Command, program: &OsStr) -> Result<ExitCode> {
         });
     }
     install()?;
+    // Before the command, so that no moment of its life goes unwatched.
+    let watchdog = super::watchdog::Watchdog::start();
     let spawned = cmd.spawn();
-    // Kept open until mfaenv exits: closing it ends the command's group.
-    let mut _watchdog = None;
     if let Ok(child) = &spawned {
         let pid = i32::try_from(child.id()).unwrap_or(0);
         CHILD.store(pid, Ordering::SeqCst);
         TERMINAL.store(tty, Ordering::SeqCst);
-        match super::watchdog::start(pid) {
-            Ok(fd) => _watchdog = Some(fd),
-            Err(err) => crate::ui::warning(format_args!(
-                "credential server: cannot start the watchdog ({err}): what the command leaves running may outlive mfaenv"
-            )),
+        let guarded = match &watchdog {
+            Ok(watchdog) => watchdog.guard(pid).map_err(|e| e.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        if let Err(err) = guarded {
+            crate::ui::warning(format_args!(
+                "credential server: no watchdog ({err}): what the command leaves running may outlive mfaenv"
+            ));
         }
     }
     // What came while the pid was not known yet is delivered now.
@@ -187,22 +190,21 @@ fn stopped(pid: libc::pid_t, terminal: Option<&OwnedFd>) {
     }
 }
 
-/// Holds the forwarded signals back from this thread and every thread it
-/// starts from now on, until [`run`] knows the child's pid (the child may
-/// run, and be signalled, before `spawn` returns). Then only the main
-/// thread takes them. The child starts with an empty mask (std resets it).
+/// Holds every signal back from this thread and every thread it starts
+/// from now on, until [`run`] knows the child's pid (the child may run, and
+/// be signalled, before `spawn` returns) and the watchdog knows its group:
+/// a signal that ends mfaenv then (`SIGUSR1`, say) cannot leave the command
+/// unwatched. Then only the main thread takes signals. The child starts
+/// with an empty mask.
 pub fn block() {
     mask(libc::SIG_BLOCK);
 }
 
 fn mask(how: libc::c_int) {
-    // SAFETY: a signal set we own, filled by sigemptyset/sigaddset.
+    // SAFETY: a signal set we own, filled by sigfillset.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in FORWARDED {
-            libc::sigaddset(&mut set, signal);
-        }
+        libc::sigfillset(&mut set);
         libc::pthread_sigmask(how, &set, std::ptr::null_mut());
     }
 }

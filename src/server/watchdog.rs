@@ -4,14 +4,17 @@
 //! hand it over and take the credentials they choose.
 //!
 //! The command runs in a process group of its own. A small watchdog process,
-//! forked from mfaenv, in a group of its own too (a signal to mfaenv's group
-//! or the command's spares it), holds the read end of a pipe whose only
-//! write end is mfaenv's. When mfaenv exits, by any signal or none, the
-//! kernel closes that end; the watchdog reads end-of-file, sends `SIGTERM`
-//! (and `SIGCONT`, for stopped ones) to the command's group, and `SIGKILL`
-//! to what is left of it after [`GRACE`]. The command itself also has
-//! Linux's parent-death signal ([`super::child`]), for the moment before the
-//! watchdog runs. What leaves the group (`setsid`, a daemon) escapes both.
+//! forked from mfaenv just before the command starts, in a group of its own
+//! too (a signal to mfaenv's group or the command's spares it), holds the
+//! read end of a pipe whose only write end is mfaenv's. mfaenv writes the
+//! command's group into it once the command runs (every signal mfaenv could
+//! die of is held back until then); when mfaenv exits, by any signal or
+//! none, the kernel closes its end, the watchdog reads end-of-file, sends
+//! `SIGTERM` (and `SIGCONT`, for stopped ones) to the command's group, and
+//! `SIGKILL` to what is left of it after [`GRACE`]. The command itself also
+//! has Linux's parent-death signal ([`super::child`]): for a `kill -9` in
+//! the moment between its start and the watchdog's learning its group.
+//! What leaves the group (`setsid`, a daemon) escapes both.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
@@ -19,41 +22,69 @@ use std::time::Duration;
 /// How long the command's group has, after `SIGTERM`, to end by itself.
 pub const GRACE: Duration = Duration::from_secs(1);
 
-/// Starts the watchdog for the process group `group`. The returned write
-/// end must stay open until mfaenv exits (dropping it ends the group).
-pub fn start(group: libc::pid_t) -> std::io::Result<OwnedFd> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe writes two descriptors into the array we pass; both are
-    // close-on-exec, so no command mfaenv runs holds the write end.
-    if unsafe { pipe_cloexec(&mut fds) } != 0 {
-        return Err(std::io::Error::last_os_error());
+/// The watchdog, started before the command: it is told the command's
+/// group once the command runs ([`Watchdog::guard`]), and ends that group
+/// when mfaenv exits. Dropping this ends the group too.
+pub struct Watchdog {
+    write_end: OwnedFd,
+}
+
+impl Watchdog {
+    /// Forks the watchdog.
+    pub fn start() -> std::io::Result<Watchdog> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe writes two descriptors into the array we pass; both
+        // are close-on-exec, so no command mfaenv runs holds the write end.
+        if unsafe { pipe_cloexec(&mut fds) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fork in a process with threads: the child calls only
+        // async-signal-safe functions (no allocation, no locks) until `_exit`.
+        match unsafe { libc::fork() } {
+            -1 => {
+                let err = std::io::Error::last_os_error();
+                // SAFETY: the descriptors pipe gave us, closed once.
+                unsafe {
+                    libc::close(fds[0]);
+                    libc::close(fds[1]);
+                }
+                Err(err)
+            }
+            0 => {
+                // SAFETY: in the forked child: its own copies of the descriptors.
+                unsafe {
+                    libc::close(fds[1]);
+                    watch(fds[0])
+                }
+            }
+            _ => {
+                // SAFETY: the read end is the watchdog's now; the write end
+                // is owned from here on.
+                unsafe {
+                    libc::close(fds[0]);
+                    Ok(Watchdog {
+                        write_end: OwnedFd::from_raw_fd(fds[1]),
+                    })
+                }
+            }
+        }
     }
-    // SAFETY: fork in a process with threads: the child calls only
-    // async-signal-safe functions (no allocation, no locks) until `_exit`.
-    match unsafe { libc::fork() } {
-        -1 => {
-            let err = std::io::Error::last_os_error();
-            // SAFETY: the descriptors pipe gave us, closed once.
-            unsafe {
-                libc::close(fds[0]);
-                libc::close(fds[1]);
-            }
-            Err(err)
-        }
-        0 => {
-            // SAFETY: in the forked child: its own copies of the descriptors.
-            unsafe {
-                libc::close(fds[1]);
-                watch(fds[0], group)
-            }
-        }
-        _ => {
-            // SAFETY: the read end is the watchdog's now; the write end is
-            // owned from here on.
-            unsafe {
-                libc::close(fds[0]);
-                Ok(OwnedFd::from_raw_fd(fds[1]))
-            }
+
+    /// The group to end when mfaenv exits.
+    pub fn guard(&self, group: libc::pid_t) -> std::io::Result<()> {
+        let bytes = group.to_ne_bytes();
+        // SAFETY: writes the 4 bytes we pass (a pipe takes them at once).
+        let n = unsafe {
+            libc::write(
+                std::os::fd::AsRawFd::as_raw_fd(&self.write_end),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+            )
+        };
+        if n == bytes.len() as isize {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
         }
     }
 }
@@ -75,7 +106,7 @@ unsafe fn pipe_cloexec(fds: &mut [libc::c_int; 2]) -> libc::c_int {
 }
 
 /// The watchdog: async-signal-safe calls only.
-unsafe fn watch(read_end: libc::c_int, group: libc::pid_t) -> ! {
+unsafe fn watch(read_end: libc::c_int) -> ! {
     libc::setpgid(0, 0);
     for signal in [
         libc::SIGINT,
@@ -97,15 +128,14 @@ unsafe fn watch(read_end: libc::c_int, group: libc::pid_t) -> ! {
     libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
     // Not the listening socket, not the terminal, not a pipe someone waits on.
     close_all_but(read_end);
-    let mut byte = 0u8;
-    loop {
-        let n = libc::read(read_end, (&mut byte as *mut u8).cast(), 1);
-        // (Reading errno allocates nothing.)
-        let interrupted = std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
-        if n == 0 || (n < 0 && !interrupted) {
-            break;
-        }
+    let mut group = [0u8; 4];
+    if read_all(read_end, &mut group) != group.len() {
+        libc::_exit(0); // mfaenv ended before the command ran
     }
+    let group = libc::pid_t::from_ne_bytes(group);
+    let mut byte = [0u8; 1];
+    // Nothing more is written: this returns when mfaenv is gone.
+    read_all(read_end, &mut byte);
     libc::kill(-group, libc::SIGTERM);
     libc::kill(-group, libc::SIGCONT);
     let step = libc::timespec {
@@ -121,6 +151,24 @@ unsafe fn watch(read_end: libc::c_int, group: libc::pid_t) -> ! {
     }
     libc::kill(-group, libc::SIGKILL);
     libc::_exit(0)
+}
+
+/// Reads into `buf` until it is full or the pipe ends; how much was read.
+unsafe fn read_all(fd: libc::c_int, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        let n = libc::read(fd, buf[got..].as_mut_ptr().cast(), buf.len() - got);
+        if n > 0 {
+            got += n as usize;
+            continue;
+        }
+        // (Reading errno allocates nothing.)
+        let interrupted = std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
+        if n == 0 || !interrupted {
+            break;
+        }
+    }
+    got
 }
 
 unsafe fn close_all_but(keep: libc::c_int) {
