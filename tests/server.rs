@@ -916,3 +916,33 @@ fn the_command_has_the_terminal_and_ctrl_z_and_fg_work_in_bash() {
     typed(&mut bash, "exit\r");
     bash.exp_eof().unwrap();
 }
+
+/// A script run from an interactive bash (no job control of its own) goes
+/// on reading the terminal after mfaenv: after a `kill -9` of mfaenv, the
+/// watchdog gives the terminal back from the command's group to the
+/// script's.
+#[test]
+fn after_a_killed_mfaenv_the_script_that_ran_it_has_the_terminal_again() {
+    use support::shells::{interactive, RealShell};
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let script = format!(
+        "{} exec --server -t 123456 prod -- sh -c 'echo MFAENV-$PPID-; exec sleep 300'\nsleep 0.5\nread x\necho AFTER-$x\n",
+        support::mfaenv_bin().display()
+    );
+    std::fs::write(sb.home().join("script.sh"), script).unwrap();
+    let mut bash = interactive(RealShell::Bash, &sb, "", &[]);
+    typed(&mut bash, "bash script.sh\r");
+    let (_, seen) = bash.exp_regex("MFAENV-[0-9]+-").unwrap();
+    let pid: i32 = seen
+        .trim_start_matches("MFAENV-")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    // SAFETY: kill of the mfaenv the script started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    typed(&mut bash, "typed\r");
+    bash.exp_string("AFTER-typed").unwrap();
+    typed(&mut bash, "exit\r");
+    bash.exp_eof().unwrap();
+}

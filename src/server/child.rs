@@ -56,7 +56,8 @@ pub fn run(mut cmd: Command, program: &OsStr) -> Result<ExitCode> {
     }
     install()?;
     // Before the command, so that no moment of its life goes unwatched.
-    let watchdog = super::watchdog::Watchdog::start();
+    // SAFETY: getpgrp has no preconditions.
+    let watchdog = super::watchdog::Watchdog::start(tty, unsafe { libc::getpgrp() });
     let spawned = cmd.spawn();
     if let Ok(child) = &spawned {
         let pid = i32::try_from(child.id()).unwrap_or(0);

@@ -30,8 +30,10 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    /// Forks the watchdog.
-    pub fn start() -> std::io::Result<Watchdog> {
+    /// Forks the watchdog. `tty` (or -1): the terminal, given back to
+    /// mfaenv's group `home` if the command's group still has it when
+    /// mfaenv is gone (a script that ran mfaenv reads it next).
+    pub fn start(tty: libc::c_int, home: libc::pid_t) -> std::io::Result<Watchdog> {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: pipe writes two descriptors into the array we pass; both
         // are close-on-exec, so no command mfaenv runs holds the write end.
@@ -54,7 +56,7 @@ impl Watchdog {
                 // SAFETY: in the forked child: its own copies of the descriptors.
                 unsafe {
                     libc::close(fds[1]);
-                    watch(fds[0])
+                    watch(fds[0], tty, home)
                 }
             }
             _ => {
@@ -106,7 +108,7 @@ unsafe fn pipe_cloexec(fds: &mut [libc::c_int; 2]) -> libc::c_int {
 }
 
 /// The watchdog: async-signal-safe calls only.
-unsafe fn watch(read_end: libc::c_int) -> ! {
+unsafe fn watch(read_end: libc::c_int, tty: libc::c_int, home: libc::pid_t) -> ! {
     libc::setpgid(0, 0);
     for signal in [
         libc::SIGINT,
@@ -126,8 +128,12 @@ unsafe fn watch(read_end: libc::c_int) -> ! {
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
     libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-    // Not the listening socket, not the terminal, not a pipe someone waits on.
-    close_all_but(read_end);
+    // The pipe as 0, the terminal as 1 (both opened after 0-2, so above
+    // them), and nothing else: not the listening socket, not a pipe someone
+    // waits on.
+    let read_end = keep_as(read_end, 0);
+    let tty = if tty >= 0 { keep_as(tty, 1) } else { -1 };
+    close_from(if tty >= 0 { 2 } else { 1 });
     let mut group = [0u8; 4];
     if read_all(read_end, &mut group) != group.len() {
         libc::_exit(0); // mfaenv ended before the command ran
@@ -136,6 +142,10 @@ unsafe fn watch(read_end: libc::c_int) -> ! {
     let mut byte = [0u8; 1];
     // Nothing more is written: this returns when mfaenv is gone.
     read_all(read_end, &mut byte);
+    // SIGTTOU is ignored: the terminal can be given from the background.
+    if tty >= 0 && libc::tcgetpgrp(tty) == group {
+        libc::tcsetpgrp(tty, home);
+    }
     libc::kill(-group, libc::SIGTERM);
     libc::kill(-group, libc::SIGCONT);
     let step = libc::timespec {
@@ -171,18 +181,18 @@ unsafe fn read_all(fd: libc::c_int, buf: &mut [u8]) -> usize {
     got
 }
 
-unsafe fn close_all_but(keep: libc::c_int) {
+/// `fd` as `to` (for a descriptor above `to`).
+unsafe fn keep_as(fd: libc::c_int, to: libc::c_int) -> libc::c_int {
+    libc::dup2(fd, to);
+    libc::close(fd);
+    to
+}
+
+/// Closes every descriptor from `first` on.
+unsafe fn close_from(first: libc::c_int) {
     #[cfg(target_os = "linux")]
-    {
-        let below = if keep > 0 {
-            libc::syscall(libc::SYS_close_range, 0u32, (keep - 1) as u32, 0u32)
-        } else {
-            0
-        };
-        let above = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, u32::MAX, 0u32);
-        if below == 0 && above == 0 {
-            return;
-        }
+    if libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0u32) == 0 {
+        return;
     }
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -193,9 +203,7 @@ unsafe fn close_all_but(keep: libc::c_int) {
     } else {
         1024
     };
-    for fd in 0..top {
-        if fd != keep {
-            libc::close(fd);
-        }
+    for fd in first..top {
+        libc::close(fd);
     }
 }
