@@ -155,7 +155,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +186,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -265,7 +269,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__credential__subcmd__process)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +300,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,7 +343,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__exec)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --server --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +374,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -377,7 +389,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__export)
-            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help"
+            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +420,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -831,7 +847,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,6 +878,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -873,7 +893,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__plan)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --json --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -904,6 +924,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -983,7 +1007,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__write)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --to --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1014,6 +1038,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mfaenv_global_optspecs
-    string join \n t/token-code= region= endpoint-url= direct min-ttl= d/duration= s/shell= force h/help V/version
+    string join \n t/token-code= region= endpoint-url= direct min-ttl= d/duration= prompt= s/shell= force h/help V/version
 end
 
 function __fish_mfaenv_needs_command
@@ -29,6 +29,7 @@ complete -c mfaenv -n "__fish_mfaenv_needs_command" -l region -d 'Region to call
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_needs_command" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_needs_command" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)' -r -f -a "bash\t''
 zsh\t''
 fish\t''
@@ -67,6 +68,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l region -d 'Regi
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand export" -s s -l shell -d 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)' -r -f -a "bash\t''
 zsh\t''
 fish\t''
@@ -82,6 +84,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l region -d 'Region
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -l server -d 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand exec" -s h -l help -d 'Print help'
@@ -90,6 +93,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l reg
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand credential-process" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s t -l token-code -d 'The MFA code (else `mfa_process`, else a prompt on the terminal)' -r
@@ -97,6 +101,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l region -d 'Regio
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand login" -s h -l help -d 'Print help'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand status" -l json -d 'Print JSON instead of a table'
@@ -109,6 +114,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l region -d 'Regio
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l to -d 'The section of the credentials file to write (default: PROFILE-mfa)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand write" -s h -l help -d 'Print help'
@@ -140,6 +146,7 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l region -d 'Region
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -s d -l duration -d 'How long new credentials last (aws-vault\'s --duration): the role\'s DurationSeconds, or the MFA session\'s for a profile without a role' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -l json -d 'Print JSON instead of text'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand plan" -s h -l help -d 'Print help'

@@ -233,6 +233,14 @@ pub struct AuthArgs {
     /// How long new credentials last (aws-vault's --duration): the role's DurationSeconds, or the MFA session's for a profile without a role
     #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
+
+    /// How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile's mfa_prompt, else auto)
+    #[arg(long, value_name = "NAME", value_parser = parse_prompt)]
+    pub prompt: Option<crate::prompt::Choice>,
+}
+
+fn parse_prompt(text: &str) -> Result<crate::prompt::Choice, String> {
+    text.parse()
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -259,6 +267,20 @@ impl ProfileArgs {
 }
 
 impl Cli {
+    /// `--prompt`, on the commands that take it.
+    pub fn prompt(&self) -> Option<crate::prompt::Choice> {
+        let target = match &self.command {
+            Some(Command::Export(a)) => &a.target,
+            Some(Command::Exec(a)) => &a.target,
+            Some(Command::Write(a)) => &a.target,
+            Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
+            Some(Command::Plan(a)) => &a.target,
+            None => &self.export.target,
+            _ => return None,
+        };
+        target.auth.prompt.clone()
+    }
+
     /// The profile the command is for (the hint after an error names it).
     pub fn profile(&self) -> String {
         let target = match &self.command {

@@ -304,7 +304,15 @@ fn is_var_name(name: &str) -> bool {
 
 /// Lower-case hex: state values, cache file names and trust entries.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // Not `format!` per byte: the cached paths hash and print several keys,
+    // and the formatting machinery cost more than the hashing.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 fn unhex(text: &str) -> Option<String> {
@@ -323,6 +331,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
     use std::time::SystemTime;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte_and_unhex_reverses_it() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(unhex(&hex("é=x".as_bytes())).as_deref(), Some("é=x"));
+    }
 
     fn creds() -> Credentials {
         Credentials {

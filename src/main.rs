@@ -104,6 +104,9 @@ fn failure_output(cli: &Cli) -> &'static str {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(choice) = cli.prompt() {
+        mfaenv::prompt::choose(choice);
+    }
     let stdout = match &cli.command {
         Some(Command::Export(args)) => commands::export::run(args)?,
         Some(Command::CredentialProcess(args)) => commands::credential_process::run(args)?,

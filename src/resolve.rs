@@ -325,7 +325,8 @@ impl<'a> Caller<'a> {
                 opts.token_code.clone(),
                 plan.mfa_process.clone().filter(|_| opts.mfa_process),
                 opts.prompt,
-            ),
+            )
+            .for_profile(&plan.profile, plan.mfa_prompt.clone(), plan.prompt_timeout),
         }
     }
 

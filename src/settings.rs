@@ -32,6 +32,10 @@ pub const MFAENV_BACKEND: &str = "MFAENV_BACKEND";
 pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
+/// The prompt driver (`auto`, `terminal`, `pinentry`, `zenity`, …; src/prompt).
+pub const MFAENV_PROMPT: &str = "MFAENV_PROMPT";
+/// Seconds a person has to answer a prompt (default 120).
+pub const MFAENV_PROMPT_TIMEOUT: &str = "MFAENV_PROMPT_TIMEOUT";
 
 /// Every variable that unlocks or selects a key store: removed from the
 /// environment of every process mfaenv starts (the `exec` command, the
@@ -89,6 +93,18 @@ pub fn sts_timeout() -> Option<Duration> {
 /// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (more than 0, up to an hour).
 pub fn mfa_process_timeout() -> Option<Duration> {
     seconds(MFAENV_MFA_PROCESS_TIMEOUT)
+        .filter(|s| *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// `MFAENV_PROMPT`, when set.
+pub fn prompt() -> Option<String> {
+    get(MFAENV_PROMPT)
+}
+
+/// `MFAENV_PROMPT_TIMEOUT=SECONDS` (more than 0, up to an hour).
+pub fn prompt_timeout() -> Option<Duration> {
+    seconds(MFAENV_PROMPT_TIMEOUT)
         .filter(|s| *s > 0.0 && *s <= 3600.0)
         .map(Duration::from_secs_f64)
 }

@@ -474,11 +474,16 @@ impl<'a> Report<'a> {
             .collect();
         let mfa = self.serial.as_ref().map(|serial| {
             let (code, command) = self.code.clone().unwrap_or(("none", None));
+            let (command, driver) = match code {
+                "prompt" => (None, command),
+                _ => (command, None),
+            };
             json!({
                 "serial_number": serial.value,
                 "origin": origin_json(serial),
                 "code_source": code,
                 "mfa_process": command,
+                "prompt_driver": driver,
                 "code_needed": self.code_needed(),
             })
         });
@@ -562,8 +567,12 @@ impl<'a> Report<'a> {
                 let from = match (*code, command) {
                     ("mfa_process", Some(cmd)) => format!("mfa_process `{}`", escape(cmd)),
                     ("token-code", _) => "--token-code".to_string(),
-                    ("prompt", _) => "a prompt on the terminal".to_string(),
-                    _ => "nowhere: no --token-code, no mfa_process, no terminal".to_string(),
+                    ("prompt", Some(driver)) if driver == "terminal" => {
+                        "a prompt on the terminal".to_string()
+                    }
+                    ("prompt", Some(driver)) => format!("a {driver} dialog"),
+                    _ => "nowhere: no --token-code, no mfa_process, no terminal, no dialog"
+                        .to_string(),
                 };
                 let needed = if self.code_needed() {
                     "a code is needed"
@@ -725,7 +734,8 @@ fn cached_session(cache: &Cache, step: &Step, ttl: Duration) -> Option<Cached> {
 }
 
 /// Where a code would come from, in `CodeSource`'s order: `--token-code`,
-/// `mfa_process` (shown, never run), a prompt on the terminal.
+/// `mfa_process` (shown, never run), a prompt driver (its name; nothing is
+/// shown or started).
 fn code_source(plan: &Plan, opts: &Options) -> (&'static str, Option<String>) {
     if opts.token_code.is_some() {
         return ("token-code", None);
@@ -733,22 +743,10 @@ fn code_source(plan: &Plan, opts: &Options) -> (&'static str, Option<String>) {
     if let Some(command) = &plan.mfa_process {
         return ("mfa_process", Some(command.clone()));
     }
-    if has_terminal() {
-        ("prompt", None)
-    } else {
-        ("none", None)
+    let driver = crate::prompt::Settings::resolve(plan.mfa_prompt.as_ref(), plan.prompt_timeout)
+        .and_then(|s| s.driver_name());
+    match driver {
+        Ok(name) => ("prompt", Some(name.to_string())),
+        Err(_) => ("none", None),
     }
-}
-
-/// Whether the controlling terminal can be opened (nothing is read from it).
-fn has_terminal() -> bool {
-    #[cfg(unix)]
-    let tty = "/dev/tty";
-    #[cfg(windows)]
-    let tty = "CONIN$";
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(tty)
-        .is_ok()
 }

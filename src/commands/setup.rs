@@ -8,7 +8,7 @@
 //! `mfa_serial` is set in `[profile NAME]` (or `[default]`), every other byte
 //! stays, and the write is atomic.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 
@@ -194,19 +194,22 @@ fn ask(tty: &Tty, owner: &Owner, devices: &[MfaDevice], profile: &str) -> Result
         }
         .map_err(io)?;
     }
-    let mut reader = BufReader::new(&tty.input);
+    let timeout = crate::prompt::Settings::resolve(None, None)
+        .map(|s| s.timeout)
+        .unwrap_or(crate::prompt::DEFAULT_TIMEOUT);
     for _ in 0..ATTEMPTS {
-        write!(
-            out,
+        let question = format!(
             "Record which one as mfa_serial of `{profile}`? [1-{}]: ",
             devices.len()
-        )
-        .map_err(io)?;
-        let mut line = String::new();
-        if reader.read_line(&mut line).map_err(io)? == 0 || line.trim().is_empty() {
+        );
+        let line = tty
+            .ask(&question, crate::prompt::Echo::On, timeout)
+            .map_err(io)?
+            .unwrap_or_default();
+        let answer = line.trim();
+        if answer.is_empty() {
             bail!("no device chosen; nothing was written");
         }
-        let answer = line.trim();
         let picked = match answer.parse::<usize>() {
             Ok(n) if (1..=devices.len()).contains(&n) => Some(&devices[n - 1]),
             _ => devices.iter().find(|d| d.serial == answer),

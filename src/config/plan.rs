@@ -86,6 +86,10 @@ pub struct Plan {
     pub roles: Vec<RoleStep>,
     pub mfa_serial: Option<String>,
     pub mfa_process: Option<String>,
+    /// `mfa_prompt`: the prompt driver for this profile (src/prompt).
+    pub mfa_prompt: Option<crate::prompt::Choice>,
+    /// `prompt_timeout`: how long a person has to answer.
+    pub prompt_timeout: Option<std::time::Duration>,
     pub mode: MfaMode,
     /// DurationSeconds of the MFA session (GetSessionToken).
     pub session_seconds: u32,
@@ -164,8 +168,35 @@ pub fn resolve(
             ))
         }
     };
+    let mfa_prompt = match get("mfa_prompt") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<crate::prompt::Choice>()
+                .map_err(|e| invalid(find_with(&chain, "mfa_prompt"), "mfa_prompt", &e))?,
+        ),
+    };
+    let prompt_timeout = match get("prompt_timeout") {
+        None => None,
+        Some(text) => Some(
+            crate::duration::parse(&text)
+                .ok()
+                .filter(|d| !d.is_zero() && *d <= crate::prompt::MAX_TIMEOUT)
+                .ok_or_else(|| {
+                    invalid(
+                        find_with(&chain, "prompt_timeout"),
+                        "prompt_timeout",
+                        &format!(
+                            "prompt_timeout must be a duration from 1s to 1h (e.g. 90s, 5m), not `{}`",
+                            text.escape_debug()
+                        ),
+                    )
+                })?,
+        ),
+    };
     let mut plan = Plan {
         profile: name.to_string(),
+        mfa_prompt,
+        prompt_timeout,
         region,
         region_from,
         sts_region: get("region"),
