@@ -288,6 +288,18 @@ pub fn normalize_code(typed: &str) -> String {
     typed.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// What ends the question: nothing (the code is typed after it), except
+/// inside direnv's `.envrc` (`use mfaenv`): direnv prints "is taking a
+/// while" where the cursor is after a few seconds, so the question ends
+/// its line and the notice gets one of its own.
+pub(crate) fn line_end() -> &'static str {
+    if std::env::var_os("DIRENV_IN_ENVRC").is_some() {
+        "\n"
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,17 +318,5 @@ mod tests {
     #[test]
     fn spaces_in_codes_are_dropped() {
         assert_eq!(normalize_code(" 123 456\t"), "123456");
-    }
-}
-
-/// What ends the question: nothing (the code is typed after it), except
-/// inside direnv's `.envrc` (`use mfaenv`): direnv prints "is taking a
-/// while" where the cursor is after a few seconds, so the question ends
-/// its line and the notice gets one of its own.
-pub(crate) fn line_end() -> &'static str {
-    if std::env::var_os("DIRENV_IN_ENVRC").is_some() {
-        "\n"
-    } else {
-        ""
     }
 }
