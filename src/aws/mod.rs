@@ -7,6 +7,7 @@
 //! Nothing here starts unless a command really calls AWS: the runtime and
 //! the HTTP client are built in [`Sts::new`].
 
+pub mod dpop;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
