@@ -168,7 +168,9 @@ impl<'a> Der<'a> {
             if n == 0 || n > 3 || rest.len() < n {
                 return Err(bad);
             }
-            let len = rest[..n].iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b));
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |acc, &b| acc << 8 | usize::from(b));
             rest = &rest[n..];
             len
         };
@@ -252,7 +254,11 @@ fn sec1(der: &[u8], curve: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), KeyError
     let point = match point {
         None => return Err(KeyError::NoPublicKey),
         Some([0, rest @ ..]) if rest.len() == 65 && rest[0] == 4 => rest,
-        Some(_) => return Err(KeyError::Malformed("the public key is not an uncompressed P-256 point")),
+        Some(_) => {
+            return Err(KeyError::Malformed(
+                "the public key is not an uncompressed P-256 point",
+            ))
+        }
     };
     Ok((scalar.to_vec(), point.to_vec()))
 }
@@ -313,7 +319,9 @@ mod tests {
     fn a_proof_verifies_with_the_jwk_in_its_header() {
         for pem in [PKCS8.to_string(), sec1_pem()] {
             let key = DpopKey::from_pem(&pem).unwrap();
-            let proof = key.proof("POST", "https://x/v1/token", 1_700_000_000).unwrap();
+            let proof = key
+                .proof("POST", "https://x/v1/token", 1_700_000_000)
+                .unwrap();
             let parts: Vec<&str> = proof.split('.').collect();
             assert_eq!(parts.len(), 3);
             let header: serde_json::Value = serde_json::from_slice(&b64url(parts[0])).unwrap();
@@ -332,7 +340,9 @@ mod tests {
             UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
                 .verify(signed.as_bytes(), &b64url(parts[2]))
                 .unwrap();
-            let again = key.proof("POST", "https://x/v1/token", 1_700_000_000).unwrap();
+            let again = key
+                .proof("POST", "https://x/v1/token", 1_700_000_000)
+                .unwrap();
             let payload2: serde_json::Value =
                 serde_json::from_slice(&b64url(again.split('.').nth(1).unwrap())).unwrap();
             assert_ne!(payload["jti"], payload2["jti"], "a new jti per proof");
@@ -371,8 +381,10 @@ mod tests {
             KeyError::NotEc("Ed25519".into())
         );
         assert_eq!(
-            DpopKey::from_pem("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----")
-                .unwrap_err(),
+            DpopKey::from_pem(
+                "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"
+            )
+            .unwrap_err(),
             KeyError::NotEc("RSA PRIVATE KEY".into())
         );
         assert_eq!(DpopKey::from_pem("garbage").unwrap_err(), KeyError::NotPem);
@@ -382,8 +394,10 @@ mod tests {
             KeyError::NotPem
         );
         assert!(matches!(
-            DpopKey::from_pem("-----BEGIN EC PRIVATE KEY-----\nMAMCAQE=\n-----END EC PRIVATE KEY-----")
-                .unwrap_err(),
+            DpopKey::from_pem(
+                "-----BEGIN EC PRIVATE KEY-----\nMAMCAQE=\n-----END EC PRIVATE KEY-----"
+            )
+            .unwrap_err(),
             KeyError::Malformed(_)
         ));
     }

@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod signin;
 pub mod sts;
 
 pub use error::StsError;
