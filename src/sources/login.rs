@@ -25,15 +25,20 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aws::dpop::{DpopKey, KeyError};
+use crate::aws::endpoint::{self, Service};
 use crate::aws::http::Http;
 use crate::aws::signin::{self, SigninError};
 use crate::cache::{Cache, Key};
+use crate::config::{Plan, SourceKind};
 use crate::creds::{rfc3339, Credentials};
 use crate::duration::human;
 
 /// Credentials with less than this left are refreshed first (botocore's
 /// and the AWS CLI's threshold).
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+/// How long Sign-In's credentials last at most (its `expiresIn`).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// A session file is a few KiB (the ID token is the largest member).
 pub const MAX_FILE: u64 = 64 * 1024;
@@ -148,6 +153,65 @@ pub struct Signin {
     pub region: Option<String>,
 }
 
+/// The `aws login` session `plan` starts from, if it does.
+pub fn of_plan(plan: &Plan) -> Option<LoginSource> {
+    match &plan.source.kind {
+        SourceKind::Login { session } => Some(LoginSource {
+            profile: plan.source.profile.clone(),
+            session: session.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Where Sign-In is for `plan`: `AWS_ENDPOINT_URL_SIGNIN`, `AWS_ENDPOINT_URL`
+/// or the profile's `endpoint_url` (as for every service), else the
+/// regional endpoint of `--region`, `AWS_REGION`, … or the profile's region.
+pub fn signin_for(plan: &Plan, region_flag: Option<&str>) -> Signin {
+    Signin {
+        endpoint_url: endpoint::endpoint(Service::Signin, plan, None).map(|(url, _)| url),
+        region: endpoint::region(plan, region_flag),
+    }
+}
+
+/// The first credentials of `plan` (an `aws login` source): at least
+/// `min_ttl` left, from the session's file or refreshed.
+pub fn for_plan(
+    plan: &Plan,
+    opts: &crate::resolve::Options,
+    min_ttl: Duration,
+    cache: &Cache,
+) -> anyhow::Result<Credentials> {
+    let source = of_plan(plan).ok_or_else(|| {
+        anyhow::anyhow!(
+            "profile `{}`: not an `aws login` profile",
+            plan.source.profile
+        )
+    })?;
+    credentials(
+        &source,
+        min_ttl,
+        &signin_for(plan, opts.region.as_deref()),
+        cache,
+    )
+}
+
+/// When the session's credentials expire, as its file says: for `plan`
+/// and `status` (nothing refreshed, no secret shown).
+pub fn expiry(source: &LoginSource) -> Result<SystemTime, LoginError> {
+    let token = read(source, &file_for(source)?)?;
+    token.creds.expiration.ok_or_else(|| LoginError::Malformed {
+        profile: source.profile.clone(),
+        path: String::new(),
+        reason: "no expiry".into(),
+    })
+}
+
+/// Whether credentials with `left` serve a caller that needs `min_ttl`.
+pub fn serves(left: Duration, min_ttl: Duration) -> bool {
+    left > min_ttl.max(REFRESH_BEFORE)
+}
+
 /// The session's credentials when at least `min_ttl` (and 5 minutes) is
 /// left, without any refresh: the cached export's path (no runtime, no TLS).
 pub fn cached(source: &LoginSource, min_ttl: Duration) -> Result<Option<Credentials>, LoginError> {
@@ -170,6 +234,14 @@ pub fn credentials(
     let token = read(source, &path)?;
     if fresh(&token.creds, min_ttl) {
         return Ok(token.creds.clone());
+    }
+    if min_ttl >= MAX_LIFETIME {
+        return Err(LoginError::TooShort {
+            profile: source.profile.clone(),
+            lasts: format!("at most {}", human(MAX_LIFETIME)),
+            wanted: human(min_ttl),
+        }
+        .into());
     }
     let key = Key::new(&["aws-login", &source.session]);
     let what = format!("the `aws login` session of `{}`", source.profile);
@@ -227,7 +299,7 @@ fn check_lasts(
 fn fresh(creds: &Credentials, min_ttl: Duration) -> bool {
     creds
         .time_left(SystemTime::now())
-        .is_some_and(|left| left > min_ttl.max(REFRESH_BEFORE))
+        .is_some_and(|left| serves(left, min_ttl))
 }
 
 fn file_for(source: &LoginSource) -> Result<PathBuf, LoginError> {
