@@ -157,7 +157,7 @@ fn for_login(err: &LoginError) -> Option<String> {
             format!("if the file is yours, `chmod 600 {path}`; else delete it and {login}")
         }
         LoginError::Unsafe { path, .. } => format!("delete {path}, then {login}"),
-        LoginError::Refresh { source, .. } => match source {
+        LoginError::Refresh { cause, .. } => match cause {
             SigninError::InsufficientPermissions(_) => format!(
                 "the identity you signed in with may not use `aws login` sessions: ask for the Sign-In permissions, then {login}"
             ),

@@ -80,12 +80,8 @@ pub enum LoginError {
     },
     #[error("profile `{profile}`: the `aws login` session cannot be refreshed: {reason}")]
     LoginRequired { profile: String, reason: String },
-    #[error("profile `{profile}`: refreshing the `aws login` session failed: {source}")]
-    Refresh {
-        profile: String,
-        #[source]
-        source: SigninError,
-    },
+    #[error("profile `{profile}`: refreshing the `aws login` session failed: {cause}")]
+    Refresh { profile: String, cause: SigninError },
     #[error("profile `{profile}`: no region to reach Sign-In in (the profile has no `region`, and neither AWS_REGION nor AWS_ENDPOINT_URL_SIGNIN is set)")]
     NoRegion { profile: String },
     #[error("profile `{profile}`: the refreshed `aws login` session lasts {lasts}, less than the {wanted} asked for (--min-ttl); Sign-In issues credentials for 15 minutes at most")]
@@ -427,7 +423,7 @@ fn refresh(
         },
         other => LoginError::Refresh {
             profile: profile(),
-            source: other,
+            cause: other,
         },
     };
     let _progress = crate::ui::progress(format_args!(

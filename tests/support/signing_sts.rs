@@ -96,6 +96,18 @@ impl SigningSts {
         );
     }
 
+    /// Accepts the temporary key `access_key_id` with `secret` and its
+    /// session `token` (issued elsewhere: an `aws login` session's, say).
+    pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
+        self.state.lock().unwrap().keys.insert(
+            access_key_id.to_string(),
+            Key {
+                secret: secret.to_string(),
+                token: Some(token.to_string()),
+            },
+        );
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
