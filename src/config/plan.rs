@@ -32,7 +32,7 @@ pub enum SourceKind {
     Environment,
     /// IAM Identity Center: the portal's credentials for an account and
     /// role (`crate::sources::sso`).
-    Sso(SsoSource),
+    Sso(Box<SsoSource>),
     /// An `aws login` session (`login_session = NAME` on the profile):
     /// `crate::sources::login`.
     Login { session: String },
@@ -426,7 +426,7 @@ fn other_source(
         };
         return Ok(Some(Source {
             profile: profile.name.clone(),
-            kind: SourceKind::Sso(sso),
+            kind: SourceKind::Sso(Box::new(sso)),
             origin: KeyOrigin::Sso(profile.location_of(key)),
             credentials: no_keys(),
         }));
