@@ -660,9 +660,10 @@ fn sign_in_failing_or_silent_is_an_error_unless_the_old_credentials_still_last()
     assert_eq!(std::fs::read(&w.path).unwrap(), before);
 }
 
-/// Runs mfaenv under strace; the number of epoll instances it created
-/// (tokio's runtime makes one; std alone never does: tests/fast_path.rs).
-fn runtime_starts(t: &Login, strace: &Path, args: &[&str]) -> usize {
+/// Runs mfaenv under strace from `dir`; its stdout and the number of
+/// epoll instances it created (tokio's runtime makes one; std alone never
+/// does: tests/fast_path.rs).
+fn traced(t: &Login, strace: &Path, dir: &Path, args: &[&str]) -> (String, usize) {
     let log = t.sandbox.home().join("strace.log");
     let _ = std::fs::remove_file(&log);
     let mut cmd = t.sandbox.command(strace);
@@ -670,6 +671,8 @@ fn runtime_starts(t: &Login, strace: &Path, args: &[&str]) -> usize {
         .arg(&log)
         .arg(support::mfaenv_bin())
         .args(args)
+        .current_dir(dir)
+        .env("PWD", dir)
         .env("AWS_ENDPOINT_URL_SIGNIN", t.fake.endpoint());
     let out = cmd.output().expect("run strace");
     assert!(
@@ -678,7 +681,8 @@ fn runtime_starts(t: &Login, strace: &Path, args: &[&str]) -> usize {
         support::stderr_of(&out)
     );
     let trace = std::fs::read_to_string(&log).expect("strace log");
-    trace.lines().filter(|l| l.contains("epoll_create")).count()
+    let count = trace.lines().filter(|l| l.contains("epoll_create")).count();
+    (String::from_utf8(out.stdout).unwrap(), count)
 }
 
 #[test]
@@ -688,14 +692,26 @@ fn a_served_session_starts_no_runtime_and_a_refresh_does() {
     };
     let Some(t) = Login::new(false) else { return };
     t.write(SESSION, &["--expires-in=600"]);
-    for args in [
-        &["export", "web", "--shell", "bash"][..],
-        &["credential-process", "web"],
-        &["plan", "web"],
+    let home = t.sandbox.home().to_path_buf();
+    let proj = home.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".mfaenv"), "profile = \"web\"\n").unwrap();
+    t.ok(&["allow", proj.to_str().unwrap()]);
+    for (dir, args) in [
+        (&home, &["export", "web", "--shell", "bash"][..]),
+        (&home, &["credential-process", "web"]),
+        (&home, &["plan", "web"]),
+        // The hook entering a project of an `aws login` profile.
+        (&proj, &["hook-env", "--shell", "json"]),
     ] {
-        assert_eq!(runtime_starts(&t, &strace, args), 0, "{args:?}");
+        let (out, runtimes) = traced(&t, &strace, dir, args);
+        assert_eq!(runtimes, 0, "{args:?}");
+        if args[0] != "plan" {
+            assert!(out.contains(CLI_KEY), "{args:?}: {out}");
+        }
     }
     t.write(SESSION, &["--expires-in=60"]);
-    assert!(runtime_starts(&t, &strace, &["export", "web", "--shell", "bash"]) >= 1);
-    assert_eq!(t.fake.refreshes(), 1, "the probe saw the refresh's runtime");
+    let (_, runtimes) = traced(&t, &strace, &home, &["export", "web", "--shell", "bash"]);
+    assert!(runtimes >= 1, "the probe sees the refresh's runtime");
+    assert_eq!(t.fake.refreshes(), 1);
 }
