@@ -715,3 +715,19 @@ fn a_served_session_starts_no_runtime_and_a_refresh_does() {
     assert!(runtimes >= 1, "the probe sees the refresh's runtime");
     assert_eq!(t.fake.refreshes(), 1);
 }
+
+#[test]
+fn a_min_ttl_longer_than_sign_in_gives_is_refused_before_any_call() {
+    let Some(t) = Login::new(false) else { return };
+    t.write(SESSION, &["--expires-in=60"]);
+    let stderr = t.fails(&["export", "web", "--shell", "bash", "--min-ttl", "1h"]);
+    assert!(
+        stderr.contains("profile `web`") && stderr.contains("15 minutes at most"),
+        "{stderr}"
+    );
+    assert_eq!(t.fake.seen().len(), 0);
+    // 10 minutes is within what a refresh gives.
+    let out = t.ok(&["export", "web", "--shell", "bash", "--min-ttl", "10m"]);
+    assert_eq!(t.fake.refreshes(), 1);
+    assert!(out.contains("ASIASIGNIN"), "{out}");
+}

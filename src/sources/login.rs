@@ -435,11 +435,19 @@ fn refresh(
         signin::refresh(&http, &base, client_id, refresh_token, &key).map_err(failed)?;
     let expiration = SystemTime::now() + refreshed.expires_in;
     update(&mut doc, &refreshed, expiration);
-    write_back(path, &doc).map_err(|reason| LoginError::WriteBack {
-        profile: profile(),
-        path: crate::ui::path(path),
-        reason,
-    })?;
+    // The new credentials are good even when the file cannot take them (the
+    // old refresh token is spent, though): said, not failed.
+    if let Err(reason) = write_back(path, &doc) {
+        let err = LoginError::WriteBack {
+            profile: profile(),
+            path: crate::ui::path(path),
+            reason,
+        };
+        crate::ui::warning(format_args!(
+            "{err}; these credentials last 15 minutes, then run `aws login --profile {}`",
+            source.profile
+        ));
+    }
     Ok(Credentials {
         access_key_id: refreshed.access_key_id.clone(),
         secret_access_key: refreshed.secret_access_key.clone(),
