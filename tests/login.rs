@@ -273,6 +273,10 @@ fn a_fresh_session_is_served_from_its_file_by_every_route_with_and_without_a_rol
     assert_eq!(child, CLI_KEY);
     let plan = t.ok(&["plan", "web"]);
     assert!(plan.contains("aws login"), "{plan}");
+    assert!(
+        plan.contains(&t.fake.endpoint()),
+        "the Sign-In endpoint: {plan}"
+    );
     assert!(plan.contains(".aws/login/cache/4b0ba8f99f075c0633e122fd73346ce203a3faf18ea0310eb2d29df1bab2e255.json"), "{plan}");
     let plan_json: serde_json::Value =
         serde_json::from_str(&t.ok(&["plan", "web", "--json"])).unwrap();

@@ -238,15 +238,22 @@ impl<'a> Report<'a> {
                 let login = crate::sources::login::of_plan(plan);
                 let file = login.as_ref().and_then(crate::sources::login::path_of);
                 let shown = file.as_deref().map(crate::ui::path).unwrap_or_default();
+                let signin = crate::sources::login::signin_for(plan, self.opts.region.as_deref());
+                let signin = signin.endpoint_url.or_else(|| {
+                    signin
+                        .region
+                        .map(|r| crate::aws::signin::regional_endpoint(&r))
+                });
                 (
                     "login",
                     vec![
                         ("login_session", json!(session)),
                         ("cache_file", json!(file)),
+                        ("signin_endpoint", json!(signin)),
                     ],
                     vec![
                         format!("`aws login` session {}", escape(session)),
-                        format!("its credentials are read from {shown}; with under 5 minutes left they are refreshed through Sign-In (CreateOAuth2Token) and written back"),
+                        format!("its credentials are read from {shown}; with under 5 minutes left they are refreshed through Sign-In (CreateOAuth2Token) at {} and written back", escape(signin.as_deref().unwrap_or("(no region: set one)"))),
                     ],
                 )
             }
