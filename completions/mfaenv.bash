@@ -67,8 +67,14 @@ _mfaenv() {
             mfaenv,plan)
                 cmd="mfaenv__subcmd__plan"
                 ;;
+            mfaenv,reload)
+                cmd="mfaenv__subcmd__reload"
+                ;;
             mfaenv,remove)
                 cmd="mfaenv__subcmd__remove"
+                ;;
+            mfaenv,rotate)
+                cmd="mfaenv__subcmd__rotate"
                 ;;
             mfaenv,setup)
                 cmd="mfaenv__subcmd__setup"
@@ -133,8 +139,14 @@ _mfaenv() {
             mfaenv__subcmd__help,plan)
                 cmd="mfaenv__subcmd__help__subcmd__plan"
                 ;;
+            mfaenv__subcmd__help,reload)
+                cmd="mfaenv__subcmd__help__subcmd__reload"
+                ;;
             mfaenv__subcmd__help,remove)
                 cmd="mfaenv__subcmd__help__subcmd__remove"
+                ;;
+            mfaenv__subcmd__help,rotate)
+                cmd="mfaenv__subcmd__help__subcmd__rotate"
                 ;;
             mfaenv__subcmd__help,setup)
                 cmd="mfaenv__subcmd__help__subcmd__setup"
@@ -155,7 +167,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +198,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -265,7 +281,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__credential__subcmd__process)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +312,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,7 +355,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__exec)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --server --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +386,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -377,7 +401,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__export)
-            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help"
+            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +432,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -441,7 +469,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import help"
+            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -692,7 +720,35 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -799,7 +855,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__import)
-            opts="-h --all --backend --help"
+            opts="-h --all --backend --credential-process --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -831,7 +887,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,6 +918,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -873,7 +933,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__plan)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --json --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -907,6 +967,24 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prompt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__reload)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -928,8 +1006,38 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__rotate)
+            opts="-t -h --all --dry-run --token-code --region --endpoint-url --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__setup)
-            opts="-h --serial --help"
+            opts="-h --serial --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -983,7 +1091,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__write)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --to --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1014,6 +1122,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1065,8 +1177,13 @@ _mfaenv_profiles() {
         [[ $w == -* || $w == \[* || $w == __profiles || $w == hook-env ]] || keep+=("$w")
     done
     COMPREPLY=("${keep[@]}")
+    # A name goes onto the line quoted for bash (as zsh's compadd does), so
+    # `[profile zz$(touch x)]` is never run when the line is entered. What
+    # was typed is matched against the name and its quoted form.
+    local q
     while IFS= read -r w; do
-        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+        printf -v q '%q' "$w"
+        [[ $w == "$cur"* || $q == "$cur"* ]] && COMPREPLY+=("$q")
     done <<<"$names"
     return 0
 }

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
@@ -43,6 +44,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -54,6 +56,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;export'= {
@@ -64,6 +67,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
@@ -79,6 +83,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --server 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile'
             cand -h 'Print help'
@@ -92,6 +97,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -104,6 +110,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -127,6 +134,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --to 'The section of the credentials file to write (default: PROFILE-mfa)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
@@ -141,6 +149,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --help 'Print help'
         }
         &'mfaenv;deny'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;reload'= {
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -177,6 +189,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --json 'Print JSON instead of text'
             cand -h 'Print help'
@@ -184,6 +197,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;setup'= {
             cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
+            cand --force 'Replace a different mfa_serial the profile already has without asking'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -207,8 +221,19 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;import'= {
             cand --backend 'Where to keep them (as for `add`)'
             cand --all 'Every profile with long-term keys in the credentials file'
+            cand --credential-process 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mfaenv;rotate'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url); IAM''s is AWS_ENDPOINT_URL_IAM'
+            cand --all 'Every stored key older than its key_max_age, and every rotation left unfinished'
+            cand --dry-run 'Say what would be done; call nothing, change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'mfaenv;help'= {
             cand export 'Print shell code that exports the profile''s temporary credentials'
@@ -221,6 +246,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -232,6 +258,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;help;export'= {
@@ -254,6 +281,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;help;deny'= {
         }
+        &'mfaenv;help;reload'= {
+        }
         &'mfaenv;help;direnv'= {
         }
         &'mfaenv;help;hook-env'= {
@@ -275,6 +304,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;remove'= {
         }
         &'mfaenv;help;import'= {
+        }
+        &'mfaenv;help;rotate'= {
         }
         &'mfaenv;help;help'= {
         }
