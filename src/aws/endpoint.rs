@@ -10,6 +10,8 @@ use crate::env_vars::get as env_value;
 pub enum Service {
     Sts,
     Iam,
+    /// Sign-In's token endpoint (`aws login` sessions).
+    Signin,
 }
 
 impl Service {
@@ -18,6 +20,7 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Iam => "AWS_ENDPOINT_URL_IAM",
+            Service::Signin => "AWS_ENDPOINT_URL_SIGNIN",
         }
     }
 }

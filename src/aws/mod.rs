@@ -8,10 +8,12 @@
 //! Nothing here starts unless a command really calls AWS: the runtime and
 //! the HTTP client are built in [`Sts::new`].
 
+pub mod dpop;
 pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod signin;
 pub mod sts;
 
 pub use error::StsError;

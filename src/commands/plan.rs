@@ -35,6 +35,12 @@ pub enum Origin {
     },
     /// `credential_source = Environment`: these variables.
     Environment { variables: Vec<&'static str> },
+    /// A source that signs in itself (IAM Identity Center, `aws login`):
+    /// what it is, and where the profile sets it.
+    SignIn {
+        kind: &'static str,
+        location: Location,
+    },
     /// A key store (`mfaenv add`/`import`): the backend and the profile's
     /// entry in it (the file store's path; the keyring's service).
     Store {
@@ -202,12 +208,18 @@ impl<'a> Report<'a> {
                 } else {
                     resolve::DEFAULT_MIN_TTL
                 };
-                let cached = cache.and_then(|c| cached_session(c, step, ttl));
+                let cached = match crate::sources::login::of_plan(plan) {
+                    // An `aws login` session: its own file, not mfaenv's cache.
+                    Some(login) if i == 0 => cache.and(login_session(&login, ttl)),
+                    _ => cache.and_then(|c| cached_session(c, step, ttl)),
+                };
                 let action = match &cached {
                     Some(c) if c.serves => Action::Cached,
                     _ => Action::Call,
                 };
-                if i < role_offset {
+                if i < role_offset && !plan.source.kind.has_keys() {
+                    self.source_call(cached, action)
+                } else if i < role_offset {
                     self.session_call(cached, action)
                 } else {
                     let first = i == 0;
@@ -228,6 +240,47 @@ impl<'a> Report<'a> {
             }
         }
         calls
+    }
+
+    /// The first step of a source that is no keys: what it would call.
+    fn source_call(&self, cached: Option<Cached>, action: Action) -> Call {
+        let plan = self.plan;
+        let (name, fields, details) = match &plan.source.kind {
+            SourceKind::Sso(sso) => crate::sources::sso::plan_step(sso),
+            SourceKind::Login { session } => {
+                let login = crate::sources::login::of_plan(plan);
+                let file = login.as_ref().and_then(crate::sources::login::path_of);
+                let shown = file.as_deref().map(crate::ui::path).unwrap_or_default();
+                let signin = crate::sources::login::signin_for(plan, self.opts.region.as_deref());
+                let signin = signin.endpoint_url.or_else(|| {
+                    signin
+                        .region
+                        .map(|r| crate::aws::signin::regional_endpoint(&r))
+                });
+                (
+                    "login",
+                    vec![
+                        ("login_session", json!(session)),
+                        ("cache_file", json!(file)),
+                        ("signin_endpoint", json!(signin)),
+                    ],
+                    vec![
+                        format!("`aws login` session {}", escape(session)),
+                        format!("its credentials are read from {shown}; with under 5 minutes left they are refreshed through Sign-In (CreateOAuth2Token) at {} and written back", escape(signin.as_deref().unwrap_or("(no region: set one)"))),
+                    ],
+                )
+            }
+            SourceKind::Static | SourceKind::Environment => ("none", Vec::new(), Vec::new()),
+        };
+        Call {
+            name,
+            profile: plan.source.profile.clone(),
+            with_code: false,
+            fields,
+            details,
+            cached,
+            action,
+        }
     }
 
     fn session_call(&self, cached: Option<Cached>, action: Action) -> Call {
@@ -548,12 +601,20 @@ impl<'a> Report<'a> {
         } else {
             "long-term"
         };
-        out.push(format!(
-            "  source keys  {} of profile {}, {} ({kind})",
-            escape(&source.credentials.access_key_id),
-            escape(&source.profile),
-            describe_origin(&self.origin),
-        ));
+        if source.kind.has_keys() {
+            out.push(format!(
+                "  source keys  {} of profile {}, {} ({kind})",
+                escape(&source.credentials.access_key_id),
+                escape(&source.profile),
+                describe_origin(&self.origin),
+            ));
+        } else {
+            out.push(format!(
+                "  source       {} of profile {}",
+                escape(&source.origin.to_string()),
+                escape(&source.profile),
+            ));
+        }
         for (i, call) in self.calls.iter().enumerate() {
             let target = match call.fields.first() {
                 Some(("role_arn", arn)) => format!(" {}", escape(arn.as_str().unwrap_or_default())),
@@ -673,6 +734,11 @@ fn origin_to_json(origin: &Origin) -> Json {
             "kind": "environment",
             "variables": variables,
         }),
+        Origin::SignIn { kind, location } => json!({
+            "kind": kind,
+            "path": location.path,
+            "line": location.line,
+        }),
         Origin::Store {
             backend,
             entry,
@@ -693,6 +759,7 @@ fn describe_origin(origin: &Origin) -> String {
         Origin::Environment { variables } => {
             format!("from the environment ({})", variables.join(", "))
         }
+        Origin::SignIn { location, .. } => escape(&location.to_string()),
         Origin::Store {
             backend: Backend::Keyring,
             entry,
@@ -751,7 +818,7 @@ fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
             },
         };
     }
-    match source.kind {
+    match &source.kind {
         SourceKind::Static => {
             let at = |key: &str| where_set(profiles, &source.profile, key);
             Origin::File {
@@ -769,6 +836,20 @@ fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
             }
             Origin::Environment { variables }
         }
+        SourceKind::Sso(_) | SourceKind::Login { .. } => Origin::SignIn {
+            kind: if matches!(source.kind, SourceKind::Sso(_)) {
+                "sso"
+            } else {
+                "login"
+            },
+            location: match &source.origin {
+                KeyOrigin::Sso(l) | KeyOrigin::Login(l) => l.clone(),
+                _ => Location {
+                    path: profiles.config_path.clone(),
+                    line: 0,
+                },
+            },
+        },
     }
 }
 
@@ -777,6 +858,19 @@ fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
 fn where_set(profiles: &Profiles, name: &str, key: &str) -> Option<Location> {
     let profile = profiles.with_includes(profiles.get(name)?).ok()?;
     profile.value(key).map(|v| v.location.clone())
+}
+
+/// The `aws login` session's credentials as its file has them (read, never refreshed).
+fn login_session(login: &crate::sources::login::LoginSource, ttl: Duration) -> Option<Cached> {
+    let expiration = crate::sources::login::expiry(login).ok()?;
+    let left = expiration
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Some(Cached {
+        expiration,
+        left,
+        serves: crate::sources::login::serves(left, ttl),
+    })
 }
 
 /// A cached session for `step`, without its keys: only when it is.

@@ -190,6 +190,11 @@ impl Target {
                 "profile `{}` takes its keys from the environment (credential_source = Environment): mfaenv cannot store a new key there",
                 source.profile
             ),
+            KeyOrigin::Sso(_) | KeyOrigin::Login(_) => bail!(
+                "profile `{}` signs in ({}): it has no long-term key to rotate",
+                source.profile,
+                source.origin
+            ),
         };
         if source.profile != name {
             ui::note(format_args!(
@@ -210,6 +215,7 @@ impl Target {
                 path: location.path.clone(),
             },
             KeyOrigin::Environment => bail!("keys from the environment"),
+            KeyOrigin::Sso(_) | KeyOrigin::Login(_) => bail!("a sign-in, no keys"),
         };
         Ok(Target::with(plan, home))
     }

@@ -184,6 +184,14 @@ impl Moto {
         }
     }
 
+    /// Makes the signature check accept a temporary key issued elsewhere
+    /// (an `aws login` session's), with its session token.
+    pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
+        if let Some(checked) = &self.checked {
+            checked.trust_session(access_key_id, secret, token);
+        }
+    }
+
     /// Makes the signature check refuse `access_key_id` (a deleted key).
     pub fn untrust(&self, access_key_id: &str) {
         if let Some(checked) = &self.checked {

@@ -115,6 +115,19 @@ impl SigningSts {
         );
     }
 
+    /// Accepts the temporary key `access_key_id` with `secret` and its
+    /// session `token` (issued elsewhere: an `aws login` session's, say).
+    pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
+        self.state.lock().unwrap().keys.insert(
+            access_key_id.to_string(),
+            Key {
+                secret: secret.to_string(),
+                token: Some(token.to_string()),
+                usable_from: None,
+            },
+        );
+    }
+
     /// Refuses `access_key_id` from now on, as AWS refuses a deleted key.
     pub fn untrust(&self, access_key_id: &str) {
         self.state.lock().unwrap().keys.remove(access_key_id);
