@@ -38,6 +38,12 @@ pub fn started() -> bool {
     STARTED.load(Ordering::Relaxed)
 }
 
+/// Records that this process built a runtime and an HTTP client (STS or
+/// [`super::http::Http`]).
+pub(super) fn mark_started() {
+    STARTED.store(true, Ordering::Relaxed);
+}
+
 /// How many times one call is tried (throttling, 5xx and timeouts are retried).
 pub const MAX_ATTEMPTS: u32 = 3;
 
@@ -96,7 +102,7 @@ impl Timeouts {
 impl Sts {
     /// `region`: where to call STS (else us-east-1); `endpoint`: an override URL.
     pub fn new(region: Option<&str>, endpoint: Option<&str>) -> Result<Sts, StsError> {
-        STARTED.store(true, Ordering::Relaxed);
+        mark_started();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
