@@ -12,6 +12,8 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod sso;
+pub mod sso_oidc;
 pub mod sts;
 
 pub use error::StsError;

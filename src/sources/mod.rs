@@ -6,6 +6,8 @@
 //! - `login`: `aws login` sessions (`login_session`), issue #23.
 
 pub mod sso;
+pub mod sso_login;
+pub mod sso_token;
 
 use anyhow::{bail, Result};
 
