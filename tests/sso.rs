@@ -548,3 +548,115 @@ fn the_token_cache_is_shared_with_botocore_and_the_aws_cli_both_ways() {
     let last = w.sso.calls().into_iter().rev().find_map(|c| c.bearer).unwrap();
     assert_eq!(last, refreshed["accessToken"].as_str().unwrap());
 }
+
+/// The hook in a real shell: an SSO-chained project says to log in, and
+/// loads once `mfaenv login` ran in that shell.
+fn hook_loads_after_login(sh: support::shells::RealShell) {
+    use support::shells::{interactive, PROMPT};
+    let Some(w) = world() else { return };
+    if sh.require().is_none() {
+        return;
+    }
+    let home = w.sb.home();
+    std::fs::create_dir_all(home.join("proj")).unwrap();
+    std::fs::write(home.join("proj/.mfaenv"), "profile = \"admin\"\n").unwrap();
+    let browser = home.join("browser.sh").display().to_string();
+    let mut env: Vec<(String, String)> = w.sso.env();
+    env.push(("BROWSER".into(), browser));
+    env.push(("MFAENV_HOOK_PROMPT".into(), "never".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut s = interactive(sh, &w.sb, &sh.hook_rc(&support::mfaenv_bin()), &env);
+    s.send_line("mfaenv allow proj").unwrap();
+    s.exp_string("mfaenv: allowed ").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    s.send_line("cd proj").unwrap();
+    s.exp_string("needs an IAM Identity Center login: run `mfaenv login admin`")
+        .unwrap();
+    s.send_line("mfaenv login admin").unwrap();
+    s.exp_string("loaded admin").unwrap();
+    s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
+    let (_, key) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
+    assert!(key.len() > 8, "{sh:?}: {key}");
+    s.send_line("exit").unwrap();
+    assert_eq!(w.browser_opened().len(), 1);
+}
+
+#[test]
+fn bash_hook_loads_an_sso_profile_once_logged_in() {
+    hook_loads_after_login(support::shells::RealShell::Bash);
+}
+
+#[test]
+fn zsh_hook_loads_an_sso_profile_once_logged_in() {
+    hook_loads_after_login(support::shells::RealShell::Zsh);
+}
+
+#[test]
+fn fish_hook_loads_an_sso_profile_once_logged_in() {
+    hook_loads_after_login(support::shells::RealShell::Fish);
+}
+
+/// `exec`, `exec --server` and `write` take the SSO chain too.
+#[test]
+fn exec_server_and_write_routes() {
+    let Some(w) = world() else { return };
+    let (access, ..) = w.sso.issue(3600);
+    w.write_token("corp", &access, 3600, None);
+    let out = w.ok(&["exec", "dev", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"], false);
+    assert!(out.trim().starts_with("ASIASSO"), "{out}");
+    let out = w.ok(
+        &[
+            "exec",
+            "--server",
+            "admin",
+            "--",
+            "sh",
+            "-c",
+            "curl -sS -H \"Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN\" \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"",
+        ],
+        false,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"), "{v}");
+    w.ok(&["write", "dev"], false);
+    let creds = std::fs::read_to_string(w.sb.credentials()).unwrap();
+    assert!(creds.contains("[dev-mfa]") && creds.contains("ASIASSO"), "{creds}");
+}
+
+/// A cached export or credential-process of an SSO profile (and of a role
+/// on it) starts no runtime (tests/fast_path.rs's probe: tokio's epoll).
+#[test]
+fn cached_sso_exports_start_no_runtime() {
+    let Some(w) = world() else { return };
+    let Some(strace) = support::require_program("strace") else { return };
+    let (access, ..) = w.sso.issue(3600);
+    w.write_token("corp", &access, 3600, None);
+    w.ok(&["export", "--shell", "bash", "admin"], false);
+    let count = |args: &[&str]| {
+        let log = w.sb.home().join("strace.log");
+        let mut cmd = w.sb.command(&strace);
+        cmd.args(["-f", "-qq", "-e", "trace=epoll_create,epoll_create1", "-o"])
+            .arg(&log)
+            .arg(support::mfaenv_bin())
+            .args(args)
+            .envs(w.sso.env());
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", support::stderr_of(&out));
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("epoll_create"))
+            .count()
+    };
+    for args in [
+        &["export", "--shell", "bash", "dev"][..],
+        &["export", "--shell", "bash", "admin"][..],
+        &["credential-process", "admin"][..],
+        &["plan", "admin"][..],
+    ] {
+        assert_eq!(count(args), 0, "{args:?}");
+    }
+    // The probe sees a runtime when there is one: a fresh fetch.
+    w.ok(&["forget", "dev"], false);
+    assert!(count(&["export", "--shell", "bash", "dev"]) > 0);
+}
