@@ -779,3 +779,54 @@ fn cached_sso_exports_start_no_runtime() {
     w.ok(&["forget", "dev"], false);
     assert!(count(&["export", "--shell", "bash", "dev"]) > 0);
 }
+
+/// Ctrl-C while the login waits for the browser: mfaenv ends, nothing is
+/// written, and the next login goes at once (no stale lock).
+#[test]
+fn ctrl_c_cancels_a_login_cleanly() {
+    let Some(w) = world() else { return };
+    let mut p = w.sb.in_pty(&["login", "dev"], |cmd| {
+        cmd.envs(w.sso.env()).env("BROWSER", "true");
+    });
+    p.exp_string("/authorize?").unwrap();
+    p.send_control('c').unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        match p.process.status() {
+            Some(rexpect::process::WaitStatus::StillAlive) | None => {
+                assert!(std::time::Instant::now() < deadline, "still running after Ctrl-C");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some(other) => break other,
+        }
+    };
+    assert!(
+        !matches!(status, rexpect::process::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert!(!w.token_path("corp").exists());
+    assert_eq!(w.sso.count("CreateToken"), 0);
+    let started = std::time::Instant::now();
+    w.ok(&["login", "dev"], true);
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+/// An expired client registration cannot refresh: the next login registers anew.
+#[test]
+fn an_expired_registration_is_renewed_by_the_next_login() {
+    let Some(w) = world() else { return };
+    let (_, refresh, client, secret) = w.sso.issue(-10);
+    w.write_token("corp", "stale", -60, Some((&refresh, &client, &secret)));
+    let path = w.token_path("corp");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["registrationExpiresAt"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&path, v.to_string()).unwrap();
+    w.ok(&["export", "--shell", "bash", "dev"], true);
+    let grants: Vec<_> = w.sso.calls().into_iter().filter_map(|c| c.grant).collect();
+    assert_eq!(grants, ["authorization_code"], "no refresh with an expired registration");
+    assert_eq!(w.sso.count("RegisterClient"), 1);
+    let token = w.token("corp");
+    assert_ne!(token["clientId"], client.as_str());
+    let renewed = token["registrationExpiresAt"].as_str().unwrap();
+    assert!(renewed > "2026", "{renewed}");
+}
