@@ -53,7 +53,7 @@ pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
 
 /// How long an IAM Identity Center login waits for the browser (seconds;
-/// default 300).
+/// default 170).
 pub const MFAENV_LOGIN_TIMEOUT: &str = "MFAENV_LOGIN_TIMEOUT";
 
 /// `MFAENV_LOGIN_TIMEOUT=SECONDS` (more than 0, up to an hour).

@@ -492,6 +492,25 @@ fn bad_token_cache_files_are_refused_not_trusted() {
             }),
         ),
     ];
+    let mut cases = cases;
+    cases.push((
+        "writable by others",
+        Box::new(|| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(&path, "{}").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        }),
+    ));
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        cases.push((
+            "owned by another user",
+            Box::new(|| {
+                std::fs::write(&path, "{}").unwrap();
+                std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+            }),
+        ));
+    }
     for (said, make) in cases {
         let _ = std::fs::remove_file(&path);
         make();
@@ -794,7 +813,10 @@ fn ctrl_c_cancels_a_login_cleanly() {
     let status = loop {
         match p.process.status() {
             Some(rexpect::process::WaitStatus::StillAlive) | None => {
-                assert!(std::time::Instant::now() < deadline, "still running after Ctrl-C");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "still running after Ctrl-C"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
             Some(other) => break other,
@@ -823,7 +845,11 @@ fn an_expired_registration_is_renewed_by_the_next_login() {
     std::fs::write(&path, v.to_string()).unwrap();
     w.ok(&["export", "--shell", "bash", "dev"], true);
     let grants: Vec<_> = w.sso.calls().into_iter().filter_map(|c| c.grant).collect();
-    assert_eq!(grants, ["authorization_code"], "no refresh with an expired registration");
+    assert_eq!(
+        grants,
+        ["authorization_code"],
+        "no refresh with an expired registration"
+    );
     assert_eq!(w.sso.count("RegisterClient"), 1);
     let token = w.token("corp");
     assert_ne!(token["clientId"], client.as_str());

@@ -5,7 +5,7 @@
 //! The browser is `$BROWSER`, else the platform's opener; the URL (and the
 //! device flow's code) is always printed on stderr too, so a login over SSH
 //! works. Everything waits at most the login timeout
-//! (`MFAENV_LOGIN_TIMEOUT`, default 300 s); Ctrl-C ends it with nothing
+//! (`MFAENV_LOGIN_TIMEOUT`, default 170 s); Ctrl-C ends it with nothing
 //! written.
 //!
 //! The loopback listener (127.0.0.1, a random port) takes only
@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::sso_oidc::{Grant, Kind, Oidc, Registration, Token, CALLBACK_PATH};
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+// Under the cache's 180 s lock wait: callers waiting for this login never
+// give up before it does.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(170);
 const MAX_REQUEST: usize = 8 * 1024;
 const REQUEST_TIME: Duration = Duration::from_secs(2);
 
@@ -53,7 +55,7 @@ pub struct LoggedIn {
     pub registration: Registration,
 }
 
-/// The login timeout: `MFAENV_LOGIN_TIMEOUT`, else 300 s.
+/// The login timeout: `MFAENV_LOGIN_TIMEOUT`, else 170 s.
 pub fn timeout() -> Duration {
     crate::settings::login_timeout().unwrap_or(DEFAULT_TIMEOUT)
 }
