@@ -856,3 +856,41 @@ fn an_expired_registration_is_renewed_by_the_next_login() {
     let renewed = token["registrationExpiresAt"].as_str().unwrap();
     assert!(renewed > "2026", "{renewed}");
 }
+
+/// direnv's `use mfaenv` takes an SSO chain like any profile.
+#[test]
+fn direnv_uses_an_sso_profile() {
+    let Some(w) = world() else { return };
+    let Some(direnv) = support::require_program("direnv") else {
+        return;
+    };
+    let (access, ..) = w.sso.issue(3600);
+    w.write_token("corp", &access, 3600, None);
+    let home = w.sb.home();
+    let lib = w.ok(&["direnv"], false);
+    std::fs::create_dir_all(home.join(".config/direnv")).unwrap();
+    std::fs::write(home.join(".config/direnv/direnvrc"), lib).unwrap();
+    let proj = home.join("proj-d");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use mfaenv admin\n").unwrap();
+    let run = |args: &[&str]| {
+        let out =
+            w.sb.command(&direnv)
+                .args(args)
+                .envs(w.sso.env())
+                .output()
+                .unwrap();
+        assert!(out.status.success(), "{}", support::stderr_of(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["allow", proj.to_str().unwrap()]);
+    let out = run(&[
+        "exec",
+        proj.to_str().unwrap(),
+        "sh",
+        "-c",
+        "echo KEY=$AWS_ACCESS_KEY_ID",
+    ]);
+    assert!(out.contains("KEY=ASIA"), "{out}");
+    assert_eq!(w.sso.count("GetRoleCredentials"), 1);
+}
