@@ -204,7 +204,7 @@ const OUTPUT_GRACE: Duration = Duration::from_millis(200);
 
 /// Secrets a code helper has no business seeing: the keys in this shell's
 /// environment (perhaps the very session being replaced).
-const SECRET_VARS: &[&str] = &[
+pub(crate) const SECRET_VARS: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",

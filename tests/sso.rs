@@ -60,7 +60,7 @@ fn world() -> Option<World> {
     let script = sb.home().join("browser.sh");
     std::fs::write(
         &script,
-        "#!/bin/sh\necho \"$1\" >> \"$HOME/browser.log\"\nexec curl -sS -L --max-time 10 -o /dev/null \"$1\"\n",
+        "#!/bin/sh\necho \"$1\" >> \"$HOME/browser.log\"\nenv >> \"$HOME/browser.env\"\nexec curl -sS -L --max-time 10 -o /dev/null \"$1\"\n",
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -177,10 +177,16 @@ fn key_of(exports: &str) -> String {
 #[test]
 fn login_in_the_browser_then_cached_export_calls_nothing() {
     let Some(w) = world() else { return };
-    let out = w.run(&["login", "dev"], true);
+    let out = w
+        .mfaenv(&["login", "dev"], true)
+        .env("AWS_SECRET_ACCESS_KEY", "shell-secret-not-for-the-browser")
+        .output()
+        .unwrap();
     let stderr = support::stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(out.stdout.is_empty(), "login prints nothing on stdout");
+    let browser_env = std::fs::read_to_string(w.sb.home().join("browser.env")).unwrap();
+    assert!(!browser_env.contains("shell-secret-not-for-the-browser"));
     // The URL is always shown, and the browser got it.
     let opened = w.browser_opened();
     assert_eq!(opened.len(), 1, "{opened:?}");

@@ -241,7 +241,13 @@ fn open_browser(url: &str) -> bool {
         } else {
             argv.push(url.to_string());
         }
-        let started = Command::new(&argv[0])
+        let mut cmd = Command::new(&argv[0]);
+        // The browser has no business with the keys of this environment.
+        for name in crate::mfa::SECRET_VARS {
+            cmd.env_remove(name);
+        }
+        cmd.env_remove(crate::settings::MFAENV_FILE_PASSPHRASE);
+        let started = cmd
             .args(&argv[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
