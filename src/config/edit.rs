@@ -349,6 +349,16 @@ mod tests {
     const KEYS: [(&str, &str); 2] = [("aws_access_key_id", "ASIA2"), ("aws_session_token", "T2")];
 
     #[test]
+    fn removes_marked_sections_whole_and_nothing_else() {
+        let text = "\u{feff}# top\r\n[profile a]\r\nmark = s\r\n# a's comment\r\n\r\n[profile keep]\r\nx = 1\r\n[profile b]\r\nmark = s\r\n";
+        let marked = headers_with(text, "mark", "s").unwrap();
+        assert_eq!(marked, ["profile a", "profile b"]);
+        let out = remove_sections(text, &marked).unwrap();
+        assert_eq!(out, "\u{feff}# top\r\n[profile keep]\r\nx = 1\r\n");
+        assert_eq!(remove_sections(text, &[]).unwrap(), text);
+    }
+
+    #[test]
     fn removes_keys_and_an_emptied_section() {
         let text = "# top\n[a]\naws_access_key_id = A\n  cont\nregion = eu\n\n[b] ; b\r\n# why\r\naws_access_key_id=B\r\naws_secret_access_key :S\r\n\n[a]\naws_secret_access_key = SA\n[c]\nx=1";
         let keys = ["aws_access_key_id", "aws_secret_access_key"];

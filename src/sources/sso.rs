@@ -125,7 +125,7 @@ pub fn portal_failure(err: PortalError, profile: &str, sso: &SsoSource) -> anyho
     }
 }
 
-/// The login name of `sso` for messages: `profile `dev``.
+/// The lock of the token file at `path` (in mfaenv's cache directory).
 fn token_key(path: &std::path::Path) -> Key {
     Key::new(&["sso-token", &path.to_string_lossy()])
 }
