@@ -900,3 +900,18 @@ fn direnv_uses_an_sso_profile() {
     assert!(out.contains("KEY=ASIA"), "{out}");
     assert_eq!(w.sso.count("GetRoleCredentials"), 1);
 }
+
+/// A profile with only `sso_session` (what `aws sso login --profile` uses)
+/// logs in to its session.
+#[test]
+fn login_of_a_session_only_profile() {
+    let Some(w) = world() else { return };
+    w.sb.add_config("\n[profile corp-login]\nsso_session = corp\n");
+    let out = w.run(&["login", "corp-login"], true);
+    assert!(out.status.success(), "{}", support::stderr_of(&out));
+    assert!(w.token("corp")["accessToken"].is_string());
+    assert_eq!(w.sso.count("GetRoleCredentials"), 0);
+    // Anything else that does not resolve is still an error.
+    let stderr = w.fails(&["login", "nosuch"], true);
+    assert!(stderr.contains("nosuch"), "{stderr}");
+}

@@ -69,7 +69,7 @@ fn populate(args: &PopulateArgs) -> Result<String> {
 }
 
 /// The `[sso-session NAME]` section as a source with no account or role.
-fn session(profiles: &Profiles, name: &str) -> Result<SsoSource> {
+pub(crate) fn session(profiles: &Profiles, name: &str) -> Result<SsoSource> {
     let Some(section) = profiles.sso_session(name) else {
         let known: Vec<&str> = profiles.sso_session_names().collect();
         bail!(
