@@ -915,3 +915,81 @@ fn login_of_a_session_only_profile() {
     let stderr = w.fails(&["login", "nosuch"], true);
     assert!(stderr.contains("nosuch"), "{stderr}");
 }
+
+/// Another local user, connecting to the login's listener while it waits:
+/// with a guessed `state` (and any code) it is refused, and the login then
+/// takes the real redirect.
+#[test]
+fn another_local_user_cannot_inject_a_code() {
+    let Some(w) = world() else { return };
+    let Some((other, _)) = support::users::two() else {
+        return;
+    };
+    // A "browser" that only notes the URL: the test plays the rest.
+    let script = w.sb.home().join("browser.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"$1\" >> \"$HOME/browser.log\"\n").unwrap();
+    let child = w
+        .mfaenv(&["login", "dev"], true)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let url = loop {
+        if let Some(url) = w.browser_opened().first() {
+            break url.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no URL opened");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Where IAM Identity Center would send the browser back.
+    let curl = |user: Option<support::users::User>, args: &[&str]| {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--max-time", "5"]).args(args);
+        if let Some(u) = user {
+            u.command(&mut cmd);
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let location = curl(None, &["-o", "/dev/null", "-w", "%{redirect_url}", &url]);
+    assert!(location.contains("/oauth/callback?code="), "{location}");
+    let base = location.split('?').next().unwrap().to_string();
+    let code_forged = curl(
+        Some(other),
+        &[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("{base}?code=evil&state=guess"),
+        ],
+    );
+    assert_eq!(code_forged, "400", "a guessed state is refused");
+    let other_path = curl(
+        Some(other),
+        &[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &base.replace("/oauth/callback", "/"),
+        ],
+    );
+    assert_eq!(other_path, "404");
+    assert_eq!(
+        curl(None, &["-o", "/dev/null", "-w", "%{http_code}", &location]),
+        "200"
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = support::stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("wrong `state`"), "{stderr}");
+    let exchanged: Vec<_> = w
+        .sso
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == "CreateToken")
+        .collect();
+    assert_eq!(exchanged.len(), 1, "only the real code is exchanged");
+}
