@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
@@ -46,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)')
             [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
             [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
@@ -57,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -69,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
@@ -85,6 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -99,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -112,6 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
             [CompletionResult]::new('--use-device-code', '--use-device-code', [CompletionResultType]::ParameterName, 'IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -139,6 +146,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The section of the credentials file to write (default: PROFILE-mfa)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -156,6 +164,11 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;deny' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;reload' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -198,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -206,6 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         }
         'mfaenv;setup' {
             [CompletionResult]::new('--serial', '--serial', [CompletionResultType]::ParameterName, 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a different mfa_serial the profile already has without asking')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -233,8 +248,20 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         'mfaenv;import' {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where to keep them (as for `add`)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every profile with long-term keys in the credentials file')
+            [CompletionResult]::new('--credential-process', '--credential-process', [CompletionResultType]::ParameterName, 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mfaenv;rotate' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url); IAM''s is AWS_ENDPOINT_URL_IAM')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every stored key older than its key_max_age, and every rotation left unfinished')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be done; call nothing, change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'mfaenv;sso' {
@@ -273,6 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Block a directory''s `.mfaenv` file until it is allowed again')
+            [CompletionResult]::new('reload', 'reload', [CompletionResultType]::ParameterValue, 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)')
             [CompletionResult]::new('direnv', 'direnv', [CompletionResultType]::ParameterValue, 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`')
             [CompletionResult]::new('hook-env', 'hook-env', [CompletionResultType]::ParameterValue, 'The hook''s worker, run by the shell integration (prints shell code)')
             [CompletionResult]::new('__profiles', '__profiles', [CompletionResultType]::ParameterValue, 'The completions'' helper: profile names, when the word after WORDS is a PROFILE')
@@ -284,6 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('keys', 'keys', [CompletionResultType]::ParameterValue, 'List the profiles with long-term keys and where they live (never a secret)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -318,6 +347,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
         'mfaenv;help;deny' {
             break
         }
+        'mfaenv;help;reload' {
+            break
+        }
         'mfaenv;help;direnv' {
             break
         }
@@ -349,6 +381,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;import' {
+            break
+        }
+        'mfaenv;help;rotate' {
             break
         }
         'mfaenv;help;sso' {

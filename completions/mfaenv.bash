@@ -67,8 +67,14 @@ _mfaenv() {
             mfaenv,plan)
                 cmd="mfaenv__subcmd__plan"
                 ;;
+            mfaenv,reload)
+                cmd="mfaenv__subcmd__reload"
+                ;;
             mfaenv,remove)
                 cmd="mfaenv__subcmd__remove"
+                ;;
+            mfaenv,rotate)
+                cmd="mfaenv__subcmd__rotate"
                 ;;
             mfaenv,setup)
                 cmd="mfaenv__subcmd__setup"
@@ -136,8 +142,14 @@ _mfaenv() {
             mfaenv__subcmd__help,plan)
                 cmd="mfaenv__subcmd__help__subcmd__plan"
                 ;;
+            mfaenv__subcmd__help,reload)
+                cmd="mfaenv__subcmd__help__subcmd__reload"
+                ;;
             mfaenv__subcmd__help,remove)
                 cmd="mfaenv__subcmd__help__subcmd__remove"
+                ;;
+            mfaenv__subcmd__help,rotate)
+                cmd="mfaenv__subcmd__help__subcmd__rotate"
                 ;;
             mfaenv__subcmd__help,setup)
                 cmd="mfaenv__subcmd__help__subcmd__setup"
@@ -176,7 +188,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import sso help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,6 +219,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -286,7 +302,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__credential__subcmd__process)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +333,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -356,7 +376,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__exec)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --server --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,6 +407,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -398,7 +422,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__export)
-            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help"
+            opts="-t -d -s -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +453,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -462,7 +490,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import sso help"
+            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,7 +741,35 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -848,7 +904,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__import)
-            opts="-h --all --backend --help"
+            opts="-h --all --backend --credential-process --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,7 +936,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --use-device-code --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --use-device-code --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,6 +967,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -922,7 +982,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__plan)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --json --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,6 +1016,24 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prompt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__reload)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -977,8 +1055,38 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__rotate)
+            opts="-t -h --all --dry-run --token-code --region --endpoint-url --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__setup)
-            opts="-h --serial --help"
+            opts="-h --serial --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1106,7 +1214,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__write)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --to --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1137,6 +1245,10 @@ _mfaenv() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1188,8 +1300,13 @@ _mfaenv_profiles() {
         [[ $w == -* || $w == \[* || $w == __profiles || $w == hook-env ]] || keep+=("$w")
     done
     COMPREPLY=("${keep[@]}")
+    # A name goes onto the line quoted for bash (as zsh's compadd does), so
+    # `[profile zz$(touch x)]` is never run when the line is entered. What
+    # was typed is matched against the name and its quoted form.
+    local q
     while IFS= read -r w; do
-        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+        printf -v q '%q' "$w"
+        [[ $w == "$cur"* || $q == "$cur"* ]] && COMPREPLY+=("$q")
     done <<<"$names"
     return 0
 }

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
@@ -43,6 +44,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -54,6 +56,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -65,6 +68,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand -s 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --shell 'Output: bash, zsh, fish, pwsh, json, dotenv or terragrunt (default: the shell that runs mfaenv, else $SHELL)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
@@ -80,6 +84,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --server 'Stay the parent and serve refreshing credentials to the command on 127.0.0.1 (the container credentials protocol) instead of putting keys in its environment; also MFAENV_SERVER=1 or `mfaenv_server = true` in the profile'
             cand -h 'Print help'
@@ -93,6 +98,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -105,6 +111,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --use-device-code 'IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1'
             cand -h 'Print help'
@@ -129,6 +136,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --to 'The section of the credentials file to write (default: PROFILE-mfa)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand -h 'Print help'
@@ -143,6 +151,10 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --help 'Print help'
         }
         &'mfaenv;deny'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;reload'= {
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -179,6 +191,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
             cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
             cand --json 'Print JSON instead of text'
             cand -h 'Print help'
@@ -186,6 +199,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;setup'= {
             cand --serial 'The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)'
+            cand --force 'Replace a different mfa_serial the profile already has without asking'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -209,8 +223,19 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;import'= {
             cand --backend 'Where to keep them (as for `add`)'
             cand --all 'Every profile with long-term keys in the credentials file'
+            cand --credential-process 'Also add `credential_process = mfaenv credential-process NAME` to each moved profile''s config section, so the AWS CLI keeps finding its keys'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mfaenv;rotate'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url); IAM''s is AWS_ENDPOINT_URL_IAM'
+            cand --all 'Every stored key older than its key_max_age, and every rotation left unfinished'
+            cand --dry-run 'Say what would be done; call nothing, change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'mfaenv;sso'= {
             cand -h 'Print help'
@@ -243,6 +268,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand hook 'Print the shell integration that loads a directory''s `.mfaenv` on `cd`'
             cand allow 'Trust a directory''s `.mfaenv` file (this version of it) so the hook loads it'
             cand deny 'Block a directory''s `.mfaenv` file until it is allowed again'
+            cand reload 'Make the hook load this directory''s `.mfaenv` again at the next prompt (after a failed load)'
             cand direnv 'Print a direnv library so `.envrc` can say `use mfaenv PROFILE`'
             cand hook-env 'The hook''s worker, run by the shell integration (prints shell code)'
             cand __profiles 'The completions'' helper: profile names, when the word after WORDS is a PROFILE'
@@ -254,6 +280,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -277,6 +304,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         }
         &'mfaenv;help;deny'= {
         }
+        &'mfaenv;help;reload'= {
+        }
         &'mfaenv;help;direnv'= {
         }
         &'mfaenv;help;hook-env'= {
@@ -298,6 +327,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;remove'= {
         }
         &'mfaenv;help;import'= {
+        }
+        &'mfaenv;help;rotate'= {
         }
         &'mfaenv;help;sso'= {
             cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'

@@ -5,9 +5,12 @@
 # are dropped; the cache directory is watched so `mfaenv login` reloads.
 use_mfaenv() {
     local profile=${1:?usage: use mfaenv PROFILE}
-    local code
+    local code status=0
+    code=$(@MFAENV@ export --shell bash "$profile") || status=$?
+    # Watched after the export, whose own write to the cache must not make
+    # the next prompt load everything again.
     watch_file @CACHE_DIR@
-    code=$(@MFAENV@ export --shell bash "$profile") || return 1
+    [[ $status -eq 0 ]] || return 1
     eval "$code"
     unset MFAENV_PRIOR MFAENV_SET
 }

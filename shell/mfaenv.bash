@@ -24,13 +24,13 @@ _mfaenv_hook() {
     return "$previous_exit_status"
 }
 
-# `mfaenv allow|deny|login` change what the next prompt must load: forget the
+# `mfaenv allow|deny|login|reload` change what the next prompt must load: forget the
 # directory we saw so the hook looks again.
 mfaenv() {
     MFAENV_SHELL=bash @MFAENV@ "$@"
     local status=$?
     case "${1-}" in
-        allow | deny | login) _MFAENV_PWD= ;;
+        allow | deny | login | reload) _MFAENV_PWD= ;;
     esac
     return "$status"
 }

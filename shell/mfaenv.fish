@@ -36,7 +36,7 @@ end
 function mfaenv --wraps mfaenv
     MFAENV_SHELL=fish @MFAENV@ $argv
     set -l exit_status $status
-    if contains -- "$argv[1]" allow deny login
+    if contains -- "$argv[1]" allow deny login reload
         set -g _mfaenv_pwd ''
     end
     return $exit_status

@@ -4,7 +4,7 @@
 #
 # The prompt wrapper (and, from PowerShell 7, LocationChangedAction) runs
 # `mfaenv hook-env` only when the location changed, a loaded session nears
-# expiry, or `mfaenv allow|deny|login` touched the stamp file; the clock and
+# expiry, or `mfaenv allow|deny|login|reload` touched the stamp file; the clock and
 # the stamp are read in-process, so an idle prompt starts no process.
 # Everything mfaenv prints for PowerShell is ASCII: no code page garbles it.
 

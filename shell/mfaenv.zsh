@@ -25,7 +25,7 @@ mfaenv() {
     MFAENV_SHELL=zsh @MFAENV@ "$@"
     local exit_status=$?
     case "${1-}" in
-        allow | deny | login) _MFAENV_PWD= ;;
+        allow | deny | login | reload) _MFAENV_PWD= ;;
     esac
     return $exit_status
 }

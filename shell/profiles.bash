@@ -33,8 +33,13 @@ _mfaenv_profiles() {
         [[ $w == -* || $w == \[* || $w == __profiles || $w == hook-env ]] || keep+=("$w")
     done
     COMPREPLY=("${keep[@]}")
+    # A name goes onto the line quoted for bash (as zsh's compadd does), so
+    # `[profile zz$(touch x)]` is never run when the line is entered. What
+    # was typed is matched against the name and its quoted form.
+    local q
     while IFS= read -r w; do
-        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+        printf -v q '%q' "$w"
+        [[ $w == "$cur"* || $q == "$cur"* ]] && COMPREPLY+=("$q")
     done <<<"$names"
     return 0
 }

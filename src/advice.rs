@@ -19,6 +19,11 @@ pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
         if let Some(sts) = cause.downcast_ref::<StsError>() {
             return for_sts(sts, profile);
         }
+        if let Some(store) = cause.downcast_ref::<crate::keystore::KeyStoreError>() {
+            if let Some(hint) = for_key_store(store) {
+                return Some(hint);
+            }
+        }
         if let Some(MfaError::NoTerminal { .. }) = cause.downcast_ref::<MfaError>() {
             return Some(format!(
                 "or run `mfaenv login {profile}` in a terminal first: later runs use the cached session"
@@ -26,6 +31,24 @@ pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// How to choose another key store when the keyring fails.
+fn for_key_store(err: &crate::keystore::KeyStoreError) -> Option<String> {
+    use crate::keystore::{Backend, KeyStoreError};
+    let backend = crate::settings::MFAENV_BACKEND;
+    match err {
+        KeyStoreError::NoDefault { .. } => Some(format!(
+            "choose a store: `--backend file` (the encrypted file store) or {backend}=file; or start a keyring and run this again"
+        )),
+        KeyStoreError::Unavailable {
+            backend: Backend::Keyring,
+            ..
+        } => Some(format!(
+            "start or unlock the keyring and run this again; for new keys `--backend file` or {backend}=file chooses the encrypted file store (`mfaenv keys` shows where each profile's keys are)"
+        )),
+        _ => None,
+    }
 }
 
 /// What the user can do about an STS error.
@@ -44,6 +67,11 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
         StsError::AccessDenied { op: "AssumeRole", .. } => Some(
             "check the role's trust policy: it must allow your IAM user to call sts:AssumeRole (with MFA when it requires aws:MultiFactorAuthPresent), and your user's own policies must allow sts:AssumeRole on the role".to_string(),
         ),
+        StsError::AccessDenied { op, .. } if op.contains("AccessKey") || *op == "ListMFADevices" => {
+            Some(format!(
+                "check the IAM policies of the user whose keys are used: they must allow iam:{op} (a policy that requires MFA wants the profile's mfa_serial: `mfaenv setup {profile}`)"
+            ))
+        }
         StsError::AccessDenied { op, .. } => Some(format!(
             "check the IAM policies of the user whose keys are used: they must allow sts:{op}"
         )),
@@ -55,6 +83,11 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
                 "{endpoint} (set by {origin}) may not be an STS endpoint: check it"
             ),
             None => "the answer was garbled on the way (a proxy?): try again".to_string(),
+        }),
+        StsError::Oversized {
+            endpoint, origin, ..
+        } => origin.as_ref().map(|origin| {
+            format!("{endpoint} (set by {origin}) may not be an STS endpoint: check it")
         }),
         StsError::ExpiredToken { .. } => Some(format!(
             "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"

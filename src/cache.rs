@@ -234,7 +234,23 @@ impl Cache {
             session_token: token.clone(),
             expiration: rfc3339(exp),
         };
-        if let Err(e) = write_atomic(dir, &path, &entry) {
+        let bytes = match serde_json::to_vec(&entry) {
+            Ok(mut bytes) => {
+                bytes.push(b'\n');
+                zeroize::Zeroizing::new(bytes)
+            }
+            Err(e) => return warn(&format!("cannot encode a cache entry: {e}")),
+        };
+        // What could not be read back is not written (the read refuses it).
+        if bytes.len() as u64 > MAX_ENTRY {
+            return warn(&format!(
+                "not cached: the session of {} would take {} bytes, more than the {} KiB a cache file may hold",
+                label.profile.escape_debug(),
+                bytes.len(),
+                MAX_ENTRY >> 10
+            ));
+        }
+        if let Err(e) = write_atomic(dir, &path, &bytes) {
             warn(&format!(
                 "cannot write the cache file {}: {e}",
                 path.display()
@@ -274,6 +290,27 @@ impl Cache {
         }
     }
 
+    /// Whether `what` (a note) is said for the first time here: true once,
+    /// then false, remembered as a hash in one private file of the cache
+    /// directory (the newest 1,000). Without a cache directory: always true.
+    pub fn first_time(&self, what: &str) -> bool {
+        if self.dir.is_none() {
+            return true;
+        }
+        let file = Key::new(&["notes-said"]);
+        let mark = Key::new(&["note", what]).0;
+        let said = self.read_index(&file).unwrap_or_default();
+        let said = String::from_utf8_lossy(&said);
+        let mut lines: Vec<&str> = said.lines().filter(|l| l.len() == mark.len()).collect();
+        if lines.contains(&mark.as_str()) {
+            return false;
+        }
+        lines.push(&mark);
+        let keep = lines.len().saturating_sub(1000);
+        self.write_index(&file, format!("{}\n", lines[keep..].join("\n")).as_bytes());
+        true
+    }
+
     /// Every readable cached session (expired ones too).
     pub fn list(&self) -> Vec<Listed> {
         let Some(dir) = &self.dir else {
@@ -310,6 +347,17 @@ impl Cache {
         if let Some(p) = self.path(key, "lock") {
             release_lock(&p, removed);
         }
+    }
+
+    /// Deletes a session `list` found, and its lock file unless held.
+    pub fn remove_listed(&self, listed: &Listed, removed: &mut Removed) {
+        remove_session(&listed.path, removed);
+        release_lock(&listed.path.with_extension("lock"), removed);
+    }
+
+    /// Whether `listed` is the session of `key`.
+    pub fn is_of(&self, listed: &Listed, key: &Key) -> bool {
+        self.path(key, "json").is_some_and(|p| p == listed.path)
     }
 
     /// Deletes every session, every lock file nobody holds, and what killed
@@ -351,14 +399,24 @@ impl Cache {
 #[derive(Debug, Default)]
 pub struct Removed {
     pub sessions: usize,
+    /// The profiles whose sessions went (from their labels).
+    pub profiles: std::collections::BTreeSet<String>,
     /// Lock files another mfaenv holds (it is refreshing): left alone.
     pub busy: usize,
     pub failed: Vec<(PathBuf, std::io::Error)>,
 }
 
 fn remove_session(path: &Path, removed: &mut Removed) {
+    // Its label first, to say whose it was.
+    let profile = std::fs::symlink_metadata(path)
+        .is_ok()
+        .then(|| read_entry(path).map(|(label, _)| label.profile))
+        .flatten();
     match std::fs::remove_file(path) {
-        Ok(()) => removed.sessions += 1,
+        Ok(()) => {
+            removed.sessions += 1;
+            removed.profiles.extend(profile);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => removed.failed.push((path.to_path_buf(), e)),
     }
@@ -532,15 +590,14 @@ fn read_entry(path: &Path) -> Option<(Label, Credentials)> {
     ))
 }
 
-fn write_atomic(dir: &Path, path: &Path, entry: &Entry) -> std::io::Result<()> {
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // What a killed run left behind goes first: it may hold a session.
     crate::files::remove_stale_temps(dir, TEMP_PREFIX);
     // NamedTempFile creates 0600 files with a random name in `dir`.
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
-    serde_json::to_writer(&mut tmp, entry)?;
-    tmp.write_all(b"\n")?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -718,6 +775,24 @@ mod tests {
             profile: "p".into(),
             target: "arn".into(),
         }
+    }
+
+    /// Whatever the caller hands it, `put` writes nothing `get` would refuse.
+    #[test]
+    fn an_entry_too_large_to_read_back_is_not_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        prepare_dir(&dir).unwrap();
+        let cache = Cache::at(dir.clone());
+        let key = Key::new(&["big"]);
+        let mut big = creds(3600);
+        big.session_token = Some("t".repeat(MAX_ENTRY as usize));
+        cache.put(&key, &label(), &big);
+        assert!(!dir.join(format!("{}.json", key.0)).exists());
+        let mut fits = creds(3600);
+        fits.session_token = Some("t".repeat(MAX_ENTRY as usize - 1024));
+        cache.put(&key, &label(), &fits);
+        assert!(cache.get(&key, Duration::from_secs(60)).is_some());
     }
 
     #[test]

@@ -130,6 +130,12 @@ Examples:
   mfaenv deny ~/src/untrusted-checkout")]
     Deny(TrustArgs),
 
+    /// Make the hook load this directory's `.mfaenv` again at the next prompt (after a failed load)
+    #[command(after_help = "\
+Examples:
+  mfaenv reload          # after `cannot load prod: …`, once the keyring or network is back")]
+    Reload,
+
     /// Print a direnv library so `.envrc` can say `use mfaenv PROFILE`
     #[command(after_help = "\
 Examples:
@@ -208,6 +214,15 @@ Examples:
   mfaenv import base other          # just these")]
     Import(ImportArgs),
 
+    /// Replace a profile's long-term key with a new one (one MFA code; the old key is deleted only once the new one works)
+    #[command(after_help = "\
+Examples:
+  mfaenv rotate base                # one code; prints both key ids
+  mfaenv rotate --dry-run base      # what it would do; calls nothing
+  mfaenv rotate --all               # every key older than key_max_age (default 90 days)
+  mfaenv rotate base                # again after an interruption: finishes the job")]
+    Rotate(RotateArgs),
+
     /// IAM Identity Center: write a profile for every account and role a login reaches
     #[command(
         subcommand,
@@ -280,6 +295,14 @@ pub struct AuthArgs {
     /// How long new credentials last (aws-vault's --duration): the role's DurationSeconds, or the MFA session's for a profile without a role
     #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
+
+    /// How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile's mfa_prompt, else auto)
+    #[arg(long, value_name = "NAME", value_parser = parse_prompt)]
+    pub prompt: Option<crate::prompt::Choice>,
+}
+
+fn parse_prompt(text: &str) -> Result<crate::prompt::Choice, String> {
+    text.parse()
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -306,6 +329,21 @@ impl ProfileArgs {
 }
 
 impl Cli {
+    /// `--prompt`, on the commands that take it.
+    pub fn prompt(&self) -> Option<crate::prompt::Choice> {
+        let target = match &self.command {
+            Some(Command::Export(a)) => &a.target,
+            Some(Command::Exec(a)) => &a.target,
+            Some(Command::Write(a)) => &a.target,
+            Some(Command::CredentialProcess(a)) => a,
+            Some(Command::Login(a)) => &a.target,
+            Some(Command::Plan(a)) => &a.target,
+            None => &self.export.target,
+            _ => return None,
+        };
+        target.auth.prompt.clone()
+    }
+
     /// The profile the command is for (the hint after an error names it).
     pub fn profile(&self) -> String {
         let target = match &self.command {
@@ -316,6 +354,12 @@ impl Cli {
             Some(Command::Login(a)) => &a.target,
             Some(Command::Setup(a)) => return a.name(),
             Some(Command::Plan(a)) => &a.target,
+            Some(Command::Rotate(a)) => {
+                return a
+                    .profile
+                    .clone()
+                    .unwrap_or_else(crate::resolve::default_profile)
+            }
             None => &self.export.target,
             _ => return crate::resolve::default_profile(),
         };
@@ -432,6 +476,38 @@ pub struct ImportArgs {
     /// Where to keep them (as for `add`)
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub backend: Option<crate::keystore::Backend>,
+
+    /// Also add `credential_process = mfaenv credential-process NAME` to each moved profile's config section, so the AWS CLI keeps finding its keys
+    #[arg(long)]
+    pub credential_process: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("which").args(["profile", "all"]).required(true)))]
+pub struct RotateArgs {
+    /// The profile whose long-term key to replace (a role profile: its source's)
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Every stored key older than its key_max_age, and every rotation left unfinished
+    #[arg(long)]
+    pub all: bool,
+
+    /// Say what would be done; call nothing, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The MFA code (else `mfa_process`, else a prompt on the terminal)
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// Region to call STS in (default: the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url); IAM's is AWS_ENDPOINT_URL_IAM
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -493,6 +569,10 @@ pub struct SetupArgs {
     /// The device to record when the user has several (its ARN, as `aws iam list-mfa-devices` shows it)
     #[arg(long, value_name = "ARN")]
     pub serial: Option<String>,
+
+    /// Replace a different mfa_serial the profile already has without asking
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl SetupArgs {
@@ -588,6 +668,8 @@ const SUBCOMMANDS: &[&str] = &[
     "remove",
     "import",
     "sso",
+    "reload",
+    "rotate",
     "__profiles",
     "help",
 ];

@@ -8,7 +8,7 @@
 
 use crate::creds::{rfc3339, Credentials};
 use crate::settings::{
-    MFAENV_DIR, MFAENV_PRIOR, MFAENV_PROFILE, MFAENV_REFRESH_AT, MFAENV_SET, PREFIX,
+    MFAENV_DIR, MFAENV_OUTER, MFAENV_PRIOR, MFAENV_PROFILE, MFAENV_REFRESH_AT, MFAENV_SET, PREFIX,
 };
 
 pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
@@ -150,6 +150,86 @@ pub fn for_shell(
     changes
 }
 
+/// The state of an `eval "$(mfaenv x)"` the hook found when it entered a
+/// project: put back when it leaves. No secret: the profile, and x's
+/// `MFAENV_PRIOR` and `MFAENV_SET`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outer {
+    pub profile: String,
+    pub prior: String,
+    pub set: String,
+}
+
+impl Outer {
+    /// What `env` holds when an export (not the hook) is active there.
+    fn of(env: &dyn Fn(&str) -> Option<String>) -> Option<Outer> {
+        if env(MFAENV_DIR).is_some() {
+            return None;
+        }
+        Some(Outer {
+            prior: env(MFAENV_PRIOR)?,
+            profile: env(MFAENV_PROFILE).unwrap_or_default(),
+            set: env(MFAENV_SET).unwrap_or_default(),
+        })
+    }
+
+    /// Three hex fields: plain ASCII whatever the profile is called.
+    fn encode(&self) -> String {
+        [&self.profile, &self.prior, &self.set]
+            .map(|f| hex(f.as_bytes()))
+            .join(" ")
+    }
+
+    pub fn decode(state: &str) -> Option<Outer> {
+        let mut fields = state.split(' ').map(unhex);
+        let outer = Outer {
+            profile: fields.next()??,
+            prior: fields.next()??,
+            set: fields.next()??,
+        };
+        fields.next().is_none().then_some(outer)
+    }
+
+    /// The changes that make this the shell's state again.
+    fn restore(&self) -> Vec<Change> {
+        let mut changes = vec![
+            Change::Set(MFAENV_PRIOR.into(), self.prior.clone()),
+            Change::Set(MFAENV_SET.into(), self.set.clone()),
+        ];
+        if !self.profile.is_empty() {
+            changes.push(Change::Set(MFAENV_PROFILE.into(), self.profile.clone()));
+        }
+        changes
+    }
+
+    /// Whether `value` is what this export set `name` to.
+    pub fn had(&self, name: &str, value: &str) -> bool {
+        recorded(&self.set, name).is_some_and(|hash| hash == short_hash(value))
+    }
+}
+
+/// The changes the hook makes to load a project: [`for_shell`], except
+/// that an export found active (`eval "$(mfaenv x)"` before `cd`) is set
+/// aside in `MFAENV_OUTER` and the project's own prior values start from
+/// x's, so that leaving puts x back.
+pub fn for_project(
+    profile: &str,
+    creds: &Credentials,
+    region: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Change> {
+    let Some(outer) = Outer::of(env) else {
+        return for_shell(profile, creds, region, env);
+    };
+    let fresh = |name: &str| match name {
+        MFAENV_PRIOR | MFAENV_SET => None,
+        _ => env(name),
+    };
+    let mut changes = vec![Change::Set(MFAENV_OUTER.into(), outer.encode())];
+    changes.extend(for_shell(profile, creds, region, &fresh));
+    changes
+}
+
 /// `NAME=hash` (or `NAME=-` for an unset) of every non-state change.
 fn fingerprint(changes: &[Change]) -> String {
     changes
@@ -169,12 +249,15 @@ fn short_hash(value: &str) -> String {
     hex(&Sha256::digest(value.as_bytes())[..8])
 }
 
+/// What `set` (an `MFAENV_SET`) recorded for `name`: a hash, or `-`.
+fn recorded<'a>(set: &'a str, name: &str) -> Option<&'a str> {
+    set.split_ascii_whitespace()
+        .find_map(|item| item.strip_prefix(name)?.strip_prefix('='))
+}
+
 /// Whether `name` still holds what mfaenv put there (true when unknown).
 fn still_ours(name: &str, set: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
-    let Some(recorded) = set
-        .split_ascii_whitespace()
-        .find_map(|item| item.strip_prefix(name)?.strip_prefix('='))
-    else {
+    let Some(recorded) = recorded(set, name) else {
         return true;
     };
     match (recorded, env(name)) {
@@ -188,26 +271,20 @@ fn still_ours(name: &str, set: &str, env: &dyn Fn(&str) -> Option<String>) -> bo
 /// set and the user did not change since. With no state, nothing but the
 /// state itself is touched (the user's own keys stay), unless `all` asks to
 /// remove every AWS credential variable. Also returns notes for stderr.
+/// An export the hook set aside ([`Outer`]) is undone too.
 pub fn for_unset(env: &dyn Fn(&str) -> Option<String>, all: bool) -> (Vec<Change>, Vec<String>) {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     match env(MFAENV_PRIOR) {
         Some(state) => {
-            let set = env(MFAENV_SET).unwrap_or_default();
-            let (prior, ignored) = decode_checked(&state);
-            notes.extend(ignored.iter().map(|name| {
-                format!("ignoring `{name}` in {MFAENV_PRIOR}: mfaenv never sets it, so it restores it neither")
-            }));
-            for (name, before) in prior {
-                if !still_ours(&name, &set, env) {
-                    continue; // changed by hand since: the user's value stays
-                }
-                if before == Prior::Secret {
-                    notes.push(format!(
-                        "{name} held a value before mfaenv set it; mfaenv never stores secrets, so it is removed, not restored"
-                    ));
-                }
-                changes.push(restore(&name, &before));
+            changes = undo(&state, env, true, &mut notes);
+            if let Some(outer) = env(MFAENV_OUTER).and_then(|s| Outer::decode(&s)) {
+                let set = outer.set.clone();
+                let more = {
+                    let view = with(env, &changes, (MFAENV_SET, set));
+                    undo(&outer.prior, &view, true, &mut notes)
+                };
+                changes.extend(more);
             }
         }
         None if !all => notes.push(
@@ -222,16 +299,90 @@ pub fn for_unset(env: &dyn Fn(&str) -> Option<String>, all: bool) -> (Vec<Change
             }
         }
     }
-    for state in [
-        MFAENV_PRIOR,
-        MFAENV_SET,
-        MFAENV_PROFILE,
-        MFAENV_DIR,
-        MFAENV_REFRESH_AT,
-    ] {
-        changes.push(Change::Unset(state.into()));
-    }
+    changes.extend(STATE.iter().map(|s| Change::Unset(s.to_string())));
     (changes, notes)
+}
+
+/// The hook leaving a project: what [`for_unset`] does for the project,
+/// then the export it set aside, if any, is the shell's state again. Its
+/// secrets were not kept: they are unset here, and the caller fills them
+/// in (from the cache) when it can.
+pub fn for_leave(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Vec<Change>, Vec<String>, Option<Outer>) {
+    let outer = env(MFAENV_OUTER).and_then(|s| Outer::decode(&s));
+    let mut notes = Vec::new();
+    let mut changes = match env(MFAENV_PRIOR) {
+        Some(state) => undo(&state, env, outer.is_none(), &mut notes),
+        None => Vec::new(),
+    };
+    changes.extend(STATE.iter().map(|s| Change::Unset(s.to_string())));
+    if let Some(outer) = &outer {
+        changes.extend(outer.restore());
+    }
+    (changes, notes, outer)
+}
+
+/// mfaenv's state in the shell, removed by an undo.
+const STATE: [&str; 6] = [
+    MFAENV_PRIOR,
+    MFAENV_SET,
+    MFAENV_PROFILE,
+    MFAENV_DIR,
+    MFAENV_REFRESH_AT,
+    MFAENV_OUTER,
+];
+
+/// Restores what `state` (an `MFAENV_PRIOR`) recorded, except what the
+/// user changed by hand since (by `MFAENV_SET` in `env`). `secret_notes`:
+/// say that a secret is removed, not restored.
+fn undo(
+    state: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    secret_notes: bool,
+    notes: &mut Vec<String>,
+) -> Vec<Change> {
+    let set = env(MFAENV_SET).unwrap_or_default();
+    let (prior, ignored) = decode_checked(state);
+    notes.extend(ignored.iter().map(|name| {
+        format!(
+            "ignoring `{name}` in {MFAENV_PRIOR}: mfaenv never sets it, so it restores it neither"
+        )
+    }));
+    let mut changes = Vec::new();
+    for (name, before) in prior {
+        if !still_ours(&name, &set, env) {
+            continue; // changed by hand since: the user's value stays
+        }
+        if before == Prior::Secret && secret_notes {
+            notes.push(format!(
+                "{name} held a value before mfaenv set it; mfaenv never stores secrets, so it is removed, not restored"
+            ));
+        }
+        changes.push(restore(&name, &before));
+    }
+    changes
+}
+
+/// `env` once `changes` are applied, with `extra` on top.
+fn with<'a>(
+    env: &'a dyn Fn(&str) -> Option<String>,
+    changes: &'a [Change],
+    extra: (&'a str, String),
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| {
+        if name == extra.0 {
+            return Some(extra.1.clone());
+        }
+        for change in changes.iter().rev() {
+            match change {
+                Change::Set(n, v) if n == name => return Some(v.clone()),
+                Change::Unset(n) if n == name => return None,
+                _ => {}
+            }
+        }
+        env(name)
+    }
 }
 
 fn observe(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Prior {
@@ -304,7 +455,15 @@ fn is_var_name(name: &str) -> bool {
 
 /// Lower-case hex: state values, cache file names and trust entries.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // Not `format!` per byte: the cached paths hash and print several keys,
+    // and the formatting machinery cost more than the hashing.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 fn unhex(text: &str) -> Option<String> {
@@ -323,6 +482,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
     use std::time::SystemTime;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte_and_unhex_reverses_it() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(unhex(&hex("é=x".as_bytes())).as_deref(), Some("é=x"));
+    }
 
     fn creds() -> Credentials {
         Credentials {
@@ -482,5 +647,53 @@ mod tests {
         assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("typed"));
         assert!(!env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_DEFAULT_REGION"));
         assert!(env.keys().all(|k| !k.starts_with(PREFIX)));
+    }
+
+    #[test]
+    fn leaving_a_project_puts_back_an_earlier_export() {
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("AWS_PROFILE".into(), "old".into());
+        let start = env.clone();
+        let outer = Credentials {
+            access_key_id: "ASIAOUTER".into(),
+            secret_access_key: "outer-secret".into(),
+            session_token: Some("outer-token".into()),
+            expiration: Some(SystemTime::UNIX_EPOCH),
+        };
+        let snapshot = env.clone();
+        apply(
+            &mut env,
+            &for_shell("staging", &outer, Some("eu-west-1"), &|n| {
+                snapshot.get(n).cloned()
+            }),
+        );
+        let exported = env.clone();
+        let snapshot = env.clone();
+        let mut entering = for_project("prod", &creds(), Some("us-west-2"), &|n| {
+            snapshot.get(n).cloned()
+        });
+        entering.push(Change::Set(MFAENV_DIR.into(), "/p".into()));
+        apply(&mut env, &entering);
+        assert!(env
+            .values()
+            .all(|v| !v.contains("outer-secret") && !v.contains("outer-token")));
+        let inside = env.clone();
+        // Leaving: the export back, but for its secrets, which the caller fills in.
+        let (changes, notes, found) = for_leave(&|n| inside.get(n).cloned());
+        assert!(notes.is_empty(), "{notes:?}");
+        let found = found.expect("the export set aside");
+        assert_eq!(found.profile, "staging");
+        assert!(found.had(SECRET_ACCESS_KEY, "outer-secret") && !found.had(SECRET_ACCESS_KEY, "x"));
+        apply(&mut env, &changes);
+        env.insert(SECRET_ACCESS_KEY.into(), "outer-secret".into());
+        env.insert(SESSION_TOKEN.into(), "outer-token".into());
+        assert_eq!(env, exported);
+        // `unset` from inside the project: back to before the export.
+        let (changes, _) = for_unset(&|n| inside.get(n).cloned(), false);
+        let mut undone = inside.clone();
+        apply(&mut undone, &changes);
+        assert_eq!(undone, start);
+        assert_eq!(Outer::decode(&found.encode()), Some(found));
+        assert_eq!(Outer::decode("zz 00 00"), None);
     }
 }

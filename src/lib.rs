@@ -17,6 +17,7 @@ pub mod harden;
 pub mod hook;
 pub mod keystore;
 pub mod mfa;
+pub mod prompt;
 pub mod resolve;
 #[cfg(unix)]
 pub mod server;

@@ -54,11 +54,32 @@ fn print_failure(on_error: &str) {
 /// A command line clap refused (or `--help`/`--version`, which it prints).
 /// A mistyped `eval "$(mfaenv prod --typo)"` must fail the `eval` too.
 fn usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
-    let _ = err.print();
+    if err.kind() == clap::error::ErrorKind::UnknownArgument {
+        let _ = std::io::stderr().write_all(without_dash_tip(&err.render().to_string()).as_bytes());
+    } else {
+        let _ = err.print();
+    }
     if err.use_stderr() {
         print_failure(guess_failure_output(args));
     }
     ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+}
+
+/// clap's "tip: to pass '--typo' as a value, use '-- --typo'" dropped: the
+/// value there is a profile, and no profile is called `--typo`; a typo'd
+/// flag it is. clap's other tips (a similar flag) stay.
+fn without_dash_tip(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("tip: to pass '") {
+            if out.last().is_some_and(|l| l.trim().is_empty()) {
+                out.pop();
+            }
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n") + "\n"
 }
 
 /// [`failure_output`] for a command line that did not parse: shell code is
@@ -104,6 +125,9 @@ fn failure_output(cli: &Cli) -> &'static str {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(choice) = cli.prompt() {
+        mfaenv::prompt::choose(choice);
+    }
     let stdout = match &cli.command {
         Some(Command::Export(args)) => commands::export::run(args)?,
         Some(Command::CredentialProcess(args)) => commands::credential_process::run(args)?,
@@ -116,6 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::HookEnv(args)) => commands::hook::hook_env(args),
         Some(Command::Allow(args)) => commands::trust::allow(args)?,
         Some(Command::Deny(args)) => commands::trust::deny(args)?,
+        Some(Command::Reload) => commands::reload::run()?,
         Some(Command::Direnv) => commands::hook::direnv(),
         Some(Command::Exec(args)) => return commands::exec::run(args),
         Some(Command::Completions(args)) => commands::completions::run(args)?,
@@ -127,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Remove(args)) => commands::remove::run(args)?,
         Some(Command::Import(args)) => commands::import::run(args)?,
         Some(Command::Sso(cmd)) => commands::sso::run(cmd)?,
+        Some(Command::Rotate(args)) => commands::rotate::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             // Bare `mfaenv`: no profile, so nothing to export (and `eval` must fail).

@@ -1,23 +1,16 @@
 //! Where an MFA code comes from, in order: `--token-code`, the profile's
-//! `mfa_process`, a prompt on the controlling terminal. Never stdin or
-//! stdout: stdout is being `eval`ed and stdin may be the caller's data.
+//! `mfa_process`, a prompt driver (src/prompt: the controlling terminal, or
+//! a dialog when there is none). Never stdin or stdout: stdout is being
+//! `eval`ed and stdin may be the caller's data.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-// Questions are read from the terminal's input and written to its output.
-// On Unix both are /dev/tty; on Windows the console's input buffer `CONIN$`
-// only reads, and a prompt written to it is lost: it goes to `CONOUT$`.
-#[cfg(unix)]
-const TTY_IN: &str = "/dev/tty";
-#[cfg(unix)]
-const TTY_OUT: &str = "/dev/tty";
-#[cfg(windows)]
-const TTY_IN: &str = "CONIN$";
-#[cfg(windows)]
-const TTY_OUT: &str = "CONOUT$";
+use crate::prompt::{self, PromptError, Question};
+
+pub use crate::prompt::Terminal as Tty;
 
 /// How many times a person may mistype (or have AWS reject) a code.
 const ATTEMPTS: u32 = 3;
@@ -28,29 +21,37 @@ pub enum MfaError {
     NotACode(String),
     #[error("mfa_process `{command}` failed: {reason}")]
     Process { command: String, reason: String },
-    #[error("no terminal to ask for the MFA code of {serial}: pass --token-code CODE, or set mfa_process in the profile")]
-    NoTerminal { serial: String },
-    #[error("no MFA code given")]
+    #[error("nothing can ask for the MFA code of {serial}: {why}; pass --token-code CODE, set mfa_process in the profile, or choose a prompt driver (--prompt, MFAENV_PROMPT, mfa_prompt: {})", prompt::NAMES)]
+    NoTerminal { serial: String, why: String },
+    #[error("no MFA code given (cancelled)")]
     Cancelled,
     #[error("an MFA code for {serial} is needed")]
     PromptNotAllowed { serial: String },
     #[error("no valid MFA code after {ATTEMPTS} tries")]
     TooManyTries,
+    #[error("cannot ask for the MFA code of {serial}: {reason}")]
+    Prompt { serial: String, reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     Flag,
     Process,
-    Terminal,
+    /// A person, through a prompt driver.
+    Person,
 }
 
 /// Hands out MFA codes for one command.
 pub struct CodeSource {
     token_code: Option<String>,
     mfa_process: Option<String>,
-    /// Whether the terminal may be asked (the hook's cache-only pass says no).
+    /// Whether a person may be asked (the hook's cache-only pass says no).
     prompt: bool,
+    /// The profile the code is for (shown by every driver).
+    profile: String,
+    /// The profile's `mfa_prompt` and `prompt_timeout`.
+    profile_choice: Option<prompt::Choice>,
+    profile_timeout: Option<Duration>,
     last: Option<Origin>,
     asked: u32,
 }
@@ -65,124 +66,111 @@ impl CodeSource {
             token_code,
             mfa_process,
             prompt,
+            profile: String::new(),
+            profile_choice: None,
+            profile_timeout: None,
             last: None,
             asked: 0,
         }
     }
 
+    /// For `profile`, with its `mfa_prompt` and `prompt_timeout`.
+    pub fn for_profile(
+        mut self,
+        profile: &str,
+        choice: Option<prompt::Choice>,
+        timeout: Option<Duration>,
+    ) -> CodeSource {
+        self.profile = profile.to_string();
+        self.profile_choice = choice;
+        self.profile_timeout = timeout;
+        self
+    }
+
     /// A code for `serial`. `retry` says why the previous code failed; then
-    /// only a terminal can give another one.
+    /// only a person can give another one.
     pub fn code(&mut self, serial: &str, retry: Option<&str>) -> Result<String, MfaError> {
         if let Some(reason) = retry {
             if !self.can_ask_again() {
                 return Err(MfaError::TooManyTries);
             }
-            let _ = self.tell(&format!("mfaenv: {}", crate::ui::escape(reason)));
-            return self.prompt(serial);
+            return self.prompt(serial, Some(reason.to_string()));
         }
         if let Some(code) = self.token_code.take() {
             self.last = Some(Origin::Flag);
-            return checked(code.trim());
+            return checked(&code);
         }
         if let Some(command) = self.mfa_process.clone() {
             self.last = Some(Origin::Process);
             return run_process(&command);
         }
-        self.prompt(serial)
+        self.prompt(serial, None)
     }
 
     /// Whether another code can be had after AWS rejected one.
     pub fn can_ask_again(&self) -> bool {
-        self.last == Some(Origin::Terminal) && self.asked < ATTEMPTS
+        self.last == Some(Origin::Person) && self.asked < ATTEMPTS
     }
 
-    fn prompt(&mut self, serial: &str) -> Result<String, MfaError> {
+    fn prompt(&mut self, serial: &str, mut problem: Option<String>) -> Result<String, MfaError> {
         if !self.prompt {
             return Err(MfaError::PromptNotAllowed {
                 serial: serial.to_string(),
             });
         }
-        self.last = Some(Origin::Terminal);
-        let tty = open_tty().ok_or_else(|| MfaError::NoTerminal {
-            serial: serial.to_string(),
-        })?;
-        let mut reader = BufReader::new(&tty.input);
-        self.ask(&mut reader, &mut &tty.output, serial)
-    }
-
-    /// Asks for a code: the question on `output`, the answer from `input`.
-    fn ask(
-        &mut self,
-        input: &mut dyn BufRead,
-        output: &mut dyn Write,
-        serial: &str,
-    ) -> Result<String, MfaError> {
+        self.last = Some(Origin::Person);
+        let settings =
+            prompt::Settings::resolve(self.profile_choice.as_ref(), self.profile_timeout)
+                .map_err(|e| self.failed("the prompt setting", serial, e))?;
+        let profile = if self.profile.is_empty() {
+            "?"
+        } else {
+            &self.profile
+        };
         while self.asked < ATTEMPTS {
             self.asked += 1;
-            write!(output, "MFA code for {}: ", crate::ui::escape(serial))
-                .map_err(|_| no_tty(serial))?;
-            let _ = output.flush();
-            let mut line = String::new();
-            let read = input.read_line(&mut line).map_err(|_| no_tty(serial))?;
-            let answer = line.trim();
-            if read == 0 || answer.is_empty() {
-                return Err(MfaError::Cancelled);
-            }
-            match checked(answer) {
+            let mut question = Question::code(profile, serial);
+            question.problem = problem.take();
+            let answer = settings.ask(&question).map_err(|e| {
+                let driver = settings.driver_name().unwrap_or("prompt");
+                self.failed(driver, serial, e)
+            })?;
+            match checked(&answer) {
                 Ok(code) => return Ok(code),
-                Err(_) => {
-                    let _ = writeln!(output, "mfaenv: an MFA code is 6 digits; try again");
-                }
+                Err(_) => problem = Some("an MFA code is 6 digits; try again".to_string()),
             }
         }
         Err(MfaError::TooManyTries)
     }
 
-    fn tell(&self, line: &str) -> std::io::Result<()> {
-        match open_tty() {
-            Some(tty) => writeln!(&tty.output, "{line}"),
-            None => writeln!(std::io::stderr(), "{line}"),
+    fn failed(&self, driver: &'static str, serial: &str, e: PromptError) -> MfaError {
+        match e {
+            PromptError::Cancelled => MfaError::Cancelled,
+            PromptError::Unavailable(why) => MfaError::NoTerminal {
+                serial: serial.to_string(),
+                why,
+            },
+            other => MfaError::Prompt {
+                serial: serial.to_string(),
+                reason: format!("{driver}: {other}"),
+            },
         }
     }
 }
 
-fn no_tty(serial: &str) -> MfaError {
-    MfaError::NoTerminal {
-        serial: serial.to_string(),
-    }
-}
-
-/// The controlling terminal, for questions that must not touch stdin/stdout:
-/// answers are read from `input`, questions written to `output`.
-pub struct Tty {
-    pub input: std::fs::File,
-    pub output: std::fs::File,
-}
-
 /// Opens the controlling terminal; `None` when there is none.
 pub fn open_tty() -> Option<Tty> {
-    Some(Tty {
-        input: open_console(TTY_IN)?,
-        output: open_console(TTY_OUT)?,
-    })
+    Tty::open()
 }
 
-// Both read and write: Windows wants GENERIC_READ | GENERIC_WRITE on a
-// console handle for anything beyond plain reading or writing.
-fn open_console(path: &str) -> Option<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .ok()
-}
-
-/// Six ASCII digits, else an error that does not echo a long input back.
-fn checked(code: &str) -> Result<String, MfaError> {
+/// Six ASCII digits once spaces are removed (`123 456` is fine), else an
+/// error that does not echo a long input back.
+fn checked(typed: &str) -> Result<String, MfaError> {
+    let code = prompt::normalize_code(typed);
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(code.to_string())
+        Ok(code)
     } else {
-        let shown: String = code.chars().take(12).collect();
+        let shown: String = typed.trim().chars().take(12).collect();
         Err(MfaError::NotACode(shown))
     }
 }
@@ -201,17 +189,6 @@ const STDERR_CAP: usize = 64 * 1024;
 /// After the helper exits, how long its output may take to arrive: a child
 /// it left behind may hold the pipe open forever.
 const OUTPUT_GRACE: Duration = Duration::from_millis(200);
-
-/// Secrets a code helper has no business seeing: the keys in this shell's
-/// environment (perhaps the very session being replaced).
-pub(crate) const SECRET_VARS: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-];
 
 /// `MFAENV_MFA_PROCESS_TIMEOUT=SECONDS` (up to an hour), else 60 s.
 fn process_timeout() -> Duration {
@@ -237,11 +214,13 @@ fn run_process_within(command: &str, timeout: Duration) -> Result<String, MfaErr
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for name in SECRET_VARS {
-        cmd.env_remove(name);
-    }
-    own_session(&mut cmd);
+    prompt::child::scrub(&mut cmd);
+    prompt::child::own_session(&mut cmd);
+    #[cfg(unix)]
+    let group = prompt::signals::before_spawn();
     let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    #[cfg(unix)]
+    group.started(child.id() as libc::pid_t);
     let forwarded = child.stderr.take().map(forward_in_background);
     let output = child
         .stdout
@@ -288,26 +267,6 @@ fn shell_command(command: &str) -> Command {
         c.arg("/C").arg(command);
         c
     }
-}
-
-/// The helper leads a new session (and process group), so that a timeout
-/// can kill everything it started and it has no terminal to stop on.
-fn own_session(cmd: &mut Command) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe and touches no memory of ours.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = cmd;
 }
 
 /// Kills the helper's process group (the helper and what it started), then
@@ -399,28 +358,14 @@ fn collect(output: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// The question goes to the terminal's output, the answer comes from its
-    /// input: on Windows those are CONOUT$ and CONIN$, two handles.
-    #[test]
-    fn questions_go_to_the_output_answers_come_from_the_input() {
-        #[cfg(windows)]
-        assert_eq!((TTY_IN, TTY_OUT), ("CONIN$", "CONOUT$"));
-        let mut s = CodeSource::new(None, None, true);
-        let mut input = std::io::Cursor::new(b"12x\n123456\n".to_vec());
-        let mut output = Vec::new();
-        assert_eq!(s.ask(&mut input, &mut output, "arn").unwrap(), "123456");
-        assert_eq!(
-            String::from_utf8(output).unwrap(),
-            "MFA code for arn: mfaenv: an MFA code is 6 digits; try again\nMFA code for arn: "
-        );
-    }
-
     #[test]
     fn codes_are_six_digits() {
         assert_eq!(checked("123456").unwrap(), "123456");
         assert!(checked("12345").is_err());
         assert!(checked("12345a").is_err());
         assert!(checked("1234567").is_err());
+        assert_eq!(checked("123 456").unwrap(), "123456");
+        assert_eq!(checked(" 12 34 56 ").unwrap(), "123456");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(5 * 60);
 pub struct Options {
     pub token_code: Option<String>,
     pub region: Option<String>,
+    /// What set `region`, for messages: `--region`, or the `.mfaenv` file.
+    pub region_from: &'static str,
     pub endpoint_url: Option<String>,
     pub direct: bool,
     /// The final credentials must last at least this long.
@@ -42,6 +44,7 @@ impl Default for Options {
         Options {
             token_code: None,
             region: None,
+            region_from: "--region",
             endpoint_url: None,
             direct: false,
             min_ttl: DEFAULT_MIN_TTL,
@@ -53,8 +56,12 @@ impl Default for Options {
 }
 
 /// Reads the config files and resolves `profile` with the command-line overrides.
+/// The region is checked here, before any command can call STS with it.
 pub fn plan(profile: &str, opts: &Options) -> Result<Plan> {
-    plan_in(&Profiles::load_for(profile)?, profile, opts)
+    let profiles = Profiles::load_for(profile)?;
+    let plan = plan_in(&profiles, profile, opts)?;
+    check_region(&profiles, &plan, opts)?;
+    Ok(plan)
 }
 
 /// [`plan`] over profiles already loaded (`mfaenv plan` also shows where
@@ -74,6 +81,32 @@ pub fn plan_in(profiles: &Profiles, profile: &str, opts: &Options) -> Result<Pla
         set_duration(&mut plan, wanted)?;
     }
     Ok(plan)
+}
+
+/// The region to export (and, unless a variable overrides it, to call STS
+/// in) must look like an AWS region: refused by [`plan`], before any call,
+/// with what set it. (`mfaenv plan` shows the region as read, as botocore
+/// reads it, and warns.)
+pub fn check_region(profiles: &Profiles, plan: &Plan, opts: &Options) -> Result<()> {
+    let Some(region) = &plan.region else {
+        return Ok(());
+    };
+    if endpoint::is_region_shaped(region) {
+        return Ok(());
+    }
+    if opts.region.is_some() {
+        return endpoint::check_region(region, opts.region_from);
+    }
+    let name = plan.region_from.as_deref().unwrap_or(&plan.profile);
+    let at = profiles
+        .get(name)
+        .and_then(|p| profiles.with_includes(p).ok())
+        .and_then(|p| p.value("region").map(|v| v.location.to_string()));
+    let origin = match at {
+        Some(at) => format!("`region` of profile {name}, {at}"),
+        None => format!("`region` of profile {name}"),
+    };
+    endpoint::check_region(region, &origin.escape_debug().to_string())
 }
 
 /// `--duration`, as aws-vault means it: the DurationSeconds of the session
@@ -250,6 +283,15 @@ fn role_steps(plan: &Plan, mut owned: Vec<String>, steps: &mut Vec<Step>) {
 /// Only the callers that are about to call STS ask, so a cached export or
 /// the hook never opens a keyring or a passphrase prompt.
 pub fn source_keys(plan: &Plan) -> Result<Credentials> {
+    if matches!(plan.source.origin, KeyOrigin::Store(_) | KeyOrigin::File(_))
+        && plan.source.credentials.session_token.is_none()
+    {
+        crate::keystore::ages::warn_if_old(
+            &plan.source.profile,
+            &plan.source.credentials.access_key_id,
+            plan.key_max_age.as_deref(),
+        );
+    }
     let KeyOrigin::Store(backend) = plan.source.origin else {
         return Ok(plan.source.credentials.clone());
     };
@@ -265,6 +307,16 @@ pub fn source_keys(plan: &Plan) -> Result<Credentials> {
             )
         })?;
     if &key.access_key_id != indexed {
+        // Killed between the store's write and the index's: the entry is
+        // the rotation's new key, which `mfaenv rotate` indexes when it
+        // finishes; until then it is the key to use.
+        if crate::keystore::rotations::pending_new_key(profile).as_ref() == Some(&key.access_key_id)
+        {
+            crate::ui::warning(format_args!(
+                "profile `{profile}`: a rotation of its key is unfinished: `mfaenv rotate {profile}` finishes it"
+            ));
+            return Ok(key.credentials());
+        }
         bail!(
             "profile `{profile}`: {backend} holds key {}, mfaenv's index says {}: `mfaenv add {profile}` stores them again",
             crate::keystore::key_hint(&key.access_key_id),
@@ -286,6 +338,17 @@ fn keys_from(plan: &Plan) -> String {
 pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentials> {
     let steps = steps(plan);
     cache.get(&steps.last()?.key, min_ttl)
+}
+
+/// Whether the plan's final session can be made again without a code: it
+/// is assumed with the keys of a session that is cached (the MFA session,
+/// or the role before it in a chain) and has time left.
+pub fn renewable(plan: &Plan, cache: &Cache) -> bool {
+    let steps = steps(plan);
+    match steps.len().checked_sub(2).map(|i| &steps[i]) {
+        Some(parent) => cache.get(&parent.key, DEFAULT_MIN_TTL).is_some(),
+        None => false,
+    }
 }
 
 /// Credentials for `plan` lasting at least `opts.min_ttl`: from the cache
@@ -346,10 +409,26 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
 
 /// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
 pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
-    let (lasts, what) = match plan.roles.last() {
-        // How long the source's own credentials last is the source's to say
-        // (an Identity Center permission set's session duration, say).
-        None if !plan.source.kind.has_keys() => return Ok(()),
+    // How long the source's own credentials last is the source's to say
+    // (an Identity Center permission set's session duration, say).
+    if plan.roles.is_empty() && !plan.source.kind.has_keys() {
+        return Ok(());
+    }
+    let (lasts, what) = lifetime_of(plan);
+    if min_ttl > Duration::from_secs(lasts.into()) {
+        bail!("--min-ttl {} cannot be met: {what}", human(min_ttl));
+    }
+    Ok(())
+}
+
+/// How long the plan's final session lasts when it is made.
+pub fn lifetime(plan: &Plan) -> Duration {
+    Duration::from_secs(lifetime_of(plan).0.into())
+}
+
+/// [`lifetime`] in seconds, and what sets it, for messages.
+fn lifetime_of(plan: &Plan) -> (u32, String) {
+    match plan.roles.last() {
         Some(role) => (
             role.duration_seconds.unwrap_or(3600),
             format!(
@@ -366,11 +445,7 @@ pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
                 human(Duration::from_secs(plan.session_seconds.into()))
             ),
         ),
-    };
-    if min_ttl > Duration::from_secs(lasts.into()) {
-        bail!("--min-ttl {} cannot be met: {what}", human(min_ttl));
     }
-    Ok(())
 }
 
 /// Makes the STS calls of one command; the client starts on first use.
@@ -391,13 +466,18 @@ impl<'a> Caller<'a> {
                 opts.token_code.clone(),
                 plan.mfa_process.clone().filter(|_| opts.mfa_process),
                 opts.prompt,
-            ),
+            )
+            .for_profile(&plan.profile, plan.mfa_prompt.clone(), plan.prompt_timeout),
         }
     }
 
     fn sts(&mut self) -> Result<&Sts> {
         if self.sts.is_none() {
-            let region = endpoint::region(self.plan, self.opts.region.as_deref());
+            let origin = endpoint::region_origin(self.plan, self.opts.region.as_deref());
+            if let Some((region, from @ ("AWS_REGION" | "AWS_DEFAULT_REGION"))) = &origin {
+                endpoint::check_region(region, &format!("the variable {from}"))?;
+            }
+            let region = origin.map(|(region, _)| region);
             let (endpoint, origin) =
                 endpoint::endpoint(Service::Sts, self.plan, self.opts.endpoint_url.as_deref())
                     .unzip();

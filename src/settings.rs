@@ -32,6 +32,21 @@ pub const MFAENV_BACKEND: &str = "MFAENV_BACKEND";
 pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
+/// The prompt driver (`auto`, `terminal`, `pinentry`, `zenity`, …; src/prompt).
+pub const MFAENV_PROMPT: &str = "MFAENV_PROMPT";
+/// Seconds a person has to answer a prompt (default 120).
+pub const MFAENV_PROMPT_TIMEOUT: &str = "MFAENV_PROMPT_TIMEOUT";
+/// How long before expiry the hook replaces loaded credentials (`15m`, `600`).
+pub const MFAENV_REFRESH_BEFORE: &str = "MFAENV_REFRESH_BEFORE";
+/// The age past which a long-term key is called old (`90d`, `2160h`;
+/// default 90 days); wins over the profile's `key_max_age`.
+pub const MFAENV_KEY_MAX_AGE: &str = "MFAENV_KEY_MAX_AGE";
+/// Seconds `rotate` waits for a new key to start working (default 20).
+pub const MFAENV_ROTATE_WAIT: &str = "MFAENV_ROTATE_WAIT";
+/// Tests only: `rotate` stops at the named step (`session`, `identity`,
+/// `create`, `store`, `index`, `wait`, `drop`, `delete`, `done`), says so on
+/// stderr and sleeps, so that a test can kill it there. Inert unless set.
+pub const MFAENV_TEST_ROTATE_PAUSE: &str = "MFAENV_TEST_ROTATE_PAUSE";
 
 // ---- state in the shell ------------------------------------------------
 
@@ -51,6 +66,10 @@ pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 /// matters: the hint for an untrusted file must not silence the MFA prompt
 /// once the same version is allowed.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
+/// The state of an `eval "$(mfaenv x)"` made before the hook entered a
+/// project (its profile, `MFAENV_PRIOR` and `MFAENV_SET`; no secret), so
+/// that leaving puts it back.
+pub const MFAENV_OUTER: &str = "MFAENV_OUTER";
 
 /// How long an IAM Identity Center login waits for the browser (seconds;
 /// default 170).
@@ -97,6 +116,18 @@ pub fn mfa_process_timeout() -> Option<Duration> {
         .map(Duration::from_secs_f64)
 }
 
+/// `MFAENV_PROMPT`, when set.
+pub fn prompt() -> Option<String> {
+    get(MFAENV_PROMPT)
+}
+
+/// `MFAENV_PROMPT_TIMEOUT=SECONDS` (more than 0, up to an hour).
+pub fn prompt_timeout() -> Option<Duration> {
+    seconds(MFAENV_PROMPT_TIMEOUT)
+        .filter(|s| *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+}
+
 /// `MFAENV_CACHE_DIR`.
 pub fn cache_dir() -> Option<PathBuf> {
     std::env::var_os(MFAENV_CACHE_DIR)
@@ -113,6 +144,23 @@ pub fn data_dir() -> Option<PathBuf> {
         .or_else(|| dirs::data_dir().map(|d| d.join("mfaenv")))
 }
 
+/// `MFAENV_KEY_MAX_AGE`, when set (its text: the caller parses it).
+pub fn key_max_age() -> Option<String> {
+    get(MFAENV_KEY_MAX_AGE)
+}
+
+/// `MFAENV_ROTATE_WAIT=SECONDS` (more than 0, up to 10 minutes).
+pub fn rotate_wait() -> Option<Duration> {
+    seconds(MFAENV_ROTATE_WAIT)
+        .filter(|s| *s > 0.0 && *s <= 600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// `MFAENV_TEST_ROTATE_PAUSE`: the step `rotate` stops at (tests only).
+pub fn rotate_pause() -> Option<String> {
+    get(MFAENV_TEST_ROTATE_PAUSE)
+}
+
 /// Whether the hook may ask for a code: not under `MFAENV_HOOK_PROMPT=never`
 /// (or 0, false, no). `env` reads the hook's environment.
 pub fn hook_may_prompt(env: &dyn Fn(&str) -> Option<String>) -> bool {
@@ -120,6 +168,13 @@ pub fn hook_may_prompt(env: &dyn Fn(&str) -> Option<String>) -> bool {
         env(MFAENV_HOOK_PROMPT).as_deref(),
         Some("never" | "0" | "false" | "no")
     )
+}
+
+/// `MFAENV_REFRESH_BEFORE` as `env` has it: `Some(Err)` for a value that is
+/// not a duration (the hook says so and uses the next setting).
+pub fn refresh_before(env: &dyn Fn(&str) -> Option<String>) -> Option<Result<Duration, String>> {
+    env(MFAENV_REFRESH_BEFORE)
+        .map(|v| crate::duration::parse(&v).map_err(|e| format!("{MFAENV_REFRESH_BEFORE}: {e}")))
 }
 
 /// As `env_vars::get`, which is above this module (it names its state here).

@@ -59,6 +59,16 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A message of several lines (mfaenv's own, like the commands to run after
+/// an error) as [`escape`] shows each line, the lines after the first
+/// indented, so no line of it can pass for a message of its own
+/// (`mfaenv: loaded prod`).
+pub fn escape_lines(text: &str) -> String {
+    let text = text.trim_end_matches('\n');
+    let lines: Vec<String> = text.split('\n').map(escape).collect();
+    lines.join("\n    ")
+}
+
 /// A path as [`escape`] shows it.
 pub fn path(path: &std::path::Path) -> String {
     escape(&path.display().to_string())
@@ -70,7 +80,7 @@ fn is_bidi_control(c: char) -> bool {
 
 /// `mfaenv: LABEL: message`, the label coloured when [`color`] allows.
 fn say(label: &str, code: &str, message: impl Display) {
-    let message = escape(&message.to_string());
+    let message = escape_lines(&message.to_string());
     let line = if color() {
         format!("mfaenv: {code}{label}:{RESET} {message}\n")
     } else {
@@ -98,7 +108,7 @@ pub fn note(message: impl Display) {
 
 /// A plain `mfaenv: message` line: what mfaenv is doing or did.
 pub fn info(message: impl Display) {
-    let line = format!("mfaenv: {}\n", escape(&message.to_string()));
+    let line = format!("mfaenv: {}\n", escape_lines(&message.to_string()));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
@@ -172,6 +182,15 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_break_indented_and_each_escaped() {
+        assert_eq!(
+            escape_lines("no device; run:\n  aws iam x\r\nmfaenv: loaded prod\n"),
+            "no device; run:\n      aws iam x\\r\n    mfaenv: loaded prod"
+        );
+        assert_eq!(escape_lines("one \x1b line"), "one \\x1b line");
+    }
 
     #[test]
     fn escape_shows_control_characters() {

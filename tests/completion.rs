@@ -257,3 +257,103 @@ fn profiles_helper_answers_only_at_a_profile() {
     sb.ok(&["__profiles", "--", "exec", "--duration", "1h"]);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// Profile names a shell would act on: each must reach the line quoted,
+/// never run. The first two letters make each one complete alone.
+const HOSTILE: [&str; 5] = [
+    "zz$(touch pwned1)",
+    "yy`touch pwned2`",
+    "xx;touch pwned3",
+    "ww space name",
+    "vv'quote\"dq",
+];
+
+fn hostile_sandbox() -> Sandbox {
+    let sb = sandbox();
+    // Python's shlex splits the header: double quotes keep a name whole.
+    let config: String = HOSTILE
+        .iter()
+        .map(|n| {
+            let quoted = n.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("[profile \"{quoted}\"]\nregion = us-east-1\n")
+        })
+        .collect();
+    sb.add_config(&config);
+    sb
+}
+
+/// Completes each hostile name after `mfaenv login`, then turns the line
+/// into `printf '<%s>\n' mfaenv login NAME` and enters it: the name must
+/// come back whole and nothing in it may run.
+fn hostile_names_stay_quoted(s: &mut PtySession, sb: &Sandbox) {
+    for name in HOSTILE {
+        s.send(&format!("mfaenv login {}", &name[..2])).unwrap();
+        s.send("\t").unwrap();
+        s.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        // Ctrl-A: to the start of the line.
+        s.send_control('a').unwrap();
+        s.send_line("printf '<%s>\\n' ").unwrap();
+        s.exp_string(&format!("<{name}>"))
+            .unwrap_or_else(|e| panic!("`{name}` was not completed whole: {e}"));
+        s.exp_string(PROMPT).unwrap();
+    }
+    s.send_line("exit").unwrap();
+    let _ = s.exp_eof();
+    for n in 1..=3 {
+        let file = sb.home().join(format!("pwned{n}"));
+        assert!(!file.exists(), "a completed name ran a command: {file:?}");
+    }
+}
+
+#[test]
+fn bash_quotes_hostile_profile_names() {
+    let Some(bash) = support::require_program("bash") else {
+        return;
+    };
+    let sb = hostile_sandbox();
+    assert_eq!(
+        sb.ok(&["__profiles", "--", "login"]).lines().count(),
+        HOSTILE.len() + 2
+    );
+    let rc = sb.home().join("bashrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "stty echo\nPS1='{PROMPT}'\nsource '{}'\n",
+            script("mfaenv.bash").display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = shell_command(&sb, &bash);
+    cmd.args(["--noprofile", "--rcfile"]).arg(&rc).arg("-i");
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    s.exp_string(PROMPT).unwrap();
+    hostile_names_stay_quoted(&mut s, &sb);
+}
+
+#[test]
+fn zsh_quotes_hostile_profile_names() {
+    let Some(zsh) = support::require_program("zsh") else {
+        return;
+    };
+    let sb = hostile_sandbox();
+    let dot = sb.home().join("zdot");
+    let functions = sb.home().join("zfunc");
+    std::fs::create_dir_all(&dot).unwrap();
+    std::fs::create_dir_all(&functions).unwrap();
+    std::fs::copy(script("_mfaenv"), functions.join("_mfaenv")).unwrap();
+    std::fs::write(
+        dot.join(".zshrc"),
+        format!(
+            "PS1='{PROMPT}'\nfpath=('{}' $fpath)\nautoload -Uz compinit\ncompinit -u -D\n",
+            functions.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = shell_command(&sb, &zsh);
+    cmd.env("ZDOTDIR", &dot).arg("-i");
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    s.exp_string(PROMPT).unwrap();
+    hostile_names_stay_quoted(&mut s, &sb);
+}

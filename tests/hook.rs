@@ -205,10 +205,36 @@ fn idle_fish_prompts_start_no_process() {
 
 fn idle_prompts_start_no_process(sh: RealShell) {
     let Some(p) = projects() else { return };
-    let strace = support::require_program("strace").expect("strace");
     let mut s = spawn(&p, sh);
     allow(&mut s, "proj-a");
     run(&mut s, "cd proj-a");
+    let idle = trace_execs(&p, &mut s, sh, &mut |s| {
+        for _ in 0..5 {
+            run(s, "");
+        }
+    });
+    assert!(
+        !idle.contains("mfaenv"),
+        "an idle {sh:?} prompt started mfaenv:\n{idle}"
+    );
+    // The same trace does see the hook when the directory changes.
+    let moved = trace_execs(&p, &mut s, sh, &mut |s| run(s, "cd sub"));
+    assert!(
+        moved.contains("hook-env"),
+        "the trace saw no hook-env:\n{moved}"
+    );
+    s.send_line("exit").unwrap();
+}
+
+/// The processes the shell in `s` starts while `work` runs (strace's
+/// execve lines).
+fn trace_execs(
+    p: &Project,
+    s: &mut PtySession,
+    sh: RealShell,
+    work: &mut dyn FnMut(&mut PtySession),
+) -> String {
+    let strace = support::require_program("strace").expect("strace");
     s.send_line(match sh {
         RealShell::Fish => "echo PID=$fish_pid",
         _ => "echo PID=$$",
@@ -216,41 +242,21 @@ fn idle_prompts_start_no_process(sh: RealShell) {
     .unwrap();
     let (_, pid) = s.exp_regex(r"PID=[0-9]+").unwrap();
     let pid = pid.trim_start_matches("PID=").to_string();
+    s.exp_string(PROMPT).unwrap();
     let trace = p.sb.home().join("trace");
-    let trace_for = |work: &mut dyn FnMut(&mut PtySession), s: &mut PtySession| -> String {
-        let mut tracer = Command::new(&strace)
-            .args(["-f", "-e", "trace=execve", "-o"])
-            .arg(&trace)
-            .args(["-p", &pid])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("strace");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        work(s);
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let _ = tracer.kill();
-        let _ = tracer.wait();
-        std::fs::read_to_string(&trace).unwrap_or_default()
-    };
-    let idle = trace_for(
-        &mut |s| {
-            for _ in 0..5 {
-                run(s, "");
-            }
-        },
-        &mut s,
-    );
-    assert!(
-        !idle.contains("mfaenv"),
-        "an idle {sh:?} prompt started mfaenv:\n{idle}"
-    );
-    // The same trace does see the hook when the directory changes.
-    let moved = trace_for(&mut |s| run(s, "cd sub"), &mut s);
-    assert!(
-        moved.contains("hook-env"),
-        "the trace saw no hook-env:\n{moved}"
-    );
-    s.send_line("exit").unwrap();
+    let mut tracer = Command::new(&strace)
+        .args(["-f", "-e", "trace=execve", "-o"])
+        .arg(&trace)
+        .args(["-p", &pid])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    work(s);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = tracer.kill();
+    let _ = tracer.wait();
+    std::fs::read_to_string(&trace).unwrap_or_default()
 }
 
 #[test]
@@ -581,6 +587,18 @@ fn pwsh_hook_env_branches() {
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
 
+    // Near expiry, fresher keys cached: loaded, with one line.
+    let soon = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(120),
+    )
+    .to_string();
+    let mut due = state.clone();
+    due.push(("AWS_CREDENTIAL_EXPIRATION", soon));
+    due.push(("MFAENV_REFRESH_AT", "1".into()));
+    let (out, err) = pwsh_hook_env(&p.sb, &dir, &due);
+    assert!(err.starts_with("mfaenv: refreshed prod ("), "{err}");
+    check("refresh", &out);
+
     // Near expiry, nothing fresher cached: a hint, and the next look at expiry.
     p.sb.ok(&["forget", "--all"]);
     let soon = humantime::format_rfc3339_seconds(
@@ -807,9 +825,13 @@ fn near_expiry_picks_up_fresher_keys_or_hints_once() {
     .to_string();
     set(&mut state, "AWS_CREDENTIAL_EXPIRATION", soon);
     set(&mut state, "MFAENV_REFRESH_AT", "1".into());
-    // Fresher keys in the cache (they expire later than the shell's): taken silently.
+    // Fresher keys in the cache (they expire later than the shell's): taken,
+    // with one line that says so.
     let (vars, _, err) = hook_env(&p.sb, &dir, &state);
-    assert!(err.is_empty(), "{err}");
+    assert!(
+        err.starts_with("mfaenv: refreshed prod (") && err.lines().count() == 1,
+        "{err}"
+    );
     assert_eq!(
         get(&vars, "AWS_ACCESS_KEY_ID"),
         get(&loaded, "AWS_ACCESS_KEY_ID")
@@ -1081,4 +1103,444 @@ fn zsh_allow_without_a_cached_session_asks_and_loads() {
 #[test]
 fn fish_allow_without_a_cached_session_asks_and_loads() {
     allow_without_a_cached_session(RealShell::Fish);
+}
+
+// ------------------------------------------------- refresh before expiry
+
+/// A role whose sessions last 15 minutes, logged in (its MFA session is
+/// prod's), and ~/proj-r that loads it with a refresh window longer than
+/// that: due as soon as it is loaded.
+fn short_role_project(p: &Project) {
+    p.sb.add_config(
+        "\n[profile r15]\nsource_profile = base\nrole_arn = arn:aws:iam::222222222222:role/r15\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\nduration_seconds = 900\nregion = us-west-2\n",
+    );
+    p.sb.ok(&["login", "r15"]);
+    let dir = p.sb.home().join("proj-r");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"r15\"\nrefresh_before = \"20m\"\n",
+    )
+    .unwrap();
+}
+
+/// Near expiry the next prompt renews the role's keys from the cached MFA
+/// session: new keys, one line, exactly one AssumeRole and no
+/// GetSessionToken; then the prompts with nothing to do start no process.
+fn refresh_before_expiry(sh: RealShell) {
+    let Some(p) = projects() else { return };
+    short_role_project(&p);
+    let mut s = spawn(&p, sh);
+    allow(&mut s, "proj-r");
+    let (sessions, roles) = (p.moto.count("GetSessionToken"), p.moto.count("AssumeRole"));
+    // The keys the cache holds, which entering loads.
+    let cached = support::sandbox::bash_exports(&p.sb.ok(&["export", "--shell", "bash", "r15"]));
+    let loaded = get(&cached, "AWS_ACCESS_KEY_ID")
+        .expect("cached")
+        .to_string();
+    s.send_line("cd proj-r").unwrap();
+    s.exp_string("loaded r15").unwrap();
+    // Renewed at once: zsh and fish at the prompt of the `cd` itself (their
+    // directory hook and prompt hook both run), bash at the next one.
+    s.send_line("").unwrap();
+    s.exp_string("mfaenv: refreshed r15 (").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let fresh = state(&mut s)[0].clone();
+    assert!(
+        fresh.starts_with("ASIA") && fresh != loaded,
+        "{sh:?}: {fresh} vs {loaded}"
+    );
+    let idle = trace_execs(&p, &mut s, sh, &mut |s| {
+        for _ in 0..4 {
+            run(s, "");
+        }
+    });
+    assert!(
+        !idle.contains("mfaenv"),
+        "an idle {sh:?} prompt after the refresh started mfaenv:\n{idle}"
+    );
+    assert_eq!(state(&mut s)[0], fresh, "{sh:?}: renewed again");
+    s.send_line("exit").unwrap();
+    assert_eq!(
+        (
+            p.moto.count("GetSessionToken") - sessions,
+            p.moto.count("AssumeRole") - roles
+        ),
+        (0, 1),
+        "{sh:?}: STS calls of the refresh"
+    );
+}
+
+#[test]
+fn bash_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Bash);
+}
+
+#[test]
+fn zsh_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Zsh);
+}
+
+#[test]
+fn fish_refreshes_before_expiry() {
+    refresh_before_expiry(RealShell::Fish);
+}
+
+// ------------------------------------ leaving restores an earlier export
+
+/// The AWS variables as the shell has them, secrets as hashes:
+/// `KEYS id=… secret=… token=… profile=…`.
+fn keys(s: &mut PtySession, sh: RealShell) -> String {
+    let line = match sh {
+        RealShell::Fish => "echo KEYS id=(set -q AWS_ACCESS_KEY_ID; and echo $AWS_ACCESS_KEY_ID; or echo none) secret=(printf %s \"$AWS_SECRET_ACCESS_KEY\" | md5sum | cut -c1-12) token=(printf %s \"$AWS_SESSION_TOKEN\" | md5sum | cut -c1-12) profile=(set -q MFAENV_PROFILE; and echo $MFAENV_PROFILE; or echo none) END",
+        _ => "echo KEYS id=${AWS_ACCESS_KEY_ID:-none} secret=$(printf %s \"$AWS_SECRET_ACCESS_KEY\" | md5sum | cut -c1-12) token=$(printf %s \"$AWS_SESSION_TOKEN\" | md5sum | cut -c1-12) profile=${MFAENV_PROFILE:-none} END",
+    };
+    s.send_line(line).unwrap();
+    let (_, found) = s
+        .exp_regex(r"KEYS id=\S+ secret=\S+ token=\S+ profile=\S+ END")
+        .expect("keys line");
+    s.exp_string(PROMPT).unwrap();
+    found
+}
+
+/// Keys loaded with `eval "$(mfaenv staging)"` before entering a project
+/// are there again, exactly, after leaving it; `mfaenv unset` then goes
+/// back to before the export; and when the cache no longer holds those
+/// keys, leaving removes them and says how to get them back.
+fn leaving_restores_an_earlier_export(sh: RealShell) {
+    let Some(p) = projects() else { return };
+    let mut s = spawn(&p, sh);
+    allow(&mut s, "proj-a");
+    run(&mut s, &sh.export_line("AWS_PROFILE", "old"));
+    let eval = |profile: &str| match sh {
+        RealShell::Fish => format!("mfaenv {profile} | source"),
+        _ => format!("eval \"$(mfaenv {profile})\""),
+    };
+    run(&mut s, &eval("staging"));
+    let before = keys(&mut s, sh);
+    assert!(
+        before.contains("id=ASIA") && before.contains("profile=staging"),
+        "{before}"
+    );
+    s.send_line("cd proj-a").unwrap();
+    s.exp_string("loaded prod").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let inside = keys(&mut s, sh);
+    assert!(inside.contains("profile=prod"), "{inside}");
+    s.send_line("cd ..").unwrap();
+    s.exp_string("unloaded prod").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(
+        keys(&mut s, sh),
+        before,
+        "{sh:?}: leaving lost the earlier export"
+    );
+    // Twice in and out: the same again.
+    run(&mut s, "cd proj-a/sub");
+    run(&mut s, "cd ../..");
+    assert_eq!(keys(&mut s, sh), before, "{sh:?}");
+    // `mfaenv unset` after leaving: back to before the export.
+    run(&mut s, &eval("unset"));
+    let [key, _, profile, mp] = state(&mut s);
+    assert_eq!(
+        (key.as_str(), profile.as_str(), mp.as_str()),
+        ("none", "old", "none"),
+        "{sh:?}"
+    );
+    // The export's keys gone from the cache while inside: removed on leaving, with a line that says so.
+    run(&mut s, &eval("staging"));
+    run(&mut s, "cd proj-a");
+    run(&mut s, "mfaenv forget staging");
+    s.send_line("cd ..").unwrap();
+    s.exp_string("the keys of staging you had before are no longer cached")
+        .unwrap();
+    s.exp_string(PROMPT).unwrap();
+    let [key, _, profile, mp] = state(&mut s);
+    assert_eq!(
+        (key.as_str(), profile.as_str(), mp.as_str()),
+        ("none", "old", "none"),
+        "{sh:?}"
+    );
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn bash_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Bash);
+}
+
+#[test]
+fn zsh_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Zsh);
+}
+
+#[test]
+fn fish_leaving_restores_an_earlier_export() {
+    leaving_restores_an_earlier_export(RealShell::Fish);
+}
+
+// ------------------------------------------ a failed load can be retried
+
+/// Three wrong codes at the hook's prompt: said once, with how to retry;
+/// leaving and coming back asks again, and so do `mfaenv allow` of the
+/// allowed directory and `mfaenv reload`, without leaving.
+fn a_failed_load_is_retried(sh: RealShell) {
+    let fake = FakeSts::start();
+    fake.on("GetSessionToken", vec![Reply::invalid_mfa_code()]);
+    let sb = Sandbox::new(&fake.endpoint());
+    let dir = sb.home().join("proj-h");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
+    sb.ok(&["allow", dir.to_str().unwrap()]);
+    let mut s = interactive(sh, &sb, &sh.hook_rc(&support::mfaenv_bin()), &[]);
+    let asked = "MFA code for arn:aws:iam::111111111111:mfa/alice: ";
+    // Each question answered with a wrong code, which AWS rejects (a line
+    // that names the device too), until mfaenv gives up after three.
+    let wrong_codes = |s: &mut PtySession| {
+        let before = fake.count("GetSessionToken");
+        s.exp_string(asked).unwrap();
+        for _ in 0..2 {
+            s.send_line("111111").unwrap();
+            s.exp_string("rejected the ").unwrap();
+            s.exp_string(asked).unwrap();
+            s.exp_string(asked).unwrap();
+        }
+        s.send_line("111111").unwrap();
+        s.exp_string("cannot load base: ").unwrap();
+        s.exp_string("`mfaenv reload` (or leaving the directory and coming back) tries again")
+            .unwrap();
+        s.exp_string(PROMPT).unwrap();
+        assert_eq!(fake.count("GetSessionToken") - before, 3, "{sh:?}");
+    };
+    s.send_line("cd proj-h").unwrap();
+    wrong_codes(&mut s);
+    // Said once: the next prompts in the project are quiet.
+    s.send_line("echo qu''iet").unwrap();
+    let between = s.exp_string("quiet").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert!(
+        !between.contains("cannot load") && !between.contains(asked),
+        "{between}"
+    );
+    assert_eq!(fake.count("GetSessionToken"), 3);
+    // Out and back in: asked again.
+    run(&mut s, "cd ..");
+    s.send_line("cd proj-h").unwrap();
+    wrong_codes(&mut s);
+    // `mfaenv allow` of the allowed directory: asked again.
+    s.send_line("mfaenv allow").unwrap();
+    wrong_codes(&mut s);
+    // `mfaenv reload`, once AWS takes the code: asked again, and loaded.
+    fake.on("GetSessionToken", vec![Reply::session_token()]);
+    s.send_line("mfaenv reload").unwrap();
+    s.exp_string(asked).unwrap();
+    s.send_line("123456").unwrap();
+    s.exp_string("loaded base").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    assert_eq!(fake.count("GetSessionToken"), 10);
+    s.send_line("exit").unwrap();
+}
+
+#[test]
+fn bash_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Bash);
+}
+
+#[test]
+fn zsh_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Zsh);
+}
+
+#[test]
+fn fish_a_failed_load_is_retried() {
+    a_failed_load_is_retried(RealShell::Fish);
+}
+
+// --------------------------------------------- with direnv's hook as well
+
+/// direnv's hook and mfaenv's in one bash, `use mfaenv prod` in an
+/// `.envrc`, nothing cached: the question ends its line, so direnv's "is
+/// taking a while" notice (after DIRENV_WARN_TIMEOUT) gets a line of its
+/// own; the code loads the keys once, and the next prompts do not load
+/// the `.envrc` again (mfaenv's own write to the cache it watches).
+#[test]
+fn direnv_and_the_hook_print_each_notice_once_on_its_own_line() {
+    let Some(p) = projects() else { return };
+    let direnv = support::require_program("direnv").expect("direnv");
+    let home = p.sb.home();
+    std::fs::create_dir_all(home.join(".config/direnv")).unwrap();
+    std::fs::write(home.join(".config/direnv/direnvrc"), p.sb.ok(&["direnv"])).unwrap();
+    let proj = home.join("proj-d");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use mfaenv prod\n").unwrap();
+    let allowed =
+        p.sb.command(&direnv)
+            .arg("allow")
+            .arg(&proj)
+            .output()
+            .unwrap();
+    assert!(allowed.status.success());
+    p.sb.ok(&["forget", "--all"]);
+    let rc = format!(
+        "{}\neval \"$('{}' hook bash)\"\n",
+        RealShell::Bash.hook_rc(&support::mfaenv_bin()),
+        direnv.display()
+    );
+    // (direnv compares mtimes in whole seconds: let one pass first.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let path = format!(
+        "{}:{}",
+        home.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut s = interactive(
+        RealShell::Bash,
+        &p.sb,
+        &rc,
+        &[("DIRENV_WARN_TIMEOUT", "1s"), ("PATH", &path)],
+    );
+    s.send_line("cd proj-d").unwrap();
+    s.exp_string("direnv: using mfaenv prod").unwrap();
+    s.exp_string("MFA code for arn:aws:iam::111111111111:mfa/alice: ")
+        .unwrap();
+    // Nothing typed yet when direnv's timer runs out.
+    let notice = s.exp_string("is taking a while").unwrap();
+    let before_notice: String = notice
+        .replace("\u{1b}[31m", "")
+        .replace("\u{1b}[m", "")
+        .replace("\u{1b}[0m", "");
+    assert!(
+        before_notice.starts_with("\r\ndirenv: ("),
+        "the notice shares the question's line: {notice:?}"
+    );
+    let mut seen = notice;
+    s.send_line("123456").unwrap();
+    seen += &s.exp_string("direnv: export +AWS_ACCESS_KEY_ID").unwrap();
+    seen += &s.exp_string(PROMPT).unwrap();
+    assert!(
+        !seen.contains("direnv: loading") && !seen.contains("MFA code"),
+        "said twice: {seen}"
+    );
+    // The next prompts: quiet (no second load block).
+    let mut after = String::new();
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        s.send_line("").unwrap();
+        after += &s.exp_string(PROMPT).unwrap();
+    }
+    assert!(!after.contains("direnv:"), "loaded again: {after}");
+    let [key, region, _, _] = state(&mut s);
+    assert!(key.starts_with("ASIA"), "{key}");
+    assert_eq!(region, "us-west-2");
+    s.send_line("exit").unwrap();
+}
+
+/// `refresh_before`: MFAENV_REFRESH_BEFORE, else the `.mfaenv`'s, else the
+/// profile's, else 10 minutes; a value that is not a duration is said.
+#[test]
+fn refresh_before_comes_from_the_environment_the_file_or_the_profile() {
+    let Some(p) = projects() else { return };
+    let dir = p.sb.home().join("proj-a");
+    let window = |env: &[(&str, String)]| -> u64 {
+        p.sb.ok(&["allow", dir.to_str().unwrap()]);
+        let (vars, _, err) = hook_env(&p.sb, &dir, env);
+        assert!(err.contains("loaded prod"), "{err}");
+        let exp =
+            humantime::parse_rfc3339(get(&vars, "AWS_CREDENTIAL_EXPIRATION").unwrap()).unwrap();
+        let exp = exp.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let at: u64 = get(&vars, "MFAENV_REFRESH_AT").unwrap().parse().unwrap();
+        exp - at
+    };
+    assert_eq!(window(&[]), 600);
+    let config = std::fs::read_to_string(p.sb.config()).unwrap().replace(
+        "external_id = ext-069\n",
+        "external_id = ext-069\nrefresh_before = 15m\n",
+    );
+    std::fs::write(p.sb.config(), config).unwrap();
+    assert_eq!(window(&[]), 900);
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = \"20m\"\n",
+    )
+    .unwrap();
+    assert_eq!(window(&[]), 1200);
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = 1500\n",
+    )
+    .unwrap();
+    assert_eq!(window(&[]), 1500);
+    assert_eq!(window(&[("MFAENV_REFRESH_BEFORE", "30m".into())]), 1800);
+    std::fs::write(
+        dir.join(".mfaenv"),
+        "profile = \"prod\"\nrefresh_before = \"soon\"\n",
+    )
+    .unwrap();
+    let out =
+        p.sb.mfaenv(&["allow", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("refresh_before") && err.contains("not a duration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reload_outside_a_project_says_there_is_nothing_to_load() {
+    let sb = Sandbox::new("http://127.0.0.1:9");
+    let out = sb
+        .mfaenv(&["reload"])
+        .current_dir(sb.home())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    assert!(err.contains("no .mfaenv file in"), "{err}");
+}
+
+/// The key store cannot be opened (here: a wrong passphrase for the file
+/// store): the hook says once what failed and how to retry; the next prompt
+/// in the project is quiet; leaving forgets that, so coming back tries again.
+#[test]
+fn an_unreadable_key_store_is_said_once_and_retried_on_reentry() {
+    let sb = Sandbox::with("http://127.0.0.1:9", support::sandbox::CONFIG, "");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "AKIAHOOKSTOREEXAMP01"),
+        ("AWS_SECRET_ACCESS_KEY", "hook/store/SECRET"),
+        ("MFAENV_FILE_PASSPHRASE", "correct horse"),
+    ];
+    let out = sb
+        .mfaenv(&["add", "--env", "--backend", "file", "base"])
+        .envs(keys)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = sb.home().join("proj-k");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".mfaenv"), "profile = \"base\"\n").unwrap();
+    sb.ok(&["allow", dir.to_str().unwrap()]);
+    let wrong = ("MFAENV_FILE_PASSPHRASE", "wrong".to_string());
+    let (vars, _, err) = hook_env(&sb, &dir, std::slice::from_ref(&wrong));
+    assert!(
+        err.contains("cannot load base: ")
+            && err
+                .contains("`mfaenv reload` (or leaving the directory and coming back) tries again"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let hint = get(&vars, "MFAENV_HINT").expect("hint state").to_string();
+    let (_, _, err) = hook_env(&sb, &dir, &[wrong.clone(), ("MFAENV_HINT", hint.clone())]);
+    assert!(err.is_empty(), "said twice: {err}");
+    // Out of the project: the hint is forgotten; back in: tried (and said) again.
+    let (_, unsets, _) = hook_env(&sb, sb.home(), &[wrong.clone(), ("MFAENV_HINT", hint)]);
+    assert!(unsets.iter().any(|u| u == "MFAENV_HINT"), "{unsets:?}");
+    let (_, _, err) = hook_env(&sb, &dir, &[wrong]);
+    assert!(err.contains("cannot load base: "), "{err}");
 }

@@ -44,11 +44,24 @@ fn file_store_round_trip_wrong_passphrase_damage_and_permissions() {
         ("AWS_SECRET_ACCESS_KEY", SECRET),
         PASS,
     ];
-    // No bus in the sandbox: the default is the file store.
+    // No bus in the sandbox and no terminal: no store is chosen silently.
     let (ok, err) = run(&sb, &["add", "--env", "base"], &keys);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no key store was chosen, and the Secret Service was tried: there is no D-Bus session bus here")
+            && err.contains("`--backend file`")
+            && err.contains("MFAENV_BACKEND=file"),
+        "{err}"
+    );
+    assert!(!store(&sb).exists());
+    let (ok, err) = run(
+        &sb,
+        &["add", "--env", "base"],
+        &[keys[0], keys[1], PASS, ("MFAENV_BACKEND", "file")],
+    );
     assert!(ok, "{err}");
     assert!(
-        err.contains("in the encrypted file store (the default: no keyring answers"),
+        err.contains("in the encrypted file store (from MFAENV_BACKEND"),
         "{err}"
     );
     let path = store(&sb);
@@ -137,11 +150,11 @@ fn import_moves_the_keys_and_keeps_every_other_byte() {
     let config_before = std::fs::read_to_string(sb.config()).unwrap();
 
     // A profile without long-term keys in the file: refused, nothing changed.
-    let (ok, err) = run(&sb, &["import", "temp"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "temp"], &[PASS]);
     assert!(!ok && err.contains("nothing was changed"), "{err}");
     assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), before);
 
-    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "--all"], &[PASS]);
     assert!(ok, "{err}");
     assert!(err.contains("moved key …0001 of profile `base`"), "{err}");
     assert!(err.contains("moved key …0001 of profile `other`"), "{err}");
@@ -212,7 +225,7 @@ fn an_import_killed_at_any_step_loses_no_key() {
                 syscall,
                 &[PASS],
                 sb.home(),
-                &["import", "--all"],
+                &["import", "--backend", "file", "--all"],
             );
             let text = std::fs::read_to_string(sb.credentials()).unwrap();
             assert!(
@@ -290,4 +303,220 @@ fn add_asks_on_the_terminal_and_does_not_echo_the_secret() {
         (key.access_key_id.as_str(), key.secret_access_key.as_str()),
         (KEY_ID, SECRET)
     );
+}
+
+/// Two `[base]` sections with different keys: the reader keeps the last, so
+/// an import would store one and remove both. Refused, naming both lines;
+/// the file and the store unchanged. The same key twice is no conflict.
+#[test]
+fn import_refuses_two_different_keys_for_one_profile() {
+    let credentials = "\
+[base]
+aws_access_key_id = AKIAFIRSTEXAMPLE0001
+aws_secret_access_key = first-secret
+
+[other]
+aws_access_key_id = AKIAOTHEREXAMPLE0001
+aws_secret_access_key = other-secret
+
+[base]
+aws_access_key_id = AKIASECONDEXAMPLE001
+aws_secret_access_key = second-secret
+";
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, credentials);
+    for args in [
+        &["import", "--backend", "file", "base"][..],
+        &["import", "--backend", "file", "--all"],
+    ] {
+        let (ok, err) = run(&sb, args, &[PASS]);
+        assert!(!ok, "{args:?}: {err}");
+        assert!(
+            err.contains("profile `base` has two different keys")
+                && err.contains("credentials:2")
+                && err.contains("credentials:10")
+                && err.contains("nothing was changed"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(sb.credentials()).unwrap(),
+            credentials
+        );
+        assert!(!store(&sb).exists(), "{args:?} stored a key");
+    }
+    // One pair written twice loses nothing: imported.
+    let same = "[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\naws_secret_access_key = s\n\n[base]\naws_access_key_id = AKIAFIRSTEXAMPLE0001\n";
+    std::fs::write(sb.credentials(), same).unwrap();
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "base"], &[PASS]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
+}
+
+/// `plan` of a profile whose keys are in the store says so: the backend
+/// and the entry, in text and JSON; never a line of a file they left.
+#[test]
+fn plan_says_where_stored_keys_live() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        PASS,
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "base"], &keys);
+    assert!(ok, "{err}");
+    let path = store(&sb);
+    let text = sb.ok(&["plan", "prod"]);
+    assert!(
+        text.contains(&format!(
+            "from the encrypted file store, entry base of {}",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("credentials:0"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&sb.ok(&["plan", "--json", "prod"])).unwrap();
+    let origin = &json["source"]["origin"];
+    assert_eq!(origin["kind"], "key-store", "{origin}");
+    assert_eq!(origin["backend"], "file", "{origin}");
+    assert_eq!(origin["entry"], "base", "{origin}");
+    assert_eq!(origin["path"], path.display().to_string(), "{origin}");
+    assert!(origin.get("line").is_none(), "{origin}");
+}
+
+const DEFAULT_KEY: &str = "AKIADEFAULTEXAMPLE01";
+const DEFAULT_SECRET: &str = "default/SECRET+never-in-plaintext";
+
+fn default_and_base() -> String {
+    format!(
+        "[default]\naws_access_key_id = {DEFAULT_KEY}\naws_secret_access_key = {DEFAULT_SECRET}\n\n[base]\naws_access_key_id = {}\naws_secret_access_key = {BASE_SECRET}\n",
+        support::sandbox::BASE_KEY
+    )
+}
+
+/// `import --all` of `[default]` and of a `source_profile`: the AWS CLI
+/// reads keys only from the credentials file, so it is warned before
+/// anything moves; `--credential-process` adds the line that sends the AWS
+/// CLI to mfaenv, and the real AWS CLI then still works with both.
+#[test]
+fn import_keeps_the_aws_cli_working_for_default_and_source_profiles() {
+    let Some(moto) = Moto::start() else { return };
+    if support::require_venv_bin("aws").is_none() {
+        return;
+    }
+    moto.trust(DEFAULT_KEY, DEFAULT_SECRET);
+    let config = format!("[default]\nregion = us-east-1\n\n{CONFIG}");
+
+    // Without the flag: warned before the keys move.
+    let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
+    let (ok, err) = run(&sb, &["import", "--backend", "file", "--all"], &[PASS]);
+    assert!(ok, "{err}");
+    let warned = err
+        .find("the AWS CLI reads keys only from the credentials file")
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(warned < err.find("moved key").unwrap(), "{err}");
+    assert!(
+        err.contains("`default` (every aws command without --profile)")
+            && err.contains("`base` (source_profile of prod, staging)")
+            && err.contains("mfaenv import --credential-process"),
+        "{err}"
+    );
+
+    // With it: the config says where the keys are, the credentials file is
+    // empty (no blank lines left), and the AWS CLI works through mfaenv.
+    let sb = Sandbox::with(&moto.endpoint(), &config, &default_and_base());
+    let (ok, err) = run(
+        &sb,
+        &[
+            "import",
+            "--backend",
+            "file",
+            "--all",
+            "--credential-process",
+        ],
+        &[PASS],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(sb.credentials()).unwrap(), "");
+    let written = std::fs::read_to_string(sb.config()).unwrap();
+    assert!(
+        written.starts_with(
+            "[default]\nregion = us-east-1\ncredential_process = mfaenv credential-process default\n\n"
+        ) && written.contains(
+            "[profile base]\nregion = us-east-1\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\ncredential_process = mfaenv credential-process base\n"
+        ),
+        "{written}"
+    );
+    let bin = sb.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(support::mfaenv_bin(), bin.join("mfaenv")).unwrap();
+    let path = sb
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| format!("{}:{v}", bin.display()))
+        .unwrap();
+    let extra = [
+        ("PATH".to_string(), path),
+        (PASS.0.to_string(), PASS.1.to_string()),
+    ];
+    let (ok, out, err) = sb.aws(&extra, &["sts", "get-caller-identity"]);
+    assert!(ok, "aws with [default]: {err}");
+    assert!(out.contains("\"Account\""), "{out}");
+    // base has an MFA device: mfaenv serves its cached MFA session.
+    let (ok, err) = run(&sb, &["login", "-t", "123456", "base"], &[PASS]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = sb.aws(&extra, &["--profile", "base", "sts", "get-caller-identity"]);
+    assert!(ok, "aws --profile base: {err}");
+    assert!(out.contains("\"Account\""), "{out}");
+    assert!(moto.refused().is_empty(), "{:?}", moto.refused());
+}
+
+/// `write --to NAME` where NAME's keys moved to the store: the file shows
+/// no keys there any more, but the section is still theirs. Refused before
+/// any code is spent; the file untouched.
+#[test]
+fn write_refuses_a_section_whose_keys_are_stored() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "[base]\nregion = us-east-1\n");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        PASS,
+    ];
+    let (ok, err) = run(&sb, &["add", "--env", "--backend", "file", "base"], &keys);
+    assert!(ok, "{err}");
+    let (ok, err) = run(
+        &sb,
+        &["write", "-t", "123456", "prod", "--to", "base"],
+        &[PASS],
+    );
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("profile `base` keeps its long-term keys in the encrypted file store")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.credentials()).unwrap(),
+        "[base]\nregion = us-east-1\n"
+    );
+}
+
+/// `import` with no session bus and no store named: refused (no terminal to
+/// ask), never a silent move to the file store; the file unchanged.
+#[test]
+fn import_without_a_bus_or_a_choice_changes_nothing() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, &default_and_base());
+    let (ok, err) = run(&sb, &["import", "--all"], &[PASS]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no key store was chosen, and the Secret Service was tried: there is no D-Bus session bus here")
+            && err.contains("nothing was changed")
+            && err.contains("`--backend file`"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.credentials()).unwrap(),
+        default_and_base()
+    );
+    assert!(!store(&sb).exists());
 }

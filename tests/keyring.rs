@@ -90,12 +90,30 @@ fn the_secret_service_key_signs_the_sts_call() {
     let keys = ok(&run(&sb, &ss, &["keys", "--json"], &[]), "keys");
     let json: serde_json::Value =
         serde_json::from_slice(&run(&sb, &ss, &["keys", "--json"], &[]).stdout).unwrap();
-    assert_eq!(
-        json["keys"][0],
-        serde_json::json!({"profile": "base", "store": "keyring", "key_id_last4": "LE01", "location": "the Secret Service"}),
+    let row = &json["keys"][0];
+    for (field, want) in [
+        ("profile", "base"),
+        ("store", "keyring"),
+        ("key_id_last4", "LE01"),
+        ("location", "the Secret Service"),
+        ("created_from", "stored"),
+    ] {
+        assert_eq!(row[field], want, "{field}: {keys}");
+    }
+    assert_eq!(row["age_days"], 0, "{keys}");
+    assert!(
+        row["created"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{keys}"
     );
 
+    // `plan` says where the keys are: the backend and the entry.
+    let plan = ok(&run(&sb, &ss, &["plan", "prod"], &[]), "plan");
+    let out = run(&sb, &ss, &["plan", "prod"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("from the Secret Service, entry service mfaenv user base"),
+        "{text}{plan}"
+    );
     ok(
         &run(&sb, &ss, &["login", "-t", "123456", "prod"], &[]),
         "login",
@@ -167,7 +185,11 @@ fn remove_deletes_the_entry_and_its_sessions() {
     assert!(ss.lookup(sb.home(), "base").is_some());
 
     let stderr = ok(&run(&sb, &ss, &["remove", "--yes", "base"], &[]), "remove");
-    assert!(stderr.contains("and 2 cached session(s)"), "{stderr}");
+    // It names the profiles whose sessions went (prod's role, base's MFA session).
+    assert!(
+        stderr.contains("and 2 cached sessions made from it (of base, prod)"),
+        "{stderr}"
+    );
     assert_eq!(ss.lookup(sb.home(), "base"), None, "the entry is gone");
     let cached = std::fs::read_dir(sb.cache_dir())
         .unwrap()
@@ -296,4 +318,57 @@ role_arn = arn:aws:iam::444444444444:role/file
             "{what} opened the key store: {touched:?}"
         );
     }
+}
+
+/// The Secret Service gone (the session ended) after the keys went in: the
+/// error says which store was tried, why it failed in words (not the bus's
+/// own text), and how to choose another; nothing falls back to the file
+/// store. `add` with no store named and no bus at all refuses likewise.
+#[test]
+fn a_keyring_that_does_not_answer_is_explained_and_never_replaced_silently() {
+    let sb = Sandbox::with("http://127.0.0.1:9", CONFIG, "");
+    let Some(ss) = SecretService::start(sb.home()) else {
+        return;
+    };
+    ok(&run(&sb, &ss, &["add", "--env", "base"], &add_env()), "add");
+    let address = ss.address.clone();
+    drop(ss);
+    let out = sb
+        .mfaenv(&["login", "-t", "123456", "prod"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "the Secret Service is not available: the D-Bus session bus cannot be reached"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint:")
+            && err.contains("--backend file")
+            && err.contains("MFAENV_BACKEND=file"),
+        "{err}"
+    );
+    // The bus's own words (its error text after the name) are not shown.
+    assert!(!err.contains("Failed to connect to socket"), "{err}");
+    assert!(!sb.home().join(".local/share/mfaenv/keys.enc").exists());
+
+    // New keys with no store named: refused, not put in the file store.
+    let out = sb
+        .mfaenv(&["add", "--env", "other"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .envs(add_env())
+        .env("MFAENV_FILE_PASSPHRASE", "p")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("no key store was chosen, and the Secret Service was tried"),
+        "{err}"
+    );
+    assert!(!sb.home().join(".local/share/mfaenv/keys.enc").exists());
 }

@@ -101,10 +101,23 @@ fn eval_takes_the_region_from_the_source_profile() {
     assert!(ok, "stdout: {out}\nstderr: {err}");
     assert!(out.contains("assumed-role/hc-056/"), "{out}");
     assert_eq!(err.matches(NOTE).count(), 1, "one note on stderr: {err}");
-    // From the cache: the same region, the same single note.
+    // From the cache: the same region, and the note is not said again
+    // (once per profile, remembered in the cache directory, 0600).
     let out = sb.run(&["GEHC-056", "--shell", "bash"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.matches(NOTE).count(), 1, "{stderr}");
+    assert_eq!(stderr.matches(NOTE).count(), 0, "{stderr}");
+    let again = sb.run(&["exec", "GEHC-056", "--", "true"]);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr).matches(NOTE).count(),
+        0
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(sb.cache_dir()).unwrap().flatten() {
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{:?}", entry.path());
+        }
+    }
     let exports = bash_exports(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(value(&exports, "AWS_REGION"), Some("us-west-2"));
 }

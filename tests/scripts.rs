@@ -96,3 +96,102 @@ fn every_package_the_tests_name_is_in_the_list() {
         );
     }
 }
+
+/// `scripts/try --keep` (with the binary under test, not a release build):
+/// the demo runs, the emulator keeps running, and the printed lines point
+/// another shell at it: `source DEMO/env.sh`, then mfaenv and the AWS CLI
+/// work there against the same emulator; `DEMO/stop` ends it and deletes
+/// the demo directory.
+#[test]
+fn try_keep_leaves_the_emulator_for_your_own_shell() {
+    if support::require_venv_bin("moto_server").is_none() {
+        return;
+    }
+    let Some(bash) = support::require_program("bash") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(support::root().join("scripts/try"))
+        .arg("--keep")
+        .env("MFAENV_TRY_BIN", support::mfaenv_bin())
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("assumed-role/hc-master/"), "{stdout}");
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line: {stdout}"))
+            .trim_matches('\'')
+            .to_string()
+    };
+    let env_sh = line("source ");
+    let stop = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.ends_with("/stop'"))
+        .unwrap_or_else(|| panic!("no stop line: {stdout}"))
+        .trim_matches('\'')
+        .to_string();
+    let demo = Path::new(&stop).parent().unwrap().to_path_buf();
+    let pid = std::fs::read_to_string(&env_sh)
+        .unwrap()
+        .split("(pid ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "the emulator is gone"
+    );
+
+    // Another shell, with a HOME of its own: the printed lines suffice.
+    let home = tmp.path().join("my-home");
+    std::fs::create_dir(&home).unwrap();
+    let script = format!(
+        "source '{env_sh}'\n\
+         eval \"$(mfaenv export --shell bash -t 123456 prod)\" || exit 3\n\
+         aws sts get-caller-identity --query Arn --output text || exit 4\n\
+         mfaenv status | grep -q '^prod ' || exit 5\n"
+    );
+    let shell = Command::new(&bash)
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&shell.stdout),
+        String::from_utf8_lossy(&shell.stderr)
+    );
+    assert!(shell.status.success(), "{said}");
+    assert!(said.contains("assumed-role/hc-master/"), "{said}");
+    assert!(
+        !home.join(".aws").exists() && !home.join(".cache").exists(),
+        "{said}"
+    );
+
+    let stopped = Command::new(&stop).output().unwrap();
+    assert!(stopped.status.success());
+    for _ in 0..50 {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the emulator still runs"
+    );
+    assert!(!demo.exists(), "{demo:?} is left");
+}

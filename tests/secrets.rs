@@ -430,7 +430,8 @@ fn every_command_keeps_secrets_where_they_belong() {
     );
 
     // setup: GetCallerIdentity and ListMFADevices with the long-term keys.
-    bed.ok(&["setup", "base"], &[], None, &[]);
+    // base has another device already: --force replaces it without asking.
+    bed.ok(&["setup", "--force", "base"], &[], None, &[]);
     assert!(bed.fake.count("ListMFADevices") >= 1);
 
     // Every file mfaenv may have written under HOME.

@@ -174,7 +174,24 @@ fn setup_records_the_only_device_and_keeps_every_other_line() {
     assert!(config_of(&sb).starts_with("# my AWS config: hand-written, keep this comment\n"));
     // The role profile's keys are alice's: she is who GetCallerIdentity named.
     let calls: Vec<_> = moto.requests().into_iter().map(|r| r.action).collect();
-    assert_eq!(calls, ["GetCallerIdentity", "ListMFADevices"]);
+    assert_eq!(
+        calls,
+        ["GetCallerIdentity", "ListMFADevices", "ListAccessKeys"]
+    );
+    // IAM's creation date of alice's key is what `keys` shows as its age.
+    let keys: serde_json::Value = serde_json::from_str(&sb.ok(&["keys", "--json"])).unwrap();
+    let alice = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["profile"] == "alice")
+        .cloned()
+        .unwrap();
+    assert_eq!(alice["created_from"], "iam", "{keys}");
+    assert!(
+        alice["created"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{keys}"
+    );
     let list = moto
         .requests()
         .into_iter()
@@ -333,6 +350,13 @@ fn setup_without_a_device_says_how_to_create_one() {
     assert!(err.contains("has no MFA device"), "{err}");
     assert!(err.contains("aws iam create-virtual-mfa-device"), "{err}");
     assert!(err.contains("mfaenv setup alice"), "{err}");
+    // Each command on a line of its own (indented), never a literal `\n`.
+    assert!(
+        err.contains("AWS CLI:\n      aws iam create-virtual-mfa-device")
+            && err.contains("\n      aws iam enable-mfa-device")
+            && !err.contains("\\n"),
+        "{err}"
+    );
     assert_eq!(config_of(&sb), CONFIG);
 }
 
@@ -523,4 +547,55 @@ fn setup_when_iam_says_no_or_the_keys_are_not_a_user() {
     let err = sb.fails(&["setup", "alice"]);
     assert!(err.contains("not to an IAM user"), "{err}");
     assert!(err.contains("--serial"), "{err}");
+}
+
+/// A different `mfa_serial` already in the profile: without a terminal,
+/// refused unless `--force`, naming old and new; on a terminal, asked (old
+/// and new shown), and a "no" keeps it. The config is untouched until yes.
+#[test]
+fn setup_asks_before_replacing_a_different_mfa_serial() {
+    let Some((_moto, sb, serials)) = alice(&["alice-phone"]) else {
+        return;
+    };
+    let old = "arn:aws:iam::123456789012:mfa/old-phone";
+    let before = config_with("region = us-west-2\n", &format!("mfa_serial = {old}"));
+    std::fs::write(sb.config(), &before).unwrap();
+
+    let err = sb.fails(&["setup", "prod"]);
+    assert!(
+        err.contains(&format!("has mfa_serial = {old}"))
+            && err.contains(&serials[0])
+            && err.contains("--force")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(config_of(&sb), before);
+
+    // On a terminal: old and new shown; no keeps it. (LF, as the device
+    // question's test types: CR at every prompt is issue 21's item 1.)
+    let mut p = sb.in_pty(&["setup", "prod"], |_| {});
+    p.exp_string(&format!("has mfa_serial = {old}")).unwrap();
+    p.exp_string(&format!("Replace it with {}? [y/N] ", serials[0]))
+        .unwrap();
+    p.send_line("n").unwrap();
+    p.exp_string("kept mfa_serial").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(config_of(&sb), before);
+
+    let mut p = sb.in_pty(&["setup", "prod"], |_| {});
+    p.exp_string("[y/N] ").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("recorded mfa_serial").unwrap();
+    p.exp_eof().unwrap();
+    let replaced = config_with(
+        "region = us-west-2\n",
+        &format!("mfa_serial = {}", serials[0]),
+    );
+    assert_eq!(config_of(&sb), replaced);
+
+    // --force without a terminal.
+    std::fs::write(sb.config(), &before).unwrap();
+    let out = sb.run(&["setup", "--force", "prod"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(config_of(&sb), replaced);
 }

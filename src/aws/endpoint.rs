@@ -88,3 +88,103 @@ pub fn configured(
             Some((url, format!("endpoint_url in the config of `{profile}`")))
         })
 }
+
+/// Whether `region` is shaped like an AWS region: an area of two letters, an
+/// optional partition word (`gov`, `iso`, `isob`, `isoe`, `isof`…), a
+/// compass word, a number (`us-east-1`, `us-gov-west-1`, `cn-north-1`,
+/// `eu-isoe-west-1`, `ap-southeast-7`). Every region AWS has opened follows
+/// it, so a region opened after this release passes too; a typo in the
+/// number or the direction (`us-west-9x`, `us-wset-2`, `useast1`) does not,
+/// and is refused before it goes into a host name, a signature or a shell.
+pub fn is_region_shaped(region: &str) -> bool {
+    const COMPASS: [&str; 9] = [
+        "east",
+        "west",
+        "north",
+        "south",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
+    let parts: Vec<&str> = region.split('-').collect();
+    let (area, middle, number) = match parts.as_slice() {
+        [area, direction, number] => (*area, [None, Some(*direction)], *number),
+        [area, partition, direction, number] => {
+            (*area, [Some(*partition), Some(*direction)], *number)
+        }
+        _ => return false,
+    };
+    let [partition, direction] = middle;
+    let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    area.len() == 2
+        && lower(area)
+        && partition
+            .is_none_or(|p| p == "gov" || (p.starts_with("iso") && p.len() <= 4 && lower(p)))
+        && direction.is_some_and(|d| COMPASS.contains(&d))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !number.starts_with('0')
+}
+
+/// The error for a region that is not shaped like one, naming what set it.
+pub fn check_region(region: &str, origin: &str) -> Result<(), anyhow::Error> {
+    if is_region_shaped(region) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "region `{}` unknown (set by {origin}): an AWS region looks like us-east-1, eu-central-1 or us-gov-west-1; nothing was called",
+        region.escape_debug()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_shaped;
+
+    #[test]
+    fn region_shapes() {
+        for ok in [
+            "us-east-1",
+            "us-west-2",
+            "eu-central-1",
+            "ap-southeast-7",
+            "ap-northeast-3",
+            "me-central-1",
+            "mx-central-1",
+            "il-central-1",
+            "ca-west-1",
+            "cn-north-1",
+            "cn-northwest-1",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+            "us-isof-south-1",
+            // Not opened (yet): the shape is what counts.
+            "af-north-1",
+            "sa-west-12",
+        ] {
+            assert!(is_region_shaped(ok), "{ok}");
+        }
+        for bad in [
+            "us-west-9x",
+            "us-wset-2",
+            "useast1",
+            "us-east",
+            "US-EAST-1",
+            "us-east-01",
+            "us-east-123",
+            "us-east-1 ",
+            "usa-east-1",
+            "us-foo-east-1",
+            "us-isoxx-east-1",
+            "",
+            "manual",
+            "us-east-1\n",
+        ] {
+            assert!(!is_region_shaped(bad), "{bad:?}");
+        }
+    }
+}

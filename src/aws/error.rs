@@ -34,6 +34,15 @@ pub enum StsError {
         endpoint: String,
         origin: Option<String>,
     },
+    #[error("{op}: the {field} from {endpoint} is {bytes} bytes, more than the {limit} mfaenv accepts (AWS's are at most a few KiB); not used, not cached")]
+    Oversized {
+        op: &'static str,
+        endpoint: String,
+        origin: Option<String>,
+        field: &'static str,
+        bytes: usize,
+        limit: usize,
+    },
     #[error("{op}: AWS kept throttling the request ({message}) and mfaenv gave up after {MAX_ATTEMPTS} attempts; try again in a minute")]
     Throttled { op: &'static str, message: String },
     #[error("{op}: {code}: {message}")]

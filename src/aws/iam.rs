@@ -1,5 +1,6 @@
-//! The IAM and identity calls only `mfaenv setup` makes: who the keys
-//! belong to and which MFA devices their user has.
+//! The IAM and identity calls of `setup` and `rotate`: who the keys belong
+//! to, which MFA devices and access keys their user has, and making and
+//! deleting access keys.
 
 use std::time::SystemTime;
 
@@ -13,6 +14,21 @@ pub struct Identity {
     pub arn: String,
     pub account: String,
     pub user_id: String,
+}
+
+/// One access key of an IAM user (`iam:ListAccessKeys`). No secret.
+#[derive(Debug, Clone)]
+pub struct AccessKeyInfo {
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub created: Option<SystemTime>,
+}
+
+/// A key `iam:CreateAccessKey` just made (the only time AWS shows its secret).
+pub struct NewKey {
+    pub key: crate::keystore::LongTermKey,
+    pub created: Option<SystemTime>,
 }
 
 /// One MFA device of an IAM user (`iam:ListMFADevices`).
@@ -56,7 +72,7 @@ impl Sts {
         user: Option<&str>,
     ) -> Result<Vec<MfaDevice>, StsError> {
         const OP: &str = "ListMFADevices";
-        let shown = endpoint.map_or_else(|| "iam.amazonaws.com".to_string(), str::to_string);
+        let shown = self.iam_shown(endpoint);
         let client = self.iam_client(creds, endpoint);
         let _progress = crate::ui::progress(format!("{OP} at {shown}"));
         let mut devices = Vec::new();
@@ -71,14 +87,9 @@ impl Sts {
                 .runtime
                 .block_on(call.send())
                 .map_err(|e| at_endpoint(self.classify(OP, None, e), &shown))?;
-            devices.extend(out.mfa_devices().iter().map(|d| {
-                MfaDevice {
-                    serial: d.serial_number().to_string(),
-                    enabled: SystemTime::try_from(*d.enable_date())
-                        .ok()
-                        .filter(|t| *t > SystemTime::UNIX_EPOCH)
-                        .map(crate::creds::rfc3339),
-                }
+            devices.extend(out.mfa_devices().iter().map(|d| MfaDevice {
+                serial: d.serial_number().to_string(),
+                enabled: time_of(*d.enable_date()).map(crate::creds::rfc3339),
             }));
             match out.marker() {
                 Some(next) if out.is_truncated() && !next.is_empty() => {
@@ -88,6 +99,123 @@ impl Sts {
             }
         }
         Ok(devices)
+    }
+
+    /// ListAccessKeys of `user`, every page. `endpoint` overrides IAM's.
+    pub fn list_access_keys(
+        &self,
+        creds: &Credentials,
+        endpoint: Option<&str>,
+        user: &str,
+    ) -> Result<Vec<AccessKeyInfo>, StsError> {
+        const OP: &str = "ListAccessKeys";
+        let shown = self.iam_shown(endpoint);
+        let client = self.iam_client(creds, endpoint);
+        let _progress = crate::ui::progress(format!("{OP} at {shown}"));
+        let mut keys = Vec::new();
+        let mut marker: Option<String> = None;
+        // IAM allows 2 keys a user: one page; a few more at most.
+        for _ in 0..10 {
+            let call = client
+                .list_access_keys()
+                .user_name(user)
+                .set_marker(marker.take());
+            let out = self
+                .runtime
+                .block_on(call.send())
+                .map_err(|e| at_endpoint(self.classify(OP, None, e), &shown))?;
+            // Ids and statuses go into messages: only IAM's shapes are kept.
+            let plain = |t: &str| {
+                !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric())
+            };
+            keys.extend(out.access_key_metadata().iter().filter_map(|k| {
+                Some(AccessKeyInfo {
+                    id: k.access_key_id().filter(|id| plain(id))?.to_string(),
+                    status: k
+                        .status()
+                        .map(|s| s.as_str())
+                        .filter(|s| plain(s))
+                        .unwrap_or("unknown")
+                        .to_string(),
+                    created: k.create_date().and_then(|d| time_of(*d)),
+                })
+            }));
+            match out.marker() {
+                Some(next) if out.is_truncated() && !next.is_empty() => {
+                    marker = Some(next.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    /// CreateAccessKey for `user`: the new key and its secret, checked.
+    pub fn create_access_key(
+        &self,
+        creds: &Credentials,
+        endpoint: Option<&str>,
+        user: &str,
+    ) -> Result<NewKey, StsError> {
+        const OP: &str = "CreateAccessKey";
+        let shown = self.iam_shown(endpoint);
+        let client = self.iam_client(creds, endpoint);
+        let _progress = crate::ui::progress(format!("{OP} at {shown}"));
+        let out = self
+            .runtime
+            .block_on(client.create_access_key().user_name(user).send())
+            .map_err(|e| at_endpoint(self.classify(OP, None, e), &shown))?;
+        let malformed = |why: &str| StsError::Malformed {
+            op: OP,
+            endpoint: shown.clone(),
+            origin: None,
+            status: format!(" ({why})"),
+        };
+        let made = out.access_key().ok_or_else(|| malformed("no key in it"))?;
+        let key = crate::keystore::LongTermKey {
+            access_key_id: made.access_key_id().to_string(),
+            secret_access_key: made.secret_access_key().to_string(),
+        };
+        key.check().map_err(|_| malformed("not a usable key"))?;
+        Ok(NewKey {
+            key,
+            created: made.create_date().and_then(|d| time_of(*d)),
+        })
+    }
+
+    /// DeleteAccessKey `key_id` of `user`. A key IAM no longer has counts
+    /// as deleted.
+    pub fn delete_access_key(
+        &self,
+        creds: &Credentials,
+        endpoint: Option<&str>,
+        user: &str,
+        key_id: &str,
+    ) -> Result<(), StsError> {
+        const OP: &str = "DeleteAccessKey";
+        let shown = self.iam_shown(endpoint);
+        let client = self.iam_client(creds, endpoint);
+        let _progress = crate::ui::progress(format!("{OP} at {shown}"));
+        let call = client
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(key_id);
+        match self.runtime.block_on(call.send()) {
+            Ok(_) => Ok(()),
+            Err(e) => match at_endpoint(self.classify(OP, None, e), &shown) {
+                StsError::Service { code, .. } if code == "NoSuchEntity" => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// IAM's endpoint for messages: the override, else the global one of
+    /// the region's partition (what the SDK resolves).
+    fn iam_shown(&self, endpoint: Option<&str>) -> String {
+        endpoint.map_or_else(
+            || iam_global_endpoint(&self.region).to_string(),
+            str::to_string,
+        )
     }
 
     fn iam_client(&self, creds: &Credentials, endpoint: Option<&str>) -> aws_sdk_iam::Client {
@@ -106,6 +234,38 @@ impl Sts {
         }
         aws_sdk_iam::Client::from_conf(config.build())
     }
+}
+
+/// IAM's global endpoint in the partition of `region`.
+pub fn iam_global_endpoint(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "iam.cn-north-1.amazonaws.com.cn"
+    } else if region.starts_with("us-gov-") {
+        "iam.us-gov.amazonaws.com"
+    } else {
+        "iam.amazonaws.com"
+    }
+}
+
+/// The IAM user an identity ARN names: `arn:aws:iam::1:user/path/alice` →
+/// alice; anything else (root, an assumed role) → none.
+pub fn user_of(arn: &str) -> Option<String> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let path = resource.strip_prefix("user/")?;
+    // IAM's user names: letters, digits and `+=,.@_-`, at most 64; any
+    // other answer is not trusted (it goes into messages and requests).
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    let name = path
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && n.len() <= 64 && n.chars().all(allowed))?;
+    Some(name.to_string())
+}
+
+fn time_of(date: aws_sdk_iam::primitives::DateTime) -> Option<SystemTime> {
+    SystemTime::try_from(date)
+        .ok()
+        .filter(|t| *t > SystemTime::UNIX_EPOCH)
 }
 
 /// `err` naming `endpoint` (classify names the STS endpoint).
@@ -132,4 +292,40 @@ fn at_endpoint(mut err: StsError, shown: &str) -> StsError {
         _ => {}
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_from_arns_and_hostile_ones_refused() {
+        assert_eq!(
+            user_of("arn:aws:iam::123456789012:user/ops/alice").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            user_of("arn:aws-cn:iam::123456789012:user/a.b+c=d,e@f_g-h").as_deref(),
+            Some("a.b+c=d,e@f_g-h")
+        );
+        for bad in [
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+            "arn:aws:iam::123456789012:user/al\u{1b}[2Kice",
+            "arn:aws:iam::123456789012:user/al ice",
+            "arn:aws:iam::123456789012:user/",
+            "nonsense",
+        ] {
+            assert_eq!(user_of(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            iam_global_endpoint("cn-northwest-1"),
+            "iam.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            iam_global_endpoint("us-gov-west-1"),
+            "iam.us-gov.amazonaws.com"
+        );
+        assert_eq!(iam_global_endpoint("eu-west-1"), "iam.amazonaws.com");
+    }
 }

@@ -17,5 +17,5 @@ pub mod sso_oidc;
 pub mod sts;
 
 pub use error::StsError;
-pub use iam::{Identity, MfaDevice};
+pub use iam::{AccessKeyInfo, Identity, MfaDevice, NewKey};
 pub use sts::{started, AssumeRole, Mfa, Sts, MAX_ANSWER_BYTES, MAX_ATTEMPTS};

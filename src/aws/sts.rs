@@ -51,6 +51,14 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// hostile or broken endpoint must not make mfaenv buffer a gigabyte.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
+/// The largest fields of temporary credentials mfaenv takes. AWS's access
+/// key ids are 16-128 characters, its secrets 40, its session tokens a few
+/// hundred bytes to a few KiB (session tags and policies make them longer);
+/// 32 KiB keeps a cache entry well inside the cache's 64 KiB.
+pub const MAX_ACCESS_KEY_ID: usize = 128;
+pub const MAX_SECRET: usize = 256;
+pub const MAX_SESSION_TOKEN: usize = 32 * 1024;
+
 /// How much later than asked for a session may say it expires (the two
 /// clocks may differ by a few minutes) before mfaenv caps the expiry.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(15 * 60);
@@ -232,6 +240,7 @@ impl Sts {
         if empty || expiration <= now {
             return Err(malformed());
         }
+        self.check_sizes(op, c)?;
         let expiration = capped_expiry(op, expiration, now, asked);
         Ok(Credentials {
             access_key_id: c.access_key_id().to_string(),
@@ -239,6 +248,33 @@ impl Sts {
             session_token: Some(c.session_token().to_string()),
             expiration: Some(expiration),
         })
+    }
+
+    /// Refuses fields larger than AWS ever issues, before they are used or
+    /// cached: a cache entry must fit what the cache reads back
+    /// (`cache::MAX_ENTRY`), and an exported variable what the kernel passes
+    /// to a program (128 KiB a string on Linux).
+    fn check_sizes(
+        &self,
+        op: &'static str,
+        c: &aws_sdk_sts::types::Credentials,
+    ) -> Result<(), StsError> {
+        let fields = [
+            ("access key id", c.access_key_id().len(), MAX_ACCESS_KEY_ID),
+            ("secret access key", c.secret_access_key().len(), MAX_SECRET),
+            ("session token", c.session_token().len(), MAX_SESSION_TOKEN),
+        ];
+        match fields.into_iter().find(|(_, len, limit)| len > limit) {
+            Some((field, bytes, limit)) => Err(StsError::Oversized {
+                op,
+                endpoint: self.endpoint(),
+                origin: self.origin.clone(),
+                field,
+                bytes,
+                limit,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// [`classify`] for a call of this client.

@@ -110,8 +110,12 @@ pub fn profiles(args: &ProfilesArgs) -> String {
     };
     profiles
         .names()
-        // One name a line, and nothing a terminal would act on.
-        .filter(|n| !n.chars().any(|c| c.is_whitespace() || c.is_control()))
+        // One name a line, and nothing a terminal would act on. A space is
+        // kept: each shell's script quotes the name it inserts.
+        .filter(|n| {
+            !n.chars()
+                .any(|c| c != ' ' && (c.is_whitespace() || c.is_control()))
+        })
         .map(|n| format!("{n}\n"))
         .collect()
 }

@@ -33,7 +33,11 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     // `mfaenv unset` to restore there, so no shell state. It cannot remove a
     // variable, only set it empty: done only for one that is set (an empty
     // AWS_PROFILE is ignored by the Go SDKs, refused by botocore).
-    let changes = if format == Format::Terragrunt {
+    // A dotenv file is read by docker or a library, never by `mfaenv
+    // unset`: the keys and region only, no shell state (MFAENV_PRIOR…).
+    let changes = if format == Format::Dotenv {
+        env_vars::for_child(&plan.profile, &creds, region)
+    } else if format == Format::Terragrunt {
         env_vars::for_child(&plan.profile, &creds, region)
             .into_iter()
             .filter(|c| !matches!(c, Change::Unset(name) if current_env(name).is_none()))

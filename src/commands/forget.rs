@@ -18,11 +18,7 @@ pub fn run(args: &ForgetArgs) -> Result<String> {
     };
     let mut removed = match &args.profile {
         Some(profile) if !args.all => {
-            let plan = resolve::plan(profile, &Options::default())?;
-            let mut removed = Removed::default();
-            for step in resolve::steps(&plan) {
-                cache.remove(&step.key, &mut removed);
-            }
+            let mut removed = forget_profile(&cache, profile)?;
             removed.failed.extend(cache.remove_stale_temps());
             removed
         }
@@ -34,6 +30,32 @@ pub fn run(args: &ForgetArgs) -> Result<String> {
             .extend(crate::files::remove_stale_temps(&dir, edit::TEMP_PREFIX));
     }
     report(&removed, &dir)
+}
+
+/// The sessions `status` lists under `profile` (whatever keys, device or
+/// options made them: a rotated key or a new `mfa_serial` leaves older
+/// ones), and those the profile uses now, shared ones included (its MFA
+/// session may carry its source's name). A profile the config no longer
+/// resolves still loses the sessions labelled with its name.
+fn forget_profile(cache: &Cache, profile: &str) -> Result<Removed> {
+    let listed = cache.list();
+    let plan = resolve::plan(profile, &Options::default());
+    let steps = plan.as_ref().map(resolve::steps).unwrap_or_default();
+    let mut removed = Removed::default();
+    for session in &listed {
+        let current = steps.iter().any(|s| cache.is_of(session, &s.key));
+        if current || session.label.profile == profile {
+            cache.remove_listed(session, &mut removed);
+        }
+    }
+    // Lock files of sessions not cached (a refresh killed midway).
+    for step in &steps {
+        cache.remove(&step.key, &mut removed);
+    }
+    match plan {
+        Err(e) if removed.sessions == 0 => Err(e),
+        _ => Ok(removed),
+    }
 }
 
 /// The directories `write` and `setup` write into (a symlinked file's target's).
@@ -52,7 +74,10 @@ fn aws_dirs() -> Vec<PathBuf> {
 fn report(removed: &Removed, dir: &Path) -> Result<String> {
     let count = removed.sessions;
     let noun = if count == 1 { "session" } else { "sessions" };
-    ui::info(format_args!("forgot {count} cached {noun}"));
+    ui::info(format_args!(
+        "forgot {count} cached {noun}{}",
+        of_profiles(&removed.profiles)
+    ));
     if removed.busy > 0 {
         ui::note(format_args!(
             "another mfaenv is refreshing a session right now ({} lock held); what it gets is cached when it finishes",
@@ -71,4 +96,13 @@ fn report(removed: &Removed, dir: &Path) -> Result<String> {
         ui::path(path),
         ui::path(dir)
     )
+}
+
+/// ` of prod, base`: the profiles whose sessions went (none: nothing).
+pub fn of_profiles(profiles: &std::collections::BTreeSet<String>) -> String {
+    if profiles.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = profiles.iter().map(|p| ui::escape(p)).collect();
+    format!(" of {}", names.join(", "))
 }

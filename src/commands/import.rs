@@ -27,6 +27,9 @@ pub fn run(args: &ImportArgs) -> Result<String> {
     let text = read(&path)?;
     let in_file = Profiles::from_texts("", &text)?;
     let picked = pick(&in_file, args)?;
+    for (name, _) in &picked {
+        refuse_second_key(&path, &text, name)?;
+    }
     if picked.is_empty() {
         ui::info(format_args!(
             "{} holds no long-term keys: nothing to import",
@@ -35,6 +38,7 @@ pub fn run(args: &ImportArgs) -> Result<String> {
         return Ok(String::new());
     }
     let merged = Profiles::load()?;
+    warn_cli_users(&merged, &picked, args.credential_process);
     let held = index::lock()?;
     let mut stores: BTreeMap<&'static str, Box<dyn KeyStore>> = BTreeMap::new();
     let mut moved: Vec<(&str, &LongTermKey, Backend)> = Vec::new();
@@ -54,9 +58,14 @@ pub fn run(args: &ImportArgs) -> Result<String> {
         })?;
         moved.push((name, key, backend));
     }
-    add_config_sections(&moved)?;
+    add_config_sections(&moved, args.credential_process.then_some(&merged))?;
     let removed = rewrite_credentials(&path, &moved)?;
     drop(held);
+    // IAM's creation dates, where a cached MFA session of the key allows
+    // asking without a code (`keys` shows the age).
+    for (name, key, _) in &moved {
+        super::rotate::learn_dates(&merged, name, key);
+    }
     for (name, key, backend) in &moved {
         if removed.contains(name) {
             ui::info(format_args!(
@@ -125,8 +134,89 @@ fn pick(in_file: &Profiles, args: &ImportArgs) -> Result<Vec<(String, LongTermKe
     Ok(picked)
 }
 
-/// `[profile NAME]` in the config file for each moved profile that lacks one.
-fn add_config_sections(moved: &[(&str, &LongTermKey, Backend)]) -> Result<()> {
+/// Refuses a profile whose keys the file sets twice with different values
+/// (two `[base]` sections, or a key twice in one): the reader keeps only the
+/// last, and removing both would lose the other key.
+fn refuse_second_key(path: &Path, text: &str, name: &str) -> Result<()> {
+    let lines = edit::conflicting_lines(text, name, &KEYS)?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let at: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{}:{l}", ui::path(path)))
+        .collect();
+    bail!(
+        "profile `{}` has two different keys in the credentials file ({}); only the last is read: keep one (or rename the other section) and import again; nothing was changed",
+        name.escape_debug(),
+        at.join(", ")
+    )
+}
+
+/// The line that sends the AWS CLI to mfaenv for a profile's keys.
+fn credential_process_line(name: &str) -> String {
+    format!("mfaenv credential-process {name}")
+}
+
+/// The AWS CLI reads keys from the credentials file, never from mfaenv's
+/// store: once they move, `aws --profile NAME` finds none, nor does every
+/// `aws` command for `[default]`, nor any role whose `source_profile` it
+/// is. Said before anything changes; `--credential-process` fixes it.
+fn warn_cli_users(merged: &Profiles, picked: &[(String, LongTermKey)], fixing: bool) {
+    let affected: Vec<String> = picked
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| {
+            merged
+                .get(name)
+                .is_none_or(|p| p.get("credential_process").is_none())
+        })
+        .map(|name| describe_user(merged, name))
+        .collect();
+    if affected.is_empty() {
+        return;
+    }
+    if fixing {
+        ui::info(format_args!(
+            "adding credential_process = mfaenv credential-process NAME for {}, so the AWS CLI asks mfaenv for their keys",
+            affected.join(", ")
+        ));
+        return;
+    }
+    ui::warning(format_args!(
+        "the AWS CLI reads keys only from the credentials file: after this it finds none for {}. `mfaenv import --credential-process …` adds `credential_process = mfaenv credential-process NAME` to each, or add that line by hand",
+        affected.join(", ")
+    ));
+}
+
+/// `` `base` (source_profile of prod, staging) ``, `` `default` (every aws command without --profile) ``.
+fn describe_user(merged: &Profiles, name: &str) -> String {
+    let mut why = Vec::new();
+    if name == "default" {
+        why.push("every aws command without --profile".to_string());
+    }
+    let roles: Vec<&str> = merged
+        .names()
+        .filter(|n| *n != name)
+        .filter(|n| merged.get(n).and_then(|p| p.get("source_profile")) == Some(name))
+        .collect();
+    if !roles.is_empty() {
+        why.push(format!("source_profile of {}", roles.join(", ")));
+    }
+    let name = name.escape_debug();
+    match why.is_empty() {
+        true => format!("`{name}`"),
+        false => format!("`{name}` ({})", why.join("; ").escape_debug()),
+    }
+}
+
+/// `[profile NAME]` in the config file for each moved profile that lacks
+/// one; with `merged` (`--credential-process`), its `credential_process`
+/// line too, unless it has one.
+fn add_config_sections(
+    moved: &[(&str, &LongTermKey, Backend)],
+    merged: Option<&Profiles>,
+) -> Result<()> {
     let path = Profiles::config_path();
     let before = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -135,7 +225,16 @@ fn add_config_sections(moved: &[(&str, &LongTermKey, Backend)]) -> Result<()> {
     };
     let mut text = before.clone();
     for (name, _, _) in moved {
-        text = edit::set_profile_keys(&text, name, &[])?;
+        let has_one = |m: &Profiles| {
+            m.get(name)
+                .is_some_and(|p| p.get("credential_process").is_some())
+        };
+        let line = credential_process_line(name);
+        let keys: &[(&str, &str)] = match merged {
+            Some(m) if !has_one(m) => &[("credential_process", line.as_str())],
+            _ => &[],
+        };
+        text = edit::set_profile_keys(&text, name, keys)?;
     }
     if text != before {
         edit::write_private(&path, &text)?;

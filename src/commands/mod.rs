@@ -12,7 +12,9 @@ pub mod import;
 pub mod keys;
 pub mod login;
 pub mod plan;
+pub mod reload;
 pub mod remove;
+pub mod rotate;
 pub mod setup;
 pub mod sso;
 pub mod status;
@@ -33,6 +35,7 @@ impl From<&AuthArgs> for Options {
         Options {
             token_code: a.token_code.clone(),
             region: a.region.clone(),
+            region_from: "--region",
             endpoint_url: a.endpoint_url.clone(),
             direct: a.direct,
             min_ttl: a.min_ttl.unwrap_or(resolve::DEFAULT_MIN_TTL),
@@ -52,9 +55,15 @@ pub fn credentials(target: &ProfileArgs) -> Result<(Plan, Credentials)> {
     Ok((plan, creds))
 }
 
-/// Says where the exported region came from when the profile has none of its own.
+/// Says where the exported region came from when the profile has none of
+/// its own: once per profile, region and source (remembered in the cache
+/// directory), not at every export.
 pub fn note_region(plan: &Plan) {
     if let (Some(region), Some(from)) = (&plan.region, &plan.region_from) {
+        let what = format!("region\0{}\0{region}\0{from}", plan.profile);
+        if !Cache::open().first_time(&what) {
+            return;
+        }
         // Both come from the config file: no control characters onto the terminal.
         crate::ui::note(format_args!(
             "region {} from source profile {}",

@@ -10,6 +10,7 @@
 //! the same `--min-ttl` check, before anything is shown.
 
 use crate::aws::endpoint::{self, Service};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
@@ -20,6 +21,7 @@ use crate::cli::PlanArgs;
 use crate::config::{KeyOrigin, Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
 use crate::creds::rfc3339;
 use crate::duration::{self, human};
+use crate::keystore::{self, Backend};
 use crate::resolve::{self, Options, Step};
 use crate::ui::escape;
 
@@ -38,6 +40,13 @@ pub enum Origin {
     SignIn {
         kind: &'static str,
         location: Location,
+    },
+    /// A key store (`mfaenv add`/`import`): the backend and the profile's
+    /// entry in it (the file store's path; the keyring's service).
+    Store {
+        backend: Backend,
+        entry: String,
+        path: Option<PathBuf>,
     },
 }
 
@@ -101,6 +110,10 @@ pub fn run(args: &PlanArgs) -> Result<String> {
     let opts = Options::from(&args.target.auth);
     let profiles = Profiles::load()?;
     let plan = resolve::plan_in(&profiles, &profile, &opts)?;
+    // A dry run shows the region as read; every other command refuses it.
+    if let Err(e) = resolve::check_region(&profiles, &plan, &opts) {
+        crate::ui::warning(format_args!("{e:#}; export, exec and login refuse it"));
+    }
     resolve::check_min_ttl(&plan, opts.min_ttl)?;
     // Never created here: a dry run leaves no directory behind.
     let cache = cache::default_dir().map(Cache::at);
@@ -505,11 +518,16 @@ impl<'a> Report<'a> {
             .collect();
         let mfa = self.serial.as_ref().map(|serial| {
             let (code, command) = self.code.clone().unwrap_or(("none", None));
+            let (command, driver) = match code {
+                "prompt" => (None, command),
+                _ => (command, None),
+            };
             json!({
                 "serial_number": serial.value,
                 "origin": origin_json(serial),
                 "code_source": code,
                 "mfa_process": command,
+                "prompt_driver": driver,
                 "code_needed": self.code_needed(),
             })
         });
@@ -601,8 +619,12 @@ impl<'a> Report<'a> {
                 let from = match (*code, command) {
                     ("mfa_process", Some(cmd)) => format!("mfa_process `{}`", escape(cmd)),
                     ("token-code", _) => "--token-code".to_string(),
-                    ("prompt", _) => "a prompt on the terminal".to_string(),
-                    _ => "nowhere: no --token-code, no mfa_process, no terminal".to_string(),
+                    ("prompt", Some(driver)) if driver == "terminal" => {
+                        "a prompt on the terminal".to_string()
+                    }
+                    ("prompt", Some(driver)) => format!("a {driver} dialog"),
+                    _ => "nowhere: no --token-code, no mfa_process, no terminal, no dialog"
+                        .to_string(),
                 };
                 let needed = if self.code_needed() {
                     "a code is needed"
@@ -695,6 +717,17 @@ fn origin_to_json(origin: &Origin) -> Json {
             "path": location.path,
             "line": location.line,
         }),
+        Origin::Store {
+            backend,
+            entry,
+            path,
+        } => json!({
+            "kind": "key-store",
+            "backend": backend.name(),
+            "entry": entry,
+            "service": matches!(backend, Backend::Keyring).then_some(keystore::SERVICE),
+            "path": path,
+        }),
     }
 }
 
@@ -705,12 +738,36 @@ fn describe_origin(origin: &Origin) -> String {
             format!("from the environment ({})", variables.join(", "))
         }
         Origin::SignIn { location, .. } => escape(&location.to_string()),
+        Origin::Store {
+            backend: Backend::Keyring,
+            entry,
+            ..
+        } => format!(
+            "from {}, entry service {} user {}",
+            Backend::Keyring,
+            keystore::SERVICE,
+            escape(entry)
+        ),
+        Origin::Store {
+            backend: Backend::File,
+            entry,
+            path,
+        } => format!(
+            "from {}, entry {} of {}",
+            Backend::File,
+            escape(entry),
+            path.as_deref()
+                .map_or("the data directory".into(), |p| escape(
+                    &p.display().to_string()
+                ))
+        ),
     }
 }
 
 fn cache_text(call: &Call) -> String {
     let state = match &call.cached {
         None => "nothing cached".to_string(),
+        Some(c) if c.left.is_zero() => format!("cached until {}, expired", rfc3339(c.expiration)),
         Some(c) => format!(
             "cached until {} ({} left{})",
             rfc3339(c.expiration),
@@ -729,6 +786,16 @@ fn cache_text(call: &Call) -> String {
 /// Where `plan`'s source keys come from.
 fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
     let source = &plan.source;
+    if let KeyOrigin::Store(backend) = source.origin {
+        return Origin::Store {
+            backend,
+            entry: source.profile.clone(),
+            path: match backend {
+                Backend::File => keystore::data_dir().ok().map(|d| d.join("keys.enc")),
+                Backend::Keyring => None,
+            },
+        };
+    }
     match &source.kind {
         SourceKind::Static => {
             let at = |key: &str| where_set(profiles, &source.profile, key);
@@ -784,7 +851,8 @@ fn cached_session(cache: &Cache, step: &Step, ttl: Duration) -> Option<Cached> {
 }
 
 /// Where a code would come from, in `CodeSource`'s order: `--token-code`,
-/// `mfa_process` (shown, never run), a prompt on the terminal.
+/// `mfa_process` (shown, never run), a prompt driver (its name; nothing is
+/// shown or started).
 fn code_source(plan: &Plan, opts: &Options) -> (&'static str, Option<String>) {
     if opts.token_code.is_some() {
         return ("token-code", None);
@@ -792,22 +860,10 @@ fn code_source(plan: &Plan, opts: &Options) -> (&'static str, Option<String>) {
     if let Some(command) = &plan.mfa_process {
         return ("mfa_process", Some(command.clone()));
     }
-    if has_terminal() {
-        ("prompt", None)
-    } else {
-        ("none", None)
+    let driver = crate::prompt::Settings::resolve(plan.mfa_prompt.as_ref(), plan.prompt_timeout)
+        .and_then(|s| s.driver_name());
+    match driver {
+        Ok(name) => ("prompt", Some(name.to_string())),
+        Err(_) => ("none", None),
     }
-}
-
-/// Whether the controlling terminal can be opened (nothing is read from it).
-fn has_terminal() -> bool {
-    #[cfg(unix)]
-    let tty = "/dev/tty";
-    #[cfg(windows)]
-    let tty = "CONIN$";
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(tty)
-        .is_ok()
 }

@@ -37,8 +37,14 @@ pub fn run(args: &RemoveArgs) -> Result<String> {
     if !deleted {
         ui::note(format_args!("{backend} had no entry for `{name}` any more"));
     }
+    let count = forgotten.sessions;
+    let noun = if count == 1 { "session" } else { "sessions" };
     ui::info(format_args!(
-        "deleted key {hint} of profile `{name}` from {backend}, and {forgotten} cached session(s) made from it"
+        "deleted key {hint} of profile `{name}` from {backend}, and {count} cached {noun} made from it{}",
+        match super::forget::of_profiles(&forgotten.profiles).trim_start() {
+            "" => String::new(),
+            whose => format!(" ({whose})"),
+        }
     ));
     Ok(String::new())
 }
@@ -54,10 +60,10 @@ fn confirmed(question: &str) -> Result<bool> {
 }
 
 /// Removes the cached sessions of every profile whose keys are `name`'s
-/// stored ones; returns how many went.
-fn forget_sessions(name: &str) -> usize {
+/// stored ones; says how many went, and whose.
+fn forget_sessions(name: &str) -> Removed {
     let Ok(profiles) = Profiles::load() else {
-        return 0;
+        return Removed::default();
     };
     let cache = Cache::open();
     let mut removed = Removed::default();
@@ -73,5 +79,5 @@ fn forget_sessions(name: &str) -> usize {
             cache.remove(&step.key, &mut removed);
         }
     }
-    removed.sessions
+    removed
 }

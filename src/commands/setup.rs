@@ -8,7 +8,7 @@
 //! `mfa_serial` is set in `[profile NAME]` (or `[default]`), every other byte
 //! stays, and the write is atomic.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 
@@ -38,6 +38,7 @@ pub fn run(args: &SetupArgs) -> Result<String> {
         );
     }
     let serial = find_serial(&plan, args.serial.as_deref())?;
+    confirm_replace(&profiles, &name, &serial, args.force)?;
     record(&profiles, &name, &serial)?;
     Ok(String::new())
 }
@@ -99,7 +100,29 @@ fn find_serial(plan: &Plan, wanted: Option<&str>) -> Result<String> {
         }
     };
     check_listed(&devices, &owner)?;
+    if let Some(user) = owner.user_name() {
+        learn_key_dates(&sts, keys, iam_endpoint.as_deref(), user);
+    }
     choose(&owner, &devices, wanted, &plan.profile)
+}
+
+/// Records when IAM created the user's keys (`keys` shows their age; see
+/// `keystore::ages`). Best effort: a policy that forbids listing them
+/// leaves the date they were stored.
+fn learn_key_dates(
+    sts: &Sts,
+    keys: &crate::creds::Credentials,
+    endpoint: Option<&str>,
+    user: &str,
+) {
+    let Ok(listed) = sts.list_access_keys(keys, endpoint, user) else {
+        return;
+    };
+    let dated: Vec<(String, std::time::SystemTime)> = listed
+        .into_iter()
+        .filter_map(|k| Some((k.id, k.created?)))
+        .collect();
+    crate::keystore::ages::record_created(&dated);
 }
 
 /// Whose devices: an IAM user, or the account's root user.
@@ -200,19 +223,22 @@ fn ask(tty: &Tty, owner: &Owner, devices: &[MfaDevice], profile: &str) -> Result
         }
         .map_err(io)?;
     }
-    let mut reader = BufReader::new(&tty.input);
+    let timeout = crate::prompt::Settings::resolve(None, None)
+        .map(|s| s.timeout)
+        .unwrap_or(crate::prompt::DEFAULT_TIMEOUT);
     for _ in 0..ATTEMPTS {
-        write!(
-            out,
+        let question = format!(
             "Record which one as mfa_serial of `{profile}`? [1-{}]: ",
             devices.len()
-        )
-        .map_err(io)?;
-        let mut line = String::new();
-        if reader.read_line(&mut line).map_err(io)? == 0 || line.trim().is_empty() {
+        );
+        let line = tty
+            .ask(&question, crate::prompt::Echo::On, timeout)
+            .map_err(io)?
+            .unwrap_or_default();
+        let answer = line.trim();
+        if answer.is_empty() {
             bail!("no device chosen; nothing was written");
         }
-        let answer = line.trim();
         let picked = match answer.parse::<usize>() {
             Ok(n) if (1..=devices.len()).contains(&n) => Some(&devices[n - 1]),
             _ => devices.iter().find(|d| d.serial == answer),
@@ -280,6 +306,35 @@ fn check_listed(devices: &[MfaDevice], owner: &Owner) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A different `mfa_serial` the profile has already is replaced only when
+/// the person agrees (asked on the terminal, old and new shown), or with
+/// `--force`: it may be the right device and the one found another user's.
+fn confirm_replace(profiles: &Profiles, name: &str, serial: &str, force: bool) -> Result<()> {
+    let Some(old) = profiles.get(name).and_then(|p| p.value("mfa_serial")) else {
+        return Ok(());
+    };
+    if old.value == serial || force {
+        return Ok(());
+    }
+    let old_text = ui::escape(&old.value);
+    let question = format!(
+        "{}: `{}` has mfa_serial = {old_text}\nReplace it with {serial}? [y/N] ",
+        ui::escape(&old.location.to_string()),
+        ui::escape(name),
+    );
+    let answer =
+        crate::keystore::passphrase::ask_visible(&question).context("cannot use the terminal")?;
+    match answer {
+        Some(a) if matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Ok(()),
+        Some(_) => bail!("kept mfa_serial = {old_text}; nothing was written"),
+        None => bail!(
+            "`{}` has mfa_serial = {old_text} ({}), not {serial}, and there is no terminal to ask: pass --force to replace it; nothing was written",
+            ui::escape(name),
+            ui::escape(&old.location.to_string())
+        ),
+    }
 }
 
 /// Sets `mfa_serial` in the profile's section of the config file and says

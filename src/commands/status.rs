@@ -7,11 +7,15 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::current_env;
-use crate::cache::{Cache, Listed};
+use std::collections::BTreeMap;
+
+use crate::cache::{Cache, Key, Listed};
 use crate::cli::StatusArgs;
+use crate::config::Profiles;
 use crate::creds::rfc3339;
 use crate::duration::human;
 use crate::env_vars::EXPIRATION;
+use crate::resolve::{self, Options};
 use crate::settings::MFAENV_PROFILE;
 use crate::ui::escape;
 
@@ -25,16 +29,50 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     }
     let cache = Cache::open();
     let sessions = cache.list();
+    let old = not_in_use(&cache, &sessions);
     let now = SystemTime::now();
     let active = current_env(MFAENV_PROFILE).map(|profile| {
         let expires = current_env(EXPIRATION).and_then(|e| humantime::parse_rfc3339(&e).ok());
         (profile, expires)
     });
+    let old_keys = super::keys::old_keys();
     Ok(if args.json {
-        as_json(&sessions, active, now)
+        as_json(&sessions, &old, active, now, &old_keys)
     } else {
-        as_table(&sessions, active, now)
+        let mut out = as_table(&sessions, &old, active, now);
+        for line in &old_keys {
+            out.push_str(&format!("old key: {line}\n"));
+        }
+        out
     })
+}
+
+/// For each session: whether the profile of its label, as configured now,
+/// would not use it (made with a rotated key, another MFA device, other
+/// options): two rows that look alike are told apart this way. A profile
+/// that does not resolve marks nothing.
+fn not_in_use(cache: &Cache, sessions: &[Listed]) -> Vec<bool> {
+    let Ok(profiles) = Profiles::load() else {
+        return vec![false; sessions.len()];
+    };
+    let mut steps: BTreeMap<&str, Option<Vec<Key>>> = BTreeMap::new();
+    sessions
+        .iter()
+        .map(|s| {
+            let keys = steps.entry(s.label.profile.as_str()).or_insert_with(|| {
+                let plan =
+                    resolve::plan_in(&profiles, &s.label.profile, &Options::default()).ok()?;
+                Some(
+                    resolve::steps(&plan)
+                        .into_iter()
+                        .map(|step| step.key)
+                        .collect(),
+                )
+            });
+            keys.as_ref()
+                .is_some_and(|keys| !keys.iter().any(|k| cache.is_of(s, k)))
+        })
+        .collect()
 }
 
 /// `--short`: `prod 42m`, `prod 1h05m`, `prod expired`, `prod` (no known
@@ -98,13 +136,17 @@ fn left(exp: SystemTime, now: SystemTime) -> Duration {
 
 fn as_json(
     sessions: &[Listed],
+    old: &[bool],
     active: Option<(String, Option<SystemTime>)>,
     now: SystemTime,
+    old_keys: &[String],
 ) -> String {
     let list: Vec<_> = sessions
         .iter()
-        .map(|s| {
+        .zip(old)
+        .map(|(s, old)| {
             json!({
+                "in_use": !old,
                 "profile": s.label.profile,
                 "kind": kind(s),
                 "target": s.label.target,
@@ -121,11 +163,15 @@ fn as_json(
             "seconds_left": exp.map(|e| left(e, now).as_secs()),
         })
     });
-    format!("{}\n", json!({ "sessions": list, "active": active }))
+    format!(
+        "{}\n",
+        json!({ "sessions": list, "active": active, "old_keys": old_keys })
+    )
 }
 
 fn as_table(
     sessions: &[Listed],
+    old: &[bool],
     active: Option<(String, Option<SystemTime>)>,
     now: SystemTime,
 ) -> String {
@@ -135,12 +181,16 @@ fn as_table(
     } else {
         let rows: Vec<[String; 4]> = sessions
             .iter()
-            .map(|s| {
-                let time_left = if s.expiration <= now {
+            .zip(old)
+            .map(|(s, old)| {
+                let mut time_left = if s.expiration <= now {
                     "expired".to_string()
                 } else {
                     human(left(s.expiration, now))
                 };
+                if *old {
+                    time_left.push_str(" (not in use)");
+                }
                 [
                     escape(&s.label.profile),
                     escape(kind(s)),
@@ -171,6 +221,9 @@ fn as_table(
                 w2 = widths[2]
             ));
         }
+    }
+    if old.iter().any(|o| *o) {
+        out.push_str("(not in use): made with keys, an MFA device or options the profile no longer has; `mfaenv forget PROFILE` removes it\n");
     }
     let active = active.map(|(profile, exp)| (escape(&profile), exp));
     match active {

@@ -19,11 +19,12 @@ pub fn run(args: &WriteArgs) -> Result<String> {
     if let Some(to) = &args.to {
         edit::check_section_name(to)?;
     }
-    let (plan, creds) = credentials(&args.target)?;
     let section = args
         .to
         .clone()
-        .unwrap_or_else(|| format!("{}-mfa", plan.profile));
+        .unwrap_or_else(|| format!("{}-mfa", args.target.name()));
+    refuse_stored(&section)?;
+    let (plan, creds) = credentials(&args.target)?;
     let path = Profiles::credentials_path();
     let text = read_text(&path)?;
     let token = creds.session_token.clone().unwrap_or_default();
@@ -59,6 +60,22 @@ pub fn run(args: &WriteArgs) -> Result<String> {
         )),
     }
     Ok(String::new())
+}
+
+/// A section whose profile keeps its long-term keys in a key store: the
+/// file no longer shows them, so the file's own guard cannot see them, and
+/// temporary keys written there would shadow the stored ones. Refused
+/// before any code is spent.
+fn refuse_stored(section: &str) -> Result<()> {
+    match crate::keystore::index::load().keys.get(section) {
+        Some(entry) => anyhow::bail!(
+            "profile `{}` keeps its long-term keys in {}; writing [{}] would shadow them — choose another section with --to; nothing was written",
+            section.escape_debug(),
+            entry.backend,
+            section.escape_debug()
+        ),
+        None => Ok(()),
+    }
 }
 
 /// The config file with `region` in `[profile SECTION]`, where every SDK

@@ -156,7 +156,7 @@ pub fn remove_keys(text: &str, header: &str, keys: &[&str]) -> Result<String, Ed
     let lines: Vec<&str> = ini::lines(text).collect();
     let mut edits = Edits::default();
     let removed = |key: &str| keys.contains(&key);
-    for section in &file.sections {
+    for (i, section) in file.sections.iter().enumerate() {
         if section.header != header {
             continue;
         }
@@ -168,6 +168,8 @@ pub fn remove_keys(text: &str, header: &str, keys: &[&str]) -> Result<String, Ed
         }
         if section.entries.iter().all(|e| removed(&e.key)) {
             edits.replaced.insert(section.line - 1, None);
+            let end = file.sections.get(i + 1).map_or(lines.len(), |s| s.line - 1);
+            drop_blank_lines(&lines, section.line - 1..end, &mut edits);
         }
     }
     Ok(edits.apply(&lines, "\n"))
@@ -199,6 +201,52 @@ pub fn remove_sections(text: &str, headers: &[String]) -> Result<String, EditErr
     }
     out.push_str(&text[at..]);
     Ok(out)
+}
+
+/// The lines that set one of `keys` in a `[header]` section (of any number
+/// of such sections) when that key is set more than once with different
+/// values. The reader keeps the last of them; removing them all would lose
+/// the others. Empty when every such key is set once (or to one value).
+pub fn conflicting_lines(text: &str, header: &str, keys: &[&str]) -> Result<Vec<usize>, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    let mut lines = Vec::new();
+    for key in keys {
+        let entries: Vec<&Entry> = file
+            .sections
+            .iter()
+            .filter(|s| s.header == header)
+            .flat_map(|s| s.entries.iter().filter(|e| e.key == *key))
+            .collect();
+        if entries.iter().any(|e| e.value != entries[0].value) {
+            lines.extend(entries.iter().map(|e| e.line));
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    Ok(lines)
+}
+
+/// A section whose every line but blank ones goes: its blank lines go too,
+/// and, when it was the last, the blank lines before it; so no run of blank
+/// lines is left where it was. One holding a comment keeps its blank lines.
+fn drop_blank_lines(lines: &[&str], range: std::ops::Range<usize>, edits: &mut Edits) {
+    let blank = |i: usize| lines.get(i).is_some_and(|l| l.trim().is_empty());
+    if !range
+        .clone()
+        .all(|i| blank(i) || edits.replaced.get(&i) == Some(&None))
+    {
+        return;
+    }
+    for i in range.clone().filter(|&i| blank(i)) {
+        edits.replaced.insert(i, None);
+    }
+    if range.end == lines.len() {
+        let mut i = range.start;
+        while i > 0 && blank(i - 1) {
+            i -= 1;
+            edits.replaced.insert(i, None);
+        }
+    }
 }
 
 /// Line edits: replaced or removed lines, and lines inserted before an index.
@@ -261,9 +309,23 @@ fn edit_section(
             }
         }
     }
+    let blank = |i: usize| lines[i].trim().is_empty();
+    let comment = |i: usize| lines[i].trim_start().starts_with(['#', ';']);
     let mut insert_at = end;
-    while insert_at > start + 1 && lines[insert_at - 1].trim().is_empty() {
+    while insert_at > start + 1 && blank(insert_at - 1) {
         insert_at -= 1;
+    }
+    // A comment block set off from the keys by a blank line is the next
+    // section's heading: the keys go before it.
+    let mut heading = insert_at;
+    while heading > start + 1 && comment(heading - 1) {
+        heading -= 1;
+    }
+    if heading < insert_at && heading > start + 1 && blank(heading - 1) {
+        insert_at = heading;
+        while insert_at > start + 1 && blank(insert_at - 1) {
+            insert_at -= 1;
+        }
     }
     if !missing.is_empty() {
         edits.inserted.entry(insert_at).or_default().extend(missing);
@@ -534,6 +596,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "[m]\raws_session_token = T2\rregion = eu\r");
+    }
+
+    #[test]
+    fn a_key_goes_before_the_next_sections_comment_heading() {
+        let text = "[default]\nregion = x\n\n# the demo profiles\n[profile a]\nk = v\n# about k\n";
+        assert_eq!(
+            set_profile_keys(text, "default", &[("n", "1")]).unwrap(),
+            "[default]\nregion = x\nn = 1\n\n# the demo profiles\n[profile a]\nk = v\n# about k\n"
+        );
+        // A comment right under the keys stays theirs.
+        assert_eq!(
+            set_profile_keys(text, "a", &[("n", "1")]).unwrap(),
+            "[default]\nregion = x\n\n# the demo profiles\n[profile a]\nk = v\n# about k\nn = 1\n"
+        );
+    }
+
+    #[test]
+    fn removing_a_whole_section_leaves_no_blank_lines() {
+        let text = "[a]\nk = 1\n\n[b]\nk = 2\n\n[c]\nk = 3\n";
+        assert_eq!(
+            remove_keys(text, "a", &["k"]).unwrap(),
+            "[b]\nk = 2\n\n[c]\nk = 3\n"
+        );
+        assert_eq!(
+            remove_keys(text, "b", &["k"]).unwrap(),
+            "[a]\nk = 1\n\n[c]\nk = 3\n"
+        );
+        assert_eq!(
+            remove_keys(text, "c", &["k"]).unwrap(),
+            "[a]\nk = 1\n\n[b]\nk = 2\n"
+        );
     }
 
     #[test]

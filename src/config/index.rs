@@ -110,6 +110,11 @@ pub(crate) struct Read {
 
 /// Remembers where the profiles `name`'s chain needs are in `files`.
 pub(crate) fn remember(cache: &Cache, name: &str, files: &[Read; 2]) {
+    // Small files get no cache (see `Profiles::load_for`): nothing to keep,
+    // so none of the work of finding the chain's sections.
+    if cache.dir().is_none() {
+        return;
+    }
     let paths = [files[0].file.path.clone(), files[1].file.path.clone()];
     let all = parts(&files[0].file, &files[1].file);
     let Some(names) = chain_names(name, &all) else {

@@ -12,6 +12,7 @@
 //! chain on top of it with `source_profile`.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use super::profiles::{Location, Profile, Profiles};
 use super::ConfigError;
@@ -136,6 +137,10 @@ pub struct Plan {
     pub roles: Vec<RoleStep>,
     pub mfa_serial: Option<String>,
     pub mfa_process: Option<String>,
+    /// `mfa_prompt`: the prompt driver for this profile (src/prompt).
+    pub mfa_prompt: Option<crate::prompt::Choice>,
+    /// `prompt_timeout`: how long a person has to answer.
+    pub prompt_timeout: Option<std::time::Duration>,
     pub mode: MfaMode,
     /// DurationSeconds of the MFA session (GetSessionToken).
     pub session_seconds: u32,
@@ -156,6 +161,11 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// `mfaenv_server = true`: `exec` serves the credentials (`exec --server`).
     pub server: bool,
+    /// `refresh_before`: how long before expiry the shell hook replaces
+    /// the credentials it loaded.
+    pub refresh_before: Option<Duration>,
+    /// `key_max_age` (as written): when the long-term key counts as old.
+    pub key_max_age: Option<String>,
 }
 
 /// Resolves `name`. `env` reads an environment variable (for
@@ -225,8 +235,35 @@ pub fn resolve(
             ))
         }
     };
+    let mfa_prompt = match get("mfa_prompt") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<crate::prompt::Choice>()
+                .map_err(|e| invalid(find_with(&chain, "mfa_prompt"), "mfa_prompt", &e))?,
+        ),
+    };
+    let prompt_timeout = match get("prompt_timeout") {
+        None => None,
+        Some(text) => Some(
+            crate::duration::parse(&text)
+                .ok()
+                .filter(|d| !d.is_zero() && *d <= crate::prompt::MAX_TIMEOUT)
+                .ok_or_else(|| {
+                    invalid(
+                        find_with(&chain, "prompt_timeout"),
+                        "prompt_timeout",
+                        &format!(
+                            "prompt_timeout must be a duration from 1s to 1h (e.g. 90s, 5m), not `{}`",
+                            text.escape_debug()
+                        ),
+                    )
+                })?,
+        ),
+    };
     let mut plan = Plan {
         profile: name.to_string(),
+        mfa_prompt,
+        prompt_timeout,
         region,
         region_from,
         sts_region: get("region"),
@@ -240,6 +277,8 @@ pub fn resolve(
         mode,
         notes,
         server,
+        refresh_before: refresh_before(&chain)?,
+        key_max_age: get("key_max_age"),
     };
     if let Some(p) = chain
         .iter()
@@ -666,6 +705,17 @@ fn session_seconds(chain: &[&Profile]) -> Result<u32, ConfigError> {
     match chain.iter().find(|p| p.get(key).is_some()) {
         None => Ok(DEFAULT_SESSION_SECONDS),
         Some(p) => duration::parse_seconds(p.get(key).unwrap_or_default(), duration::SESSION_TOKEN)
+            .map_err(|m| invalid(p, key, &m)),
+    }
+}
+
+/// `refresh_before` along the chain: seconds or `10m`-style.
+fn refresh_before(chain: &[&Profile]) -> Result<Option<Duration>, ConfigError> {
+    let key = "refresh_before";
+    match chain.iter().find(|p| p.get(key).is_some()) {
+        None => Ok(None),
+        Some(p) => duration::parse(p.get(key).unwrap_or_default())
+            .map(Some)
             .map_err(|m| invalid(p, key, &m)),
     }
 }

@@ -25,6 +25,25 @@ pub const MAX_SIZE: u64 = 64 * 1024;
 pub struct Settings {
     pub profile: String,
     pub region: Option<String>,
+    /// How long before expiry the hook refreshes: `"15m"` or seconds.
+    pub refresh_before: Option<DurationSetting>,
+}
+
+/// A duration in a `.mfaenv`: `900` or `"15m"`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum DurationSetting {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationSetting {
+    pub fn duration(&self) -> Result<std::time::Duration, String> {
+        match self {
+            DurationSetting::Seconds(s) => Ok(std::time::Duration::from_secs(*s)),
+            DurationSetting::Text(t) => crate::duration::parse(t),
+        }
+    }
 }
 
 /// A `.mfaenv` file as found on disk.
@@ -71,13 +90,27 @@ impl DotFile {
         let shown = ui::path(&self.path);
         let text =
             std::str::from_utf8(&self.content).map_err(|_| format!("{shown} is not UTF-8"))?;
-        let settings: Settings =
-            toml::from_str(text).map_err(|e| format!("{shown}: {}", e.message()))?;
+        let settings: Settings = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
         if settings.profile.trim().is_empty() {
             return Err(format!("{shown}: `profile` is empty"));
         }
+        if let Some(Err(e)) = settings.refresh_before.as_ref().map(|d| d.duration()) {
+            return Err(format!("{shown}: refresh_before: {e}"));
+        }
         Ok(settings)
     }
+}
+
+/// A TOML error with the line it is on and that line (escaped): `path:2:
+/// invalid string (`profile = prod`)`.
+fn toml_error(shown: &str, text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end();
+    let Some(start) = err.span().map(|s| s.start) else {
+        return format!("{shown}: {message}");
+    };
+    let line = text.get(..start).map_or(1, |t| t.matches('\n').count() + 1);
+    let content = text.lines().nth(line - 1).unwrap_or_default().trim();
+    format!("{shown}:{line}: {message} (`{}`)", ui::escape(content))
 }
 
 /// The nearest `.mfaenv` at or above `start`, read or refused. `start` may

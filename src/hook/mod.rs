@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::Cache;
+use crate::config::Plan;
 use crate::creds::Credentials;
 use crate::duration::human;
-use crate::env_vars::{self, EXPIRATION};
+use crate::env_vars::{self, Outer, ACCESS_KEY_ID, EXPIRATION, SECRET_ACCESS_KEY, SESSION_TOKEN};
 use crate::mfa::MfaError;
 use crate::resolve::{self, Options, DEFAULT_MIN_TTL};
 use crate::settings::{MFAENV_DIR, MFAENV_HINT, MFAENV_PROFILE, MFAENV_REFRESH_AT};
@@ -32,6 +33,18 @@ use trust::{Trust, TrustStore};
 /// true. bash, zsh and fish never read it.
 pub fn stamp_path() -> Option<PathBuf> {
     TrustStore::open().map(|store| store.root().join("hook-stamp"))
+}
+
+/// The stamp's current version (its mtime), `0` when there is none: part
+/// of the load hint's marker, so `allow`, `login` and `reload` try again.
+fn stamp_version() -> String {
+    stamp_path()
+        .and_then(|p| std::fs::metadata(p).ok()?.modified().ok())
+        .map_or_else(|| "0".to_string(), |t| epoch_nanos(t).to_string())
+}
+
+fn epoch_nanos(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos()
 }
 
 /// Gives the stamp a new mtime: a fresh 0600 file renamed over the old one.
@@ -114,13 +127,13 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
         }
     }
     if active.is_some() {
-        let (changes, notes) = env_vars::for_unset(env, false);
-        out.messages.extend(notes);
-        if let Some(profile) = env(MFAENV_PROFILE) {
-            out.messages.push(format!("unloaded {profile}"));
-        }
-        out.changes = changes;
+        leave(env, &mut out);
     }
+    let here = match &found {
+        Some(Ok(file)) => Some(trust::version_hash(file)),
+        _ => None,
+    };
+    forget_load_hint(env, here.as_deref(), &mut out);
     let file = match found {
         None => return out,
         Some(Ok(file)) => file,
@@ -146,6 +159,70 @@ pub fn on_prompt(ctx: &Context<'_>) -> Outcome {
         }),
     }
     out
+}
+
+/// Leaves the project: everything mfaenv set for it goes, and an export
+/// that was there before (`eval "$(mfaenv x)"`) comes back, its secrets
+/// from the cache when it still holds exactly those keys.
+fn leave(env: &dyn Fn(&str) -> Option<String>, out: &mut Outcome) {
+    let (changes, notes, outer) = env_vars::for_leave(env);
+    out.messages.extend(notes);
+    if let Some(profile) = env(MFAENV_PROFILE) {
+        out.messages.push(format!("unloaded {profile}"));
+    }
+    out.changes = changes;
+    let Some(outer) = outer else { return };
+    let more = {
+        let view = overlay(env, &out.changes);
+        outer_secrets(&outer, &view).ok_or_else(|| env_vars::for_unset(&view, false).0)
+    };
+    match more {
+        Ok(secrets) => out.changes.extend(secrets),
+        Err(undo) => {
+            // Not in the cache any more: a key id without its secret is
+            // no use, so the export is undone altogether.
+            out.changes.extend(undo);
+            out.messages.push(format!(
+                "the keys of {0} you had before are no longer cached, so they are removed: `eval \"$(mfaenv {0})\"` loads them again",
+                outer.profile
+            ));
+        }
+    }
+}
+
+/// The secrets of the export set aside, read back from the cache; `None`
+/// when the cache no longer holds the very keys that export set.
+fn outer_secrets(outer: &Outer, env: &dyn Fn(&str) -> Option<String>) -> Option<Vec<Change>> {
+    let key_id = env(ACCESS_KEY_ID)?;
+    let plan = resolve::plan(&outer.profile, &Options::default()).ok()?;
+    let creds = resolve::cached(&plan, &Cache::open(), Duration::ZERO)?;
+    if creds.access_key_id != key_id || !outer.had(SECRET_ACCESS_KEY, &creds.secret_access_key) {
+        return None;
+    }
+    let mut changes = vec![Change::Set(
+        SECRET_ACCESS_KEY.into(),
+        creds.secret_access_key.clone(),
+    )];
+    if let Some(token) = creds
+        .session_token
+        .as_ref()
+        .filter(|t| outer.had(SESSION_TOKEN, t))
+    {
+        changes.push(Change::Set(SESSION_TOKEN.into(), token.clone()));
+    }
+    Some(changes)
+}
+
+/// A hint about loading a project is about one visit: once the shell is
+/// out of it (or the file changed), coming back tries again.
+fn forget_load_hint(env: &dyn Fn(&str) -> Option<String>, here: Option<&str>, out: &mut Outcome) {
+    let Some(hint) = env(MFAENV_HINT) else { return };
+    let Some(about) = hint.strip_prefix(&Hint::Load.marker("")) else {
+        return;
+    };
+    if here.is_none_or(|version| !about.starts_with(&format!("{version}:"))) {
+        out.changes.push(Change::Unset(MFAENV_HINT.into()));
+    }
 }
 
 fn not_allowed(file: &DotFile) -> String {
@@ -175,25 +252,20 @@ fn refused_hash(refused: &dotfile::Refused) -> String {
     env_vars::hex(&sha2::Sha256::digest(text.as_bytes())[..16])
 }
 
-/// Loads the project's profile: from the cache, else (once per file version,
-/// and only when the hook may ask) with a code from `mfa_process` or the
-/// terminal.
+/// Loads the project's profile: from the cache, else (once per visit and
+/// file version, and only when the hook may ask) with a code from
+/// `mfa_process` or the terminal.
 fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
+    let marker = load_marker(file);
     let settings = match file.settings() {
         Ok(s) => s,
-        Err(e) => {
-            return hint_once(
-                ctx,
-                &Hint::Load.marker(&trust::version_hash(file)),
-                out,
-                || e,
-            )
-        }
+        Err(e) => return hint_once(ctx, &marker, out, || e),
     };
     // First the cache alone: no code source at all, so no `mfa_process`
     // runs and no STS call is made for a code.
     let mut opts = Options {
         region: settings.region.clone(),
+        region_from: "`region` of the .mfaenv file",
         prompt: false,
         mfa_process: false,
         ..Options::default()
@@ -201,9 +273,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let result = resolve::plan(&settings.profile, &opts).and_then(|plan| {
         let cache = Cache::open();
         match resolve::credentials(&plan, &opts, &cache) {
-            Err(e)
-                if needs_code(&e) && ctx.may_prompt && !already_hinted(ctx, file, Hint::Load) =>
-            {
+            Err(e) if needs_code(&e) && ctx.may_prompt && !is_hinted(ctx, &marker) => {
                 opts.prompt = true;
                 opts.mfa_process = true;
                 resolve::credentials(&plan, &opts, &cache).map(|c| (plan, c))
@@ -218,7 +288,7 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
                 .push(format!("loaded {} ({} left)", plan.profile, human(left)));
             let changes = {
                 let view = overlay(ctx.env, &out.changes);
-                load(&plan.profile, plan.region.as_deref(), &creds, file, &view)
+                load(ctx, &plan, &creds, file, &view, false, &mut out.messages)
             };
             out.changes.extend(changes);
         }
@@ -232,20 +302,28 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
             } else if needs_code(&e) || is_cancelled(&e) {
                 format!("{profile} needs an MFA code: run `mfaenv login {profile}` to load it here")
             } else {
-                format!("cannot load {profile}: {e:#}")
+                format!(
+                    "cannot load {profile}: {e:#} — `mfaenv reload` (or leaving the directory and coming back) tries again"
+                )
             };
-            hint_once(
-                ctx,
-                &Hint::Load.marker(&trust::version_hash(file)),
-                out,
-                || message,
-            );
+            hint_once(ctx, &marker, out, || message);
         }
     }
 }
 
+/// The load hint's marker: this file version, and the stamp that `allow`,
+/// `login` and `reload` touch (so each of them tries again).
+fn load_marker(file: &DotFile) -> String {
+    Hint::Load.marker(&format!(
+        "{}:{}",
+        trust::version_hash(file),
+        stamp_version()
+    ))
+}
+
 /// In the project already: pick up fresher keys another shell or `mfaenv
-/// login` put in the cache; near expiry with none, one hint.
+/// login` put in the cache; near expiry (`refresh_before`), make new ones
+/// when that needs no code, else one hint.
 fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let env = ctx.env;
     let Some(profile) = env(MFAENV_PROFILE) else {
@@ -254,62 +332,164 @@ fn refresh(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
     let region = file.settings().ok().and_then(|s| s.region);
     let opts = Options {
         region,
+        prompt: false,
+        mfa_process: false,
+        region_from: "`region` of the .mfaenv file",
         ..Options::default()
     };
+    let now = SystemTime::now();
     let current = env(EXPIRATION).and_then(|e| humantime::parse_rfc3339(&e).ok());
-    if let Ok(plan) = resolve::plan(&profile, &opts) {
-        let fresher = resolve::cached(&plan, &Cache::open(), DEFAULT_MIN_TTL)
-            .filter(|c| c.expiration > current.map(|t| t + Duration::from_secs(1)));
-        if let Some(creds) = fresher {
-            out.changes = load(&profile, plan.region.as_deref(), &creds, file, env);
-            return;
-        }
-    }
-    let now = epoch(SystemTime::now());
     let due = env(MFAENV_REFRESH_AT)
         .and_then(|s| s.parse::<u64>().ok())
-        .is_some_and(|at| now >= at);
+        .is_some_and(|at| epoch(now) >= at);
+    let plan = resolve::plan(&profile, &opts);
+    if let Ok(plan) = &plan {
+        let cache = Cache::open();
+        let fresher = resolve::cached(plan, &cache, DEFAULT_MIN_TTL)
+            .filter(|c| c.expiration > current.map(|t| t + Duration::from_secs(1)));
+        let renewed = match fresher {
+            Some(creds) => Some(Ok(creds)),
+            None if due && resolve::renewable(plan, &cache) => {
+                Some(renew(plan, &opts, current, &cache))
+            }
+            None => None,
+        };
+        match renewed {
+            Some(Ok(creds)) => {
+                if due {
+                    let left = creds.time_left(now).unwrap_or_default();
+                    out.messages
+                        .push(format!("refreshed {profile} ({} left)", human(left)));
+                }
+                out.changes = load(ctx, plan, &creds, file, env, due, &mut out.messages);
+                return;
+            }
+            // The cached session went in the meantime: the hint below.
+            Some(Err(e)) if needs_code(&e) => {}
+            Some(Err(e)) => {
+                out.messages.push(format!(
+                    "cannot refresh {profile}: {e:#} — `mfaenv reload` tries again"
+                ));
+                return next_look(current, now, out);
+            }
+            None => {}
+        }
+    }
     if !due {
         return;
     }
-    let expiry = current.map(epoch).unwrap_or(now);
-    if expiry > now {
-        let left = human(Duration::from_secs(expiry - now));
+    let expiry = current.map(epoch).unwrap_or(epoch(now));
+    if expiry > epoch(now) {
+        let left = human(Duration::from_secs(expiry - epoch(now)));
         out.messages.push(format!(
             "{profile} credentials expire in {left}: run `mfaenv login {profile}`"
         ));
-        out.changes
-            .push(Change::Set(MFAENV_REFRESH_AT.into(), expiry.to_string()));
     } else {
         out.messages.push(format!(
             "{profile} credentials have expired: run `mfaenv login {profile}`"
         ));
-        out.changes.push(Change::Unset(MFAENV_REFRESH_AT.into()));
     }
+    next_look(current, now, out);
+}
+
+/// After a hint near expiry, the hook looks again at expiry (or, past it,
+/// no more): one hint per session.
+fn next_look(current: Option<SystemTime>, now: SystemTime, out: &mut Outcome) {
+    let expiry = current.map(epoch).unwrap_or(epoch(now));
+    out.changes.push(if expiry > epoch(now) {
+        Change::Set(MFAENV_REFRESH_AT.into(), expiry.to_string())
+    } else {
+        Change::Unset(MFAENV_REFRESH_AT.into())
+    });
+}
+
+/// New final credentials, fresher than the shell's (`current`): from the
+/// cache when another shell already made some, else from STS with the
+/// cached session's keys (the caller checked no code is needed).
+fn renew(
+    plan: &Plan,
+    opts: &Options,
+    current: Option<SystemTime>,
+    cache: &Cache,
+) -> anyhow::Result<Credentials> {
+    let left = current
+        .and_then(|t| t.duration_since(SystemTime::now()).ok())
+        .unwrap_or_default();
+    let min_ttl = (left + Duration::from_secs(1))
+        .max(DEFAULT_MIN_TTL)
+        .min(resolve::lifetime(plan));
+    let opts = Options {
+        min_ttl,
+        ..opts.clone()
+    };
+    resolve::credentials(plan, &opts, cache)
 }
 
 /// The changes that put `creds` in the shell, with the hook's state.
+/// `refreshed`: they were just renewed (so as fresh as they come).
 fn load(
-    profile: &str,
-    region: Option<&str>,
+    ctx: &Context<'_>,
+    plan: &Plan,
     creds: &Credentials,
     file: &DotFile,
     env: &dyn Fn(&str) -> Option<String>,
+    refreshed: bool,
+    messages: &mut Vec<String>,
 ) -> Vec<Change> {
-    let mut changes = env_vars::for_shell(profile, creds, region, env);
+    let mut changes = env_vars::for_project(&plan.profile, creds, plan.region.as_deref(), env);
     changes.push(Change::Set(
         MFAENV_DIR.into(),
         file.dir.to_string_lossy().into_owned(),
     ));
     if let Some(exp) = creds.expiration {
-        let at = epoch(exp).saturating_sub(DEFAULT_MIN_TTL.as_secs());
+        let window = refresh_before(ctx, file, plan, messages);
+        let at = refresh_at(epoch(exp), window, refreshed, epoch(SystemTime::now()));
         changes.push(Change::Set(MFAENV_REFRESH_AT.into(), at.to_string()));
     }
     changes
 }
 
-fn already_hinted(ctx: &Context<'_>, file: &DotFile, hint: Hint) -> bool {
-    is_hinted(ctx, &hint.marker(&trust::version_hash(file)))
+/// The default of `refresh_before`.
+pub const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(10 * 60);
+
+/// How long before expiry to refresh: `MFAENV_REFRESH_BEFORE`, else the
+/// `.mfaenv`'s `refresh_before`, else the profile's, else 10 minutes.
+fn refresh_before(
+    ctx: &Context<'_>,
+    file: &DotFile,
+    plan: &Plan,
+    messages: &mut Vec<String>,
+) -> Duration {
+    let from_env = match crate::settings::refresh_before(ctx.env) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            messages.push(format!("ignoring {e}"));
+            None
+        }
+        None => None,
+    };
+    let from_file = file
+        .settings()
+        .ok()
+        .and_then(|s| s.refresh_before)
+        .and_then(|d| d.duration().ok());
+    from_env
+        .or(from_file)
+        .or(plan.refresh_before)
+        .unwrap_or(DEFAULT_REFRESH_BEFORE)
+}
+
+/// When the hook must look again (epoch seconds): `window` before expiry.
+/// Keys just renewed that are already inside the window (it is longer
+/// than the role's sessions last) are next renewed as late as the cache
+/// allows, not at every prompt.
+fn refresh_at(expiry: u64, window: Duration, refreshed: bool, now: u64) -> u64 {
+    let at = expiry.saturating_sub(window.as_secs());
+    if refreshed && at <= now {
+        expiry.saturating_sub(DEFAULT_MIN_TTL.as_secs())
+    } else {
+        at
+    }
 }
 
 fn is_hinted(ctx: &Context<'_>, key: &str) -> bool {
@@ -358,5 +538,24 @@ fn overlay<'a>(
             }
         }
         env(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_look_is_the_window_before_expiry_but_never_every_prompt() {
+        let window = Duration::from_secs(600);
+        // An hour left: ten minutes before expiry.
+        assert_eq!(refresh_at(10_000, window, false, 6_400), 9_400);
+        // Loaded (not renewed) already inside the window: due at once.
+        assert_eq!(refresh_at(10_000, window, false, 9_500), 9_400);
+        // Just renewed, and still inside a window longer than the role
+        // lasts: as late as the cache allows, not at the next prompt.
+        let long = Duration::from_secs(1_200);
+        assert_eq!(refresh_at(10_000, long, true, 9_100), 10_000 - 300);
+        assert_eq!(refresh_at(10_000, long, true, 8_000), 8_800);
     }
 }

@@ -332,7 +332,7 @@ fn passphrase_for(path: &Path, new: bool) -> Result<Zeroizing<String>, KeyStoreE
     }
     let no_tty = || {
         KeyStoreError::NoPassphrase(
-            "no terminal to ask on; set MFAENV_FILE_PASSPHRASE for automation".into(),
+            "no terminal or dialog to ask on; set MFAENV_FILE_PASSPHRASE for automation, or choose a prompt driver (MFAENV_PROMPT)".into(),
         )
     };
     let tty_err = |e: std::io::Error| KeyStoreError::NoPassphrase(e.to_string());
@@ -341,7 +341,7 @@ fn passphrase_for(path: &Path, new: bool) -> Result<Zeroizing<String>, KeyStoreE
     } else {
         format!("Passphrase for {}: ", path.display())
     };
-    let pass = passphrase::ask_hidden(&question)
+    let pass = passphrase::ask_passphrase(&question)
         .map_err(tty_err)?
         .ok_or_else(no_tty)?;
     if new {
@@ -350,7 +350,7 @@ fn passphrase_for(path: &Path, new: bool) -> Result<Zeroizing<String>, KeyStoreE
                 "an empty passphrase protects nothing".into(),
             ));
         }
-        let again = passphrase::ask_hidden("The same passphrase again: ")
+        let again = passphrase::ask_passphrase("The same passphrase again: ")
             .map_err(tty_err)?
             .ok_or_else(no_tty)?;
         if *again != *pass {

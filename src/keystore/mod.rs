@@ -8,9 +8,11 @@
 //! [`index`], and the secret is fetched only right before an STS call
 //! (`resolve::source_keys`).
 
+pub mod ages;
 pub mod file;
 pub mod index;
 pub mod passphrase;
+pub mod rotations;
 pub mod system;
 
 use std::fmt;
@@ -154,6 +156,11 @@ pub enum KeyStoreError {
     NoDataDir,
     #[error("{0}")]
     BadKey(&'static str),
+    #[error(
+        "no key store was chosen, and {} was tried: {why}; nothing was changed",
+        system::LABEL
+    )]
+    NoDefault { why: String },
     #[error("{name}={0:?} is not a backend (keyring or file)", name = crate::settings::MFAENV_BACKEND)]
     BadSetting(String),
 }
@@ -210,13 +217,22 @@ pub fn choose(
         let b = Backend::parse(text).ok_or_else(|| KeyStoreError::BadSetting(text.to_string()))?;
         return Ok((b, "from key_store in the config"));
     }
-    if system::available() {
-        Ok((Backend::Keyring, "the default: a keyring answers"))
-    } else {
-        Ok((
-            Backend::File,
-            "the default: no keyring answers on the session bus",
-        ))
+    match system::probe() {
+        Ok(()) => Ok((Backend::Keyring, "the default: a keyring answers")),
+        // Never another store without a word: asked on a terminal, else an
+        // error that says how to choose.
+        Err(why) => {
+            let question = format!(
+                "mfaenv: {} was tried: {why}.\nKeep the keys in the encrypted file store instead? [y/N] ",
+                Backend::Keyring
+            );
+            match passphrase::ask_visible(&question) {
+                Ok(Some(a)) if matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes") => {
+                    Ok((Backend::File, "chosen on the terminal: no keyring answers"))
+                }
+                _ => Err(KeyStoreError::NoDefault { why }),
+            }
+        }
     }
 }
 
@@ -253,6 +269,7 @@ pub fn save(
             },
         );
     })?;
+    ages::record_stored(&key.access_key_id);
     if let Some(old) = before.filter(|old| old.backend != backend) {
         let removed = open(old.backend).and_then(|mut s| s.delete(profile));
         if let Err(e) = removed {

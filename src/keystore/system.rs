@@ -32,7 +32,7 @@ fn failed(err: keyring::Error) -> KeyStoreError {
         keyring::Error::NoStorageAccess(e) | keyring::Error::PlatformFailure(e) => {
             KeyStoreError::Unavailable {
                 backend: Backend::Keyring,
-                message: e.to_string(),
+                message: explain(&e.to_string()),
             }
         }
         // The crate's other errors carry no secret (lengths, attribute names).
@@ -105,7 +105,7 @@ fn list_profiles() -> Result<Vec<String>, KeyStoreError> {
     use dbus_secret_service::{EncryptionType, SecretService};
     let unavailable = |e: dbus_secret_service::Error| KeyStoreError::Unavailable {
         backend: Backend::Keyring,
-        message: e.to_string(),
+        message: explain(&e.to_string()),
     };
     let ss = SecretService::connect(EncryptionType::Plain).map_err(unavailable)?;
     let found = ss
@@ -133,17 +133,83 @@ fn list_profiles() -> Result<Vec<String>, KeyStoreError> {
 }
 
 /// Whether the Secret Service answers on the session bus (a D-Bus round
-/// trip; only `add` and `import` ask, to pick the default backend).
+/// trip; only `add` and `import` ask, to pick the default backend); if not,
+/// why, in words.
 #[cfg(target_os = "linux")]
-pub fn available() -> bool {
+pub fn probe() -> Result<(), String> {
     let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
         || std::env::var_os("XDG_RUNTIME_DIR")
             .is_some_and(|d| std::path::Path::new(&d).join("bus").exists());
-    bus && dbus_secret_service::SecretService::connect(dbus_secret_service::EncryptionType::Plain)
-        .is_ok()
+    if !bus {
+        return Err(
+            "there is no D-Bus session bus here (DBUS_SESSION_BUS_ADDRESS is not set)".into(),
+        );
+    }
+    dbus_secret_service::SecretService::connect(dbus_secret_service::EncryptionType::Plain)
+        .map(drop)
+        .map_err(|e| explain(&e.to_string()))
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn available() -> bool {
-    true
+pub fn probe() -> Result<(), String> {
+    Ok(())
+}
+
+/// A D-Bus or Secret Service failure in words: what went wrong and what
+/// usually causes it, not the bus's own text (which names interfaces and
+/// object paths). The D-Bus error name is kept, for a search.
+pub fn explain(raw: &str) -> String {
+    let has = |words: &[&str]| words.iter().any(|w| raw.contains(w));
+    let why = if has(&["ServiceUnknown", "org.freedesktop.secrets was not provided"]) {
+        "no Secret Service runs on the session bus (GNOME Keyring, KWallet or KeePassXC provide one)"
+    } else if has(&[
+        "NoServer",
+        "Failed to connect",
+        "Connection refused",
+        "No such file",
+        "autolaunch",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ]) {
+        "the D-Bus session bus cannot be reached (DBUS_SESSION_BUS_ADDRESS names no running bus)"
+    } else if has(&["NoReply", "Timeout", "timed out"]) {
+        "the Secret Service did not answer in time"
+    } else if has(&["ocked", "ismissed", "Prompt"]) {
+        "the keyring is locked, and unlocking it was refused or not possible here"
+    } else if has(&["AccessDenied", "Permission denied"]) {
+        "the session bus refused access"
+    } else {
+        "the Secret Service refused the request"
+    };
+    match dbus_error_name(raw) {
+        Some(name) => format!("{why} ({name})"),
+        None => why.to_string(),
+    }
+}
+
+/// `org.freedesktop.DBus.Error.ServiceUnknown` in a D-Bus error text.
+fn dbus_error_name(raw: &str) -> Option<&str> {
+    let at = raw.find("org.freedesktop.")?;
+    let name = &raw[at..];
+    let end = name
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .unwrap_or(name.len());
+    Some(name[..end].trim_end_matches('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain;
+
+    #[test]
+    fn dbus_errors_in_words() {
+        assert_eq!(
+            explain("org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files"),
+            "no Secret Service runs on the session bus (GNOME Keyring, KWallet or KeePassXC provide one) (org.freedesktop.DBus.Error.ServiceUnknown)"
+        );
+        assert!(explain(
+            "D-Bus error: Failed to connect to socket /tmp/x: No such file or directory"
+        )
+        .starts_with("the D-Bus session bus cannot be reached"));
+        assert!(!explain("weird \x1b text").contains("weird"));
+    }
 }

@@ -243,10 +243,7 @@ fn open_browser(url: &str) -> bool {
         }
         let mut cmd = Command::new(&argv[0]);
         // The browser has no business with the keys of this environment.
-        for name in crate::mfa::SECRET_VARS {
-            cmd.env_remove(name);
-        }
-        cmd.env_remove(crate::settings::MFAENV_FILE_PASSPHRASE);
+        crate::prompt::child::scrub(&mut cmd);
         let started = cmd
             .args(&argv[1..])
             .stdin(Stdio::null())

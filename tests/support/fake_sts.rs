@@ -548,7 +548,7 @@ impl Reply {
     }
 
     /// The status and body of a complete response (for the HTTP variants).
-    fn render(&self, params: &BTreeMap<String, String>) -> (u16, Vec<u8>) {
+    pub fn render(&self, params: &BTreeMap<String, String>) -> (u16, Vec<u8>) {
         match self {
             Reply::Xml(status, body) => (*status, body.clone().into_bytes()),
             Reply::SessionToken(c) => (200, session_token_xml(c).into_bytes()),

@@ -184,6 +184,18 @@ impl Moto {
         }
     }
 
+    /// Makes the signature check refuse `access_key_id` (a deleted key).
+    pub fn untrust(&self, access_key_id: &str) {
+        if let Some(checked) = &self.checked {
+            checked.untrust(access_key_id);
+        }
+    }
+
+    /// The signature check in front of moto (none in process mode).
+    pub fn checked(&self) -> Option<&SigningSts> {
+        self.checked.as_ref()
+    }
+
     /// The signature check's refusals, (access key id, error code).
     pub fn refused(&self) -> Vec<(String, String)> {
         self.checked

@@ -33,6 +33,19 @@ use super::fake_sts::{http_request, percent_encode, read_request, xml_escape};
 struct Key {
     secret: String,
     token: Option<String>,
+    /// A long-term key IAM just made is refused until then (IAM is
+    /// eventually consistent: see [`SigningSts::delay_new_keys`]).
+    usable_from: Option<std::time::Instant>,
+}
+
+/// A scripted failure: the next `left` requests of `action` get `reply`
+/// instead of going to moto, or (`after`) after moto handled them: an
+/// answer lost on the way back.
+struct Fault {
+    action: String,
+    left: usize,
+    reply: super::fake_sts::Reply,
+    after: bool,
 }
 
 #[derive(Default)]
@@ -44,6 +57,10 @@ struct State {
     verified: usize,
     /// The access key id that signed each verified request, in order.
     verified_by: Vec<String>,
+    /// How long a new long-term key (from an answer without a session
+    /// token, i.e. CreateAccessKey) is refused as unknown.
+    new_key_delay: Duration,
+    faults: Vec<Fault>,
 }
 
 pub struct SigningSts {
@@ -68,6 +85,7 @@ impl SigningSts {
                 Key {
                     secret: secret.to_string(),
                     token: None,
+                    usable_from: None,
                 },
             );
         }
@@ -92,8 +110,43 @@ impl SigningSts {
             Key {
                 secret: secret.to_string(),
                 token: None,
+                usable_from: None,
             },
         );
+    }
+
+    /// Refuses `access_key_id` from now on, as AWS refuses a deleted key.
+    pub fn untrust(&self, access_key_id: &str) {
+        self.state.lock().unwrap().keys.remove(access_key_id);
+    }
+
+    /// Long-term keys handed out from now on (CreateAccessKey) are refused
+    /// with `InvalidClientTokenId` for their first `delay`, as IAM's new
+    /// keys are for a few seconds.
+    pub fn delay_new_keys(&self, delay: Duration) {
+        self.state.lock().unwrap().new_key_delay = delay;
+    }
+
+    /// The next `times` requests of `action` (signed correctly) get `reply`
+    /// instead of moto's answer: throttling, LimitExceeded, AccessDenied.
+    pub fn fail(&self, action: &str, times: usize, reply: super::fake_sts::Reply) {
+        self.state.lock().unwrap().faults.push(Fault {
+            action: action.to_string(),
+            left: times,
+            reply,
+            after: false,
+        });
+    }
+
+    /// The next `times` requests of `action` go to moto, which acts on
+    /// them, and the client gets `reply` instead of moto's answer.
+    pub fn lose_answer(&self, action: &str, times: usize, reply: super::fake_sts::Reply) {
+        self.state.lock().unwrap().faults.push(Fault {
+            action: action.to_string(),
+            left: times,
+            reply,
+            after: true,
+        });
     }
 
     /// `http://127.0.0.1:PORT`
@@ -156,6 +209,19 @@ fn handle(
         state.lock().unwrap().refused.push((id, code.to_string()));
         return (403, error_xml(code, &message).into_bytes());
     }
+    let action = super::fake_sts::Recorded::new(method, target, headers.clone(), body, None).action;
+    let take = |after: bool| {
+        let mut st = state.lock().unwrap();
+        let fault = st
+            .faults
+            .iter_mut()
+            .find(|f| f.action == action && f.left > 0 && f.after == after)?;
+        fault.left -= 1;
+        Some(fault.reply.clone())
+    };
+    if let Some(reply) = take(false) {
+        return reply.render(&BTreeMap::new());
+    }
     let forwarded: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "host" | "connection" | "content-length"))
@@ -177,6 +243,9 @@ fn handle(
             )
         }
     };
+    if let Some(reply) = take(true) {
+        return reply.render(&BTreeMap::new());
+    }
     let mut st = state.lock().unwrap();
     st.verified += 1;
     let signer = headers
@@ -184,7 +253,10 @@ fn handle(
         .and_then(|v| super::fake_sts::access_key_from_authorization(v))
         .unwrap_or_default();
     st.verified_by.push(signer);
-    if let Some((id, key)) = issued(&String::from_utf8_lossy(&answer)) {
+    if let Some((id, mut key)) = issued(&String::from_utf8_lossy(&answer)) {
+        if key.token.is_none() && !st.new_key_delay.is_zero() {
+            key.usable_from = Some(std::time::Instant::now() + st.new_key_delay);
+        }
         st.keys.insert(id, key);
     }
     (status, answer)
@@ -195,7 +267,14 @@ fn issued(xml: &str) -> Option<(String, Key)> {
     let id = element(xml, "AccessKeyId")?;
     let secret = element(xml, "SecretAccessKey")?;
     let token = element(xml, "SessionToken");
-    Some((id, Key { secret, token }))
+    Some((
+        id,
+        Key {
+            secret,
+            token,
+            usable_from: None,
+        },
+    ))
 }
 
 fn element(xml: &str, name: &str) -> Option<String> {
@@ -240,7 +319,10 @@ fn verify(
             "The security token included in the request is invalid.",
         );
     };
-    if key.token.as_deref() != headers.get("x-amz-security-token").map(String::as_str) {
+    let too_new = key
+        .usable_from
+        .is_some_and(|t| std::time::Instant::now() < t);
+    if too_new || key.token.as_deref() != headers.get("x-amz-security-token").map(String::as_str) {
         return refuse(
             &parsed.access_key_id,
             "InvalidClientTokenId",
