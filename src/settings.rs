@@ -48,6 +48,13 @@ pub const MFAENV_ROTATE_WAIT: &str = "MFAENV_ROTATE_WAIT";
 /// stderr and sleeps, so that a test can kill it there. Inert unless set.
 pub const MFAENV_TEST_ROTATE_PAUSE: &str = "MFAENV_TEST_ROTATE_PAUSE";
 
+/// Every variable that unlocks or selects a key store: removed from the
+/// environment of every process mfaenv starts (the `exec` command, the
+/// command of `exec --server`, `mfa_process`). A child that runs mfaenv
+/// again must be given them on purpose. (`MFAENV_DATA_DIR` stays: it says
+/// where, not how to open, and a nested mfaenv must find the same trust store.)
+pub const KEY_STORE_VARS: [&str; 2] = [MFAENV_FILE_PASSPHRASE, MFAENV_BACKEND];
+
 // ---- state in the shell ------------------------------------------------
 
 /// The profile mfaenv loaded into this shell.

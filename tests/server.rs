@@ -33,7 +33,8 @@ e = os.environ
 for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
           "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-          "AWS_CREDENTIAL_EXPIRATION", "MFAENV_SHELL", "MFAENV_PRIOR"):
+          "AWS_CREDENTIAL_EXPIRATION", "MFAENV_SHELL", "MFAENV_PRIOR",
+          "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME"):
     assert k not in e, k
 url = urllib.parse.urlparse(e["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
 assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port, url
@@ -63,6 +64,10 @@ fn hostile_env() -> Vec<(&'static str, &'static str)> {
             "/v2/credentials/evil",
         ),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/etc/hostname"),
+        // A web identity comes before the endpoint in every SDK's chain.
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", "/etc/hostname"),
+        ("AWS_ROLE_ARN", "arn:aws:iam::444444444444:role/web"),
+        ("AWS_ROLE_SESSION_NAME", "web"),
         ("MFAENV_SHELL", "bash"),
     ]
 }
@@ -551,43 +556,64 @@ fn ctrl_c_at_the_terminal_reaches_the_command_once() {
 }
 
 #[test]
-fn a_default_profile_with_keys_of_its_own_is_said_before_the_command_starts() {
+fn a_default_profile_with_credentials_of_its_own_is_refused_before_the_code() {
     let Some(moto) = Moto::start() else { return };
     let Some(python) = support::require_venv_bin("python") else {
         return;
     };
-    let credentials = format!(
-        "{CREDENTIALS}[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = default-secret\n"
-    );
     moto.trust("AKIADEFAULT000000001", "default-secret");
-    let sb = Sandbox::with(&moto.endpoint(), CONFIG, &credentials);
+    let keys = "[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = default-secret\n";
+    // Each way `default` gets credentials the SDKs read before the endpoint.
+    let cases = [
+        ("aws_access_key_id", CONFIG.to_string(), format!("{CREDENTIALS}{keys}")),
+        ("aws_access_key_id", format!("{CONFIG}{keys}"), CREDENTIALS.to_string()),
+        (
+            "role_arn",
+            format!("{CONFIG}[default]\nsource_profile = base\nrole_arn = arn:aws:iam::222222222222:role/d\n"),
+            CREDENTIALS.to_string(),
+        ),
+        (
+            "credential_process",
+            format!("{CONFIG}[default]\ncredential_process = /bin/false\n"),
+            CREDENTIALS.to_string(),
+        ),
+    ];
+    for (key, config, credentials) in cases {
+        let sb = Sandbox::with(&moto.endpoint(), &config, &credentials);
+        let out = sb
+            .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+            .arg(&python)
+            .args(["-c", BOTOCORE])
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "{key}: ran: {}", stdout_of(&out));
+        assert_eq!(stdout_of(&out), "", "{key}: the command ran");
+        assert!(
+            err.contains(&format!(
+                "profile `default` has credentials of its own ({key} at "
+            )) && err.contains("would run as `default`"),
+            "{key}: {err}"
+        );
+    }
+    // Refused before a code is asked for, or a session is got.
+    assert_eq!(moto.count("GetSessionToken"), 0);
+    // A `default` with no credentials of its own: botocore gets the role.
+    let sb = Sandbox::with(
+        &moto.endpoint(),
+        &format!("{CONFIG}[default]\nregion = eu-north-1\n"),
+        CREDENTIALS,
+    );
     let out = sb
         .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
         .arg(&python)
         .args(["-c", BOTOCORE])
         .output()
         .unwrap();
-    let err = stderr_of(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("profile `default` has credentials of its own (aws_access_key_id at ")
-            && err.contains("would run as `default`, not as `prod`"),
-        "{err}"
-    );
-    // What it warns about: botocore took the file's keys, not the endpoint's.
-    assert!(
-        stdout_of(&out).starts_with("shared-credentials-file "),
-        "{}",
-        stdout_of(&out)
-    );
-    // Without such a profile: no warning.
-    let sb = Sandbox::new(&moto.endpoint());
-    let out = sb.run(&["exec", "--server", "-t", "123456", "prod", "--", "true"]);
-    assert!(
-        !stderr_of(&out).contains("profile `default`"),
-        "{}",
-        stderr_of(&out)
-    );
+    let said = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(said.starts_with("container-role us-west-2 "), "{said}");
+    assert!(said.contains(":assumed-role/hc-master/"), "{said}");
 }
 
 /// Run as another user: 100 connections that send half a request and
@@ -663,11 +689,260 @@ fn another_users_slow_connections_are_closed_soon_and_hold_up_nothing() {
         .unwrap();
     let said = stdout_of(&out);
     assert!(out.status.success(), "{said}\n{}", stderr_of(&out));
-    // Closed after 100 ms, not held for the 2 s deadline.
+    // Closed at once, as accepted: not held for the 1 s deadline.
     assert!(said.contains("CLOSED=100\n"), "{said}");
     let ours = said.lines().find(|l| l.starts_with("OURS")).unwrap();
     let words: Vec<&str> = ours.split_whitespace().collect();
     assert_eq!(words[1], "200", "{said}");
     let took: f64 = words[2].parse().unwrap();
     assert!(took < 1.0, "{said}");
+}
+
+/// Run as another user: holds IDLE idle connections and HALF half-sent
+/// requests to the endpoint, opening a new one for each the server closes,
+/// for ARGV[1] seconds; says READY once all are open (or tried).
+const ATTACK: &str = r#"
+import os, resource, select, socket, sys, time, urllib.parse
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+IDLE, HALF = 300, 1000
+poll, socks, opened = select.poll(), {}, 0
+def open_one(kind):
+    global opened
+    try:
+        s = socket.create_connection((url.hostname, url.port), timeout=0.5)
+        if kind == "half":
+            s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthoriz" % url.path).encode())
+        s.setblocking(False)
+    except OSError:
+        return
+    opened += 1
+    socks[s.fileno()] = (s, kind)
+    poll.register(s, select.POLLIN)
+for i in range(IDLE):
+    open_one("idle")
+for i in range(HALF):
+    open_one("half")
+print("READY", opened, flush=True)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    for fd, _ in poll.poll(50):
+        s, kind = socks.pop(fd)
+        poll.unregister(fd)
+        s.close()
+        open_one(kind)
+    for kind, want in (("idle", IDLE), ("half", HALF)):
+        for i in range(want - sum(1 for _, k in socks.values() if k == kind)):
+            open_one(kind)
+print("OPENED", opened, flush=True)
+"#;
+
+/// The command starts ATTACK as user UID:GID, then asks for its own keys N
+/// times as an SDK does (a new connection each, 2 s to answer).
+const UNDER_ATTACK: &str = r#"
+import os, socket, subprocess, sys, time, urllib.parse
+uid, gid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
+attack = subprocess.Popen(["/usr/bin/python3", "-c", sys.argv[3], "60"], user=uid, group=gid,
+                          extra_groups=[], stdout=subprocess.PIPE, text=True, cwd="/")
+print(attack.stdout.readline().strip(), flush=True)
+url = urllib.parse.urlparse(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n\r\n"
+       % (url.path, os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])).encode()
+ok, worst = 0, 0.0
+for i in range(n):
+    start = time.monotonic()
+    try:
+        s = socket.create_connection((url.hostname, url.port), timeout=2)
+        s.sendall(req)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        ok += got.startswith(b"HTTP/1.1 200 ")
+    except OSError as e:
+        print("FAILED", i, e, flush=True)
+    worst = max(worst, time.monotonic() - start)
+print("ANSWERED %d/%d WORST %.3f" % (ok, n, worst), flush=True)
+attack.kill()
+"#;
+
+#[test]
+fn another_user_cannot_starve_the_command_of_its_keys() {
+    let Some((other, _)) = support::users::two() else {
+        return;
+    };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let n = 300;
+    let child = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--"])
+        .arg(&python)
+        .args(["-c", UNDER_ATTACK])
+        .args([
+            other.uid.to_string(),
+            other.gid.to_string(),
+            ATTACK.to_string(),
+            n.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = support::users::output_within(child, Duration::from_secs(120), "the attack");
+    let said = stdout_of(&out);
+    assert!(out.status.success(), "{said}\n{}", stderr_of(&out));
+    assert!(said.starts_with("READY "), "{said}");
+    let line = said.lines().find(|l| l.starts_with("ANSWERED")).unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[1], format!("{n}/{n}"), "{said}");
+    let worst: f64 = words[3].parse().unwrap();
+    assert!(worst < 1.0, "{said}");
+}
+
+/// Whether `pid` is gone (or a zombie nobody reaps: it runs no more).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
+fn all_gone_within(pids: &[i32], limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if pids.iter().all(|&p| gone(p)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The command: a background job that ignores SIGTERM (as `nohup` and
+/// careless scripts do), its pid and the shell's, then waits.
+const LEAVES_A_JOB: &str = "trap '' TERM HUP; sleep 300 & echo $! $$; wait";
+
+#[test]
+fn nothing_the_command_started_outlives_a_killed_mfaenv() {
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    for signal in [libc::SIGKILL, libc::SIGUSR1] {
+        let (mut child, mut out, port) = start_sh(&sb, LEAVES_A_JOB);
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let pids: Vec<i32> = line
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2, "{line:?}");
+        assert!(!pids.iter().any(|&p| gone(p)), "not started: {line}");
+        // SAFETY: kill with a pid we started.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        child.wait().unwrap();
+        assert!(
+            all_gone_within(&pids, Duration::from_secs(3)),
+            "signal {signal}: still running: {:?}",
+            pids.iter().filter(|&&p| !gone(p)).collect::<Vec<_>>()
+        );
+        assert!(!listening(port));
+    }
+    // The command's own end ends what it left running too: nobody serves it.
+    let out = sb
+        .mfaenv(&["exec", "--server", "-t", "123456", "prod", "--", "sh", "-c"])
+        .arg("trap '' TERM HUP; sleep 300 >/dev/null 2>&1 & echo $!")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let pid: i32 = stdout_of(&out).trim().parse().unwrap();
+    assert!(
+        all_gone_within(&[pid], Duration::from_secs(3)),
+        "{pid} still running"
+    );
+}
+
+/// Sends `text` as typed (a terminal's Enter is `\r`).
+fn typed(session: &mut rexpect::session::PtySession, text: &str) {
+    session.send(text).unwrap();
+    session.flush().unwrap();
+}
+
+/// In a real interactive bash (job control on): the command, in a group of
+/// its own, has the terminal — it reads what is typed; Ctrl-Z stops it and
+/// mfaenv, and bash takes the terminal back; `fg` gives it to the command.
+#[test]
+fn the_command_has_the_terminal_and_ctrl_z_and_fg_work_in_bash() {
+    use support::shells::{interactive, RealShell, PROMPT};
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let mut bash = interactive(RealShell::Bash, &sb, "", &[]);
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    // Says when it runs again, so the test types only then (as a person would).
+    let script = "import signal, sys\nsignal.signal(signal.SIGCONT, lambda *a: print('RESUMED', flush=True))\nprint('READY', flush=True)\nfor i in range(2):\n    print('GOT-' + input(), flush=True)\nsys.exit(3)";
+    std::fs::write(sb.home().join("reads.py"), script).unwrap();
+    let run = format!(
+        "{} exec --server -t 123456 prod -- {} reads.py\r",
+        support::mfaenv_bin().display(),
+        python.display()
+    );
+    typed(&mut bash, &run);
+    bash.exp_string("READY").unwrap();
+    typed(&mut bash, "first\r");
+    bash.exp_string("GOT-first").unwrap();
+    bash.send_control('z').unwrap();
+    bash.exp_string("Stopped").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    // bash has the terminal back: it runs what is typed.
+    typed(&mut bash, "echo BASH-$((40+2))\r");
+    bash.exp_string("BASH-42").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    typed(&mut bash, "fg\r");
+    bash.exp_string("RESUMED").unwrap();
+    typed(&mut bash, "second\r");
+    bash.exp_string("GOT-second").unwrap();
+    bash.exp_string(PROMPT).unwrap();
+    typed(&mut bash, "echo STATUS-$?\r");
+    bash.exp_string("STATUS-3").unwrap();
+    typed(&mut bash, "exit\r");
+    bash.exp_eof().unwrap();
+}
+
+/// A script run from an interactive bash (no job control of its own) goes
+/// on reading the terminal after mfaenv: after a `kill -9` of mfaenv, the
+/// watchdog gives the terminal back from the command's group to the
+/// script's.
+#[test]
+fn after_a_killed_mfaenv_the_script_that_ran_it_has_the_terminal_again() {
+    use support::shells::{interactive, RealShell};
+    let fake = FakeSts::start();
+    let sb = Sandbox::new(&fake.endpoint());
+    let script = format!(
+        "{} exec --server -t 123456 prod -- sh -c 'echo MFAENV-$PPID-; exec sleep 300'\nsleep 0.5\nread x\necho AFTER-$x\n",
+        support::mfaenv_bin().display()
+    );
+    std::fs::write(sb.home().join("script.sh"), script).unwrap();
+    let mut bash = interactive(RealShell::Bash, &sb, "", &[]);
+    typed(&mut bash, "bash script.sh\r");
+    let (_, seen) = bash.exp_regex("MFAENV-[0-9]+-").unwrap();
+    let pid: i32 = seen
+        .trim_start_matches("MFAENV-")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    // SAFETY: kill of the mfaenv the script started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    typed(&mut bash, "typed\r");
+    bash.exp_string("AFTER-typed").unwrap();
+    typed(&mut bash, "exit\r");
+    bash.exp_eof().unwrap();
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use super::{credentials, note_region};
+use super::note_region;
 use crate::cli::ExecArgs;
 use crate::env_vars;
 use crate::settings;
@@ -22,10 +22,17 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     } else {
         server_from_env()?
     };
-    let (plan, creds) = credentials(&args.target)?;
+    let opts = crate::resolve::Options::from(&args.target.auth);
+    let plan = crate::resolve::plan(&args.target.name(), &opts)?;
+    let serve = serve.unwrap_or(plan.server);
+    if serve {
+        // Before a code is asked for: a command that would not get the
+        // profile must not cost one.
+        server_check(&plan)?;
+    }
+    let creds = crate::resolve::credentials(&plan, &opts, &crate::cache::Cache::open())?;
     note_region(&plan);
-    if serve.unwrap_or(plan.server) {
-        let opts = crate::resolve::Options::from(&args.target.auth);
+    if serve {
         return serve_to(program, rest, &plan, &opts, &creds);
     }
     let mut cmd = Command::new(program);
@@ -40,15 +47,23 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     // runs must not inherit the hook's output format.
     cmd.env_remove(settings::MFAENV_PRIOR);
     cmd.env_remove(settings::MFAENV_SHELL);
+    for name in settings::KEY_STORE_VARS {
+        cmd.env_remove(name);
+    }
     run_command(cmd, program)
 }
 
 #[cfg(unix)]
-use crate::server::{from_env as server_from_env, run as serve_to};
+use crate::server::{check as server_check, from_env as server_from_env, run as serve_to};
 
 #[cfg(not(unix))]
 fn server_from_env() -> Result<Option<bool>> {
     Ok(None)
+}
+
+#[cfg(not(unix))]
+fn server_check(_: &crate::config::Plan) -> Result<()> {
+    Ok(())
 }
 
 #[cfg(not(unix))]

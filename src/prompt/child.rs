@@ -25,8 +25,6 @@ pub const SECRET_VARS: &[&str] = &[
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    crate::settings::MFAENV_FILE_PASSPHRASE,
-    crate::settings::MFAENV_BACKEND,
 ];
 
 /// The longest line kept from a program's stdout; the most lines kept.
@@ -35,9 +33,10 @@ const MAX_LINES: usize = 64;
 /// The most of its stderr kept (for an error message).
 const MAX_STDERR: usize = 16 * 1024;
 
-/// Removes [`SECRET_VARS`] from `cmd`'s environment.
+/// Removes [`SECRET_VARS`] and the key-store variables
+/// ([`crate::settings::KEY_STORE_VARS`]) from `cmd`'s environment.
 pub fn scrub(cmd: &mut Command) {
-    for name in SECRET_VARS {
+    for name in SECRET_VARS.iter().chain(&crate::settings::KEY_STORE_VARS) {
         cmd.env_remove(name);
     }
 }

@@ -11,13 +11,14 @@
 //!   thread, so one slow client stalls neither the others nor the refresh;
 //! - the right token + `GET` + [`PATH`] gets the JSON; anything else a 403
 //!   that says nothing secret (a malformed head: 400);
-//! - on Linux, a slow connection from another user's process (the
-//!   kernel's socket table says whose) is closed after 100 ms, unanswered:
-//!   other users cannot fill the slots. (Looked up only for slow clients:
-//!   reading the table costs milliseconds on a busy machine.)
+//! - on Linux, a connection from another user's process (the kernel says
+//!   whose socket the peer is, [`super::peer`]) is closed at once, before it
+//!   gets a slot or a thread: other users can neither fill the slots nor
+//!   make the command wait. Root and our own user are served; where the
+//!   owner cannot be told, the token decides.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -35,15 +36,12 @@ pub const PATH: &str = "/mfaenv/credentials";
 pub const MAX_HEAD: usize = 8 * 1024;
 
 /// How long a client has, from its connection, to send its request head
-/// (and to read the answer). The SDKs send it at once; they give up after 1-2 s.
-pub const HEAD_DEADLINE: Duration = Duration::from_secs(2);
+/// (and to read the answer). The SDKs send it at once (and give up after
+/// 1-2 s themselves): a connection idle or slower than this is closed.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Connections handled at once; one more is closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
-
-/// A client that has not sent its whole head by then is slow (an SDK sends
-/// it at once): whose it is gets looked up (see [`read_head`]).
-const SLOW_CLIENT: Duration = Duration::from_millis(100);
 
 /// A complete HTTP response with credentials in it, wiped when dropped.
 struct Answer {
@@ -291,18 +289,24 @@ impl Stop {
 /// Accepts connections until `stop` is set (and something connects to wake
 /// it); then drops the listener, so no socket outlives the run.
 pub fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: Arc<Stop>) {
-    for stream in listener.incoming() {
+    let mut owners = super::peer::Owners::new();
+    let local = listener.local_addr().ok();
+    loop {
+        let accepted = listener.accept();
         if stop.is_set() {
             break;
         }
-        let stream = match stream {
-            Ok(stream) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(_) => {
                 // Out of descriptors, say: no busy loop while it lasts.
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
         };
+        if local.is_some_and(|local| another_user(peer, local, &mut owners)) {
+            continue; // dropped: closed at once, unanswered
+        }
         if endpoint.active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
             endpoint.active.fetch_sub(1, Ordering::AcqRel);
             continue; // dropped: closed at once
@@ -346,71 +350,26 @@ fn handle(mut stream: TcpStream, endpoint: &Endpoint) {
 }
 
 /// Whether the process at the other end belongs to another user (not us,
-/// not root): they cannot have the token, and are let go at once. False
-/// when it cannot be told (the token still decides).
-fn another_user(stream: &TcpStream) -> bool {
-    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
-        return false;
-    };
-    match peer_uid(peer, local) {
-        // SAFETY: getuid has no preconditions.
-        Some(uid) => uid != 0 && uid != unsafe { libc::getuid() },
-        None => false,
-    }
-}
-
-/// The owner of the loopback socket `peer` connected to `local`, from the
-/// kernel's socket table (Linux `/proc/net/tcp`; read up to 16 MiB).
-fn peer_uid(peer: std::net::SocketAddr, local: std::net::SocketAddr) -> Option<u32> {
-    let hex = |addr: std::net::SocketAddr| match addr {
-        // The table writes the address as the host-order u32 of its bytes.
-        std::net::SocketAddr::V4(v4) => Some(format!(
-            "{:08X}:{:04X}",
-            u32::from_ne_bytes(v4.ip().octets()),
-            v4.port()
-        )),
-        std::net::SocketAddr::V6(_) => None,
-    };
-    let (peer, local) = (hex(peer)?, hex(local)?);
-    let mut table = String::new();
-    std::fs::File::open("/proc/net/tcp")
-        .ok()?
-        .take(16 << 20)
-        .read_to_string(&mut table)
-        .ok()?;
-    table.lines().skip(1).find_map(|line| {
-        let cols: Vec<&str> = line.split_ascii_whitespace().collect();
-        (cols.get(1) == Some(&peer.as_str()) && cols.get(2) == Some(&local.as_str()))
-            .then(|| cols.get(7)?.parse().ok())
-            .flatten()
-    })
+/// not root): they cannot have the token. False when it cannot be told.
+fn another_user(peer: SocketAddr, local: SocketAddr, owners: &mut super::peer::Owners) -> bool {
+    owners
+        .uid(peer, local)
+        .is_some_and(|uid| !super::peer::allowed(uid))
 }
 
 /// Reads until the blank line that ends the head. `Ok(Some(len))`: the head
 /// is `buf[..len]`; `Ok(None)`: too long, or the client stopped sending.
-/// A client still sending after [`SLOW_CLIENT`] is looked at once: another
-/// user's is let go then (it cannot have the token, and must not hold a
-/// slot until the deadline); ours gets the whole deadline.
+/// Past `deadline`: an error (nobody to answer).
 fn read_head(
     stream: &mut TcpStream,
     buf: &mut [u8; MAX_HEAD],
     deadline: Instant,
 ) -> std::io::Result<Option<usize>> {
-    let grace = (Instant::now() + SLOW_CLIENT).min(deadline);
-    let mut looked = false;
     let mut len = 0;
     loop {
-        let now = Instant::now();
-        let left = (if looked { deadline } else { grace }).saturating_duration_since(now);
+        let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            if looked || now >= deadline {
-                return Err(std::io::ErrorKind::TimedOut.into());
-            }
-            if another_user(stream) {
-                return Err(std::io::ErrorKind::PermissionDenied.into());
-            }
-            looked = true;
-            continue;
+            return Err(std::io::ErrorKind::TimedOut.into());
         }
         stream.set_read_timeout(Some(left))?;
         let n = match stream.read(&mut buf[len..]) {
@@ -558,18 +517,6 @@ mod tests {
         let message = json["message"].as_str().unwrap();
         assert!(message.contains("an MFA code for"), "{message}");
         assert!(!body.contains("secret/key"), "{body}");
-    }
-
-    #[test]
-    fn the_peer_of_a_loopback_connection_is_us() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
-        let uid = peer_uid(server.peer_addr().unwrap(), server.local_addr().unwrap());
-        // SAFETY: getuid has no preconditions.
-        assert_eq!(uid, Some(unsafe { libc::getuid() }));
-        assert!(!another_user(&server));
-        drop(client);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 
 mod child;
 pub mod http;
+mod peer;
 mod refresh;
+mod watchdog;
 
 use std::ffi::{OsStr, OsString};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -35,8 +37,9 @@ pub const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 pub const AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
 
 /// Variables that would make an SDK look elsewhere, or that carry stale
-/// state: removed from the command's environment.
-const REMOVED: [&str; 11] = [
+/// state: removed from the command's environment. (What the SDKs read before
+/// the container endpoint: keys, a profile, a web identity.)
+const REMOVED: [&str; 14] = [
     env_vars::ACCESS_KEY_ID,
     env_vars::SECRET_ACCESS_KEY,
     env_vars::SESSION_TOKEN,
@@ -47,6 +50,9 @@ const REMOVED: [&str; 11] = [
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     // botocore and the JS SDK read a token file before the token itself.
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
     settings::MFAENV_PRIOR,
     settings::MFAENV_SHELL,
 ];
@@ -81,7 +87,6 @@ pub fn run(
     let expires = creds.expiration.context(
         "the credentials have no expiry: nothing to refresh, use `exec` without --server",
     )?;
-    warn_if_default_wins(&plan.profile);
     // The terminal is the command's from here on.
     crate::ui::no_spinner();
     // Before any thread starts: only the main thread takes the signals.
@@ -92,6 +97,12 @@ pub fn run(
     let addr = listener
         .local_addr()
         .context("credential server: local address")?;
+    // A longer queue of connections not yet accepted than std's 128 (the
+    // kernel caps it at net.core.somaxconn): another user's connection
+    // flood then waits in it, where the command's connections are taken in
+    // turn, instead of having the command's dropped, retried after 1 s.
+    // SAFETY: listen on the descriptor the listener owns.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
     let endpoint = Arc::new(Endpoint::new(token.clone(), &plan.profile, creds)?);
     let stop = Arc::new(Stop::default());
     let acceptor = {
@@ -116,7 +127,7 @@ pub fn run(
 
     let mut cmd = Command::new(program);
     cmd.args(rest);
-    for name in REMOVED {
+    for name in REMOVED.iter().chain(&settings::KEY_STORE_VARS) {
         cmd.env_remove(name);
     }
     cmd.env(FULL_URI, format!("http://{addr}{}", http::PATH));
@@ -158,18 +169,22 @@ const OWN_CREDENTIALS: [&str; 7] = [
 
 /// The SDKs read the `default` profile's credentials before the container
 /// endpoint (botocore, the Go and JS SDKs alike): with them, the command
-/// would run as `default`, not as the profile served. Said before it starts.
-fn warn_if_default_wins(profile: &str) {
+/// would run as `default`, not as the profile served — with no MFA. Refused
+/// before anything starts. (Not hidden from the command instead: that would
+/// mean a copy of the user's files, long-term keys and all.)
+pub fn check(plan: &Plan) -> Result<()> {
+    let profile = &plan.profile;
     let Ok(profiles) = Profiles::load() else {
-        return; // the plan was read from these files a moment ago
+        return Ok(()); // the plan was read from these files a moment ago
     };
     let Some(default) = profiles.get("default") else {
-        return;
+        return Ok(());
     };
     if let Some(key) = OWN_CREDENTIALS.iter().find(|k| default.get(k).is_some()) {
-        crate::ui::warning(format_args!(
-            "profile `default` has credentials of its own ({key} at {}): the AWS SDKs use them before the credential server, so the command would run as `default`, not as `{profile}`; move them to a named profile, or use `exec` without --server",
+        bail!(
+            "`exec --server` would not give the command `{profile}`: profile `default` has credentials of its own ({key} at {}), and the AWS SDKs use them before the credential server, so the command would run as `default`. Move them to a named profile (and point `source_profile` at it), or use `exec` without --server",
             default.location_of(key)
-        ));
+        );
     }
+    Ok(())
 }
