@@ -60,6 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
+            [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -119,6 +120,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role')
             [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--use-device-code', '--use-device-code', [CompletionResultType]::ParameterName, 'IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -262,6 +264,31 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mfaenv;sso' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('populate', 'populate', [CompletionResultType]::ParameterValue, 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mfaenv;sso;populate' {
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put this before every profile name')
+            [CompletionResult]::new('--use-device-code', '--use-device-code', [CompletionResultType]::ParameterName, 'IAM Identity Center: log in with the device authorization flow when a login is needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mfaenv;sso;help' {
+            [CompletionResult]::new('populate', 'populate', [CompletionResultType]::ParameterValue, 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mfaenv;sso;help;populate' {
+            break
+        }
+        'mfaenv;sso;help;help' {
+            break
+        }
         'mfaenv;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print shell code that exports the profile''s temporary credentials')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s temporary credentials in its environment')
@@ -286,6 +313,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
+            [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -356,6 +384,13 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;rotate' {
+            break
+        }
+        'mfaenv;help;sso' {
+            [CompletionResult]::new('populate', 'populate', [CompletionResultType]::ParameterValue, 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote')
+            break
+        }
+        'mfaenv;help;sso;populate' {
             break
         }
         'mfaenv;help;help' {

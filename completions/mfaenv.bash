@@ -79,6 +79,9 @@ _mfaenv() {
             mfaenv,setup)
                 cmd="mfaenv__subcmd__setup"
                 ;;
+            mfaenv,sso)
+                cmd="mfaenv__subcmd__sso"
+                ;;
             mfaenv,status)
                 cmd="mfaenv__subcmd__status"
                 ;;
@@ -151,6 +154,9 @@ _mfaenv() {
             mfaenv__subcmd__help,setup)
                 cmd="mfaenv__subcmd__help__subcmd__setup"
                 ;;
+            mfaenv__subcmd__help,sso)
+                cmd="mfaenv__subcmd__help__subcmd__sso"
+                ;;
             mfaenv__subcmd__help,status)
                 cmd="mfaenv__subcmd__help__subcmd__status"
                 ;;
@@ -160,6 +166,21 @@ _mfaenv() {
             mfaenv__subcmd__help,write)
                 cmd="mfaenv__subcmd__help__subcmd__write"
                 ;;
+            mfaenv__subcmd__help__subcmd__sso,populate)
+                cmd="mfaenv__subcmd__help__subcmd__sso__subcmd__populate"
+                ;;
+            mfaenv__subcmd__sso,help)
+                cmd="mfaenv__subcmd__sso__subcmd__help"
+                ;;
+            mfaenv__subcmd__sso,populate)
+                cmd="mfaenv__subcmd__sso__subcmd__populate"
+                ;;
+            mfaenv__subcmd__sso__subcmd__help,help)
+                cmd="mfaenv__subcmd__sso__subcmd__help__subcmd__help"
+                ;;
+            mfaenv__subcmd__sso__subcmd__help,populate)
+                cmd="mfaenv__subcmd__sso__subcmd__help__subcmd__populate"
+                ;;
             *)
                 ;;
         esac
@@ -167,7 +188,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --shell --force --help --version export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,7 +490,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate help"
+            opts="export exec credential-process login status forget write hook allow deny reload direnv hook-env __profiles unset completions plan setup add keys remove import rotate sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,6 +797,34 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__sso)
+            opts="populate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__help__subcmd__sso__subcmd__populate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -887,7 +936,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --prompt --use-device-code --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1044,6 +1093,80 @@ _mfaenv() {
             fi
             case "${prev}" in
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso)
+            opts="-h --help populate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help)
+            opts="populate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help__subcmd__populate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__populate)
+            opts="-h --prefix --use-device-code --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,6 +57,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
+            cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;export'= {
@@ -112,6 +113,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
             cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
             cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --use-device-code 'IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -235,6 +237,26 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mfaenv;sso'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mfaenv;sso;populate'= {
+            cand --prefix 'Put this before every profile name'
+            cand --use-device-code 'IAM Identity Center: log in with the device authorization flow when a login is needed'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mfaenv;sso;help'= {
+            cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mfaenv;sso;help;populate'= {
+        }
+        &'mfaenv;sso;help;help'= {
+        }
         &'mfaenv;help'= {
             cand export 'Print shell code that exports the profile''s temporary credentials'
             cand exec 'Run a command with the profile''s temporary credentials in its environment'
@@ -259,6 +281,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
+            cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mfaenv;help;export'= {
@@ -306,6 +329,11 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;import'= {
         }
         &'mfaenv;help;rotate'= {
+        }
+        &'mfaenv;help;sso'= {
+            cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'
+        }
+        &'mfaenv;help;sso;populate'= {
         }
         &'mfaenv;help;help'= {
         }

@@ -184,22 +184,34 @@ impl Cache {
         // The lock is released when `_lock` is dropped (and by the kernel on a crash or Ctrl-C).
     }
 
-    /// Runs `f` holding the lock for `key` (waiting while another process
-    /// holds it): for a refresh whose result lives elsewhere (an `aws
-    /// login` session's file), so that parallel callers make one refresh.
+    /// Runs `work` holding the lock of `key` (for what is not a session
+    /// of this cache: a sign-in shared with other tools, say); `work` is
+    /// told whether another process held the lock first. With no cache
+    /// directory, or no lock possible, `work` runs unlocked.
+    pub fn with_lock<T>(
+        &self,
+        key: &Key,
+        what: &str,
+        work: impl FnOnce(bool) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let Some(lock_path) = self.path(key, "lock") else {
+            return work(false);
+        };
+        match lock(&lock_path, what)? {
+            Some((_held, waited)) => work(waited),
+            None => work(false),
+        }
+    }
+
+    /// [`Cache::with_lock`] for work that does not care whether it waited
+    /// (an `aws login` session's refresh: parallel callers make one).
     pub fn locked<T>(
         &self,
         key: &Key,
         what: &str,
         f: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let held = match self.path(key, "lock") {
-            Some(path) => lock(&path, what)?,
-            None => None,
-        };
-        let result = f();
-        drop(held);
-        result
+        self.with_lock(key, what, |_| f())
     }
 
     /// Removes the session for `key` when it still holds the keys

@@ -80,8 +80,10 @@ Examples:
     #[command(after_help = "\
 Examples:
   mfaenv login prod                 # asks the code once; later commands use the cache
-  mfaenv login --min-ttl 2h prod    # before a long terraform apply")]
-    Login(ProfileArgs),
+  mfaenv login --min-ttl 2h prod    # before a long terraform apply
+  mfaenv login dev                  # an IAM Identity Center profile: logs in in the browser
+  mfaenv login --use-device-code dev")]
+    Login(LoginArgs),
 
     /// List cached sessions with the time they have left, and the profile active in this shell
     #[command(after_help = "\
@@ -220,6 +222,51 @@ Examples:
   mfaenv rotate --all               # every key older than key_max_age (default 90 days)
   mfaenv rotate base                # again after an interruption: finishes the job")]
     Rotate(RotateArgs),
+
+    /// IAM Identity Center: write a profile for every account and role a login reaches
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  mfaenv sso populate corp                  # a profile per account and role of [sso-session corp]
+  mfaenv sso populate --prefix corp- corp"
+    )]
+    Sso(SsoCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1
+    #[arg(long)]
+    pub use_device_code: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote
+    #[command(after_help = "\
+Examples:
+  mfaenv sso populate corp                  # profiles named ACCOUNT-ROLE
+  mfaenv sso populate --prefix corp- corp   # corp-ACCOUNT-ROLE")]
+    Populate(PopulateArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PopulateArgs {
+    /// The [sso-session SESSION] section of ~/.aws/config
+    #[arg(value_name = "SESSION")]
+    pub session: String,
+
+    /// Put this before every profile name
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+
+    /// IAM Identity Center: log in with the device authorization flow when a login is needed
+    #[arg(long)]
+    pub use_device_code: bool,
 }
 
 /// How to get the credentials.
@@ -288,7 +335,8 @@ impl Cli {
             Some(Command::Export(a)) => &a.target,
             Some(Command::Exec(a)) => &a.target,
             Some(Command::Write(a)) => &a.target,
-            Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
+            Some(Command::CredentialProcess(a)) => a,
+            Some(Command::Login(a)) => &a.target,
             Some(Command::Plan(a)) => &a.target,
             None => &self.export.target,
             _ => return None,
@@ -302,7 +350,8 @@ impl Cli {
             Some(Command::Export(a)) => &a.target,
             Some(Command::Exec(a)) => &a.target,
             Some(Command::Write(a)) => &a.target,
-            Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
+            Some(Command::CredentialProcess(a)) => a,
+            Some(Command::Login(a)) => &a.target,
             Some(Command::Setup(a)) => return a.name(),
             Some(Command::Plan(a)) => &a.target,
             Some(Command::Rotate(a)) => {
@@ -618,6 +667,7 @@ const SUBCOMMANDS: &[&str] = &[
     "keys",
     "remove",
     "import",
+    "sso",
     "reload",
     "rotate",
     "__profiles",

@@ -14,6 +14,8 @@ pub mod error;
 pub mod http;
 pub mod iam;
 pub mod signin;
+pub mod sso;
+pub mod sso_oidc;
 pub mod sts;
 
 pub use error::StsError;

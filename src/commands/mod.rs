@@ -16,6 +16,7 @@ pub mod reload;
 pub mod remove;
 pub mod rotate;
 pub mod setup;
+pub mod sso;
 pub mod status;
 pub mod trust;
 pub mod unset;

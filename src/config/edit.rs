@@ -175,6 +175,34 @@ pub fn remove_keys(text: &str, header: &str, keys: &[&str]) -> Result<String, Ed
     Ok(edits.apply(&lines, "\n"))
 }
 
+/// The headers of the sections of `text` that set `key` to `value` (as a
+/// tool marks the sections it wrote: `mfaenv sso populate`).
+pub fn headers_with(text: &str, key: &str, value: &str) -> Result<Vec<String>, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    Ok(file
+        .sections
+        .iter()
+        .filter(|s| s.entries.iter().any(|e| e.key == key && e.value == value))
+        .map(|s| s.header.clone())
+        .collect())
+}
+
+/// `text` without the sections `[header]` for each of `headers`: each
+/// whole, from its header line to the next header. Every other byte stays.
+pub fn remove_sections(text: &str, headers: &[String]) -> Result<String, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for section in file.sections.iter().filter(|s| headers.contains(&s.header)) {
+        let start = section.span.start + file.bom;
+        let end = section.span.end + file.bom;
+        out.push_str(&text[at..start]);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
 /// The lines that set one of `keys` in a `[header]` section (of any number
 /// of such sections) when that key is set more than once with different
 /// values. The reader keeps the last of them; removing them all would lose
@@ -381,6 +409,16 @@ mod tests {
     use super::*;
 
     const KEYS: [(&str, &str); 2] = [("aws_access_key_id", "ASIA2"), ("aws_session_token", "T2")];
+
+    #[test]
+    fn removes_marked_sections_whole_and_nothing_else() {
+        let text = "\u{feff}# top\r\n[profile a]\r\nmark = s\r\n# a's comment\r\n\r\n[profile keep]\r\nx = 1\r\n[profile b]\r\nmark = s\r\n";
+        let marked = headers_with(text, "mark", "s").unwrap();
+        assert_eq!(marked, ["profile a", "profile b"]);
+        let out = remove_sections(text, &marked).unwrap();
+        assert_eq!(out, "\u{feff}# top\r\n[profile keep]\r\nx = 1\r\n");
+        assert_eq!(remove_sections(text, &[]).unwrap(), text);
+    }
 
     #[test]
     fn removes_keys_and_an_emptied_section() {

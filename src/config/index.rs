@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::ini::{self, IniFile, Section};
-use super::profiles::{build, parts, Part, Profiles};
+use super::profiles::{build, parts, sso_session_parts, Part, Profiles};
 use crate::cache::{Cache, Key};
 
 /// From this many bytes in the two files on, the index is used: below it
@@ -29,7 +29,7 @@ use crate::cache::{Cache, Key};
 pub(crate) const WORTH_IT: u64 = 64 << 10;
 
 /// Changes whenever what the index holds or how it is read changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The most profiles one chain may bring in (source profiles and includes);
 /// more, and nothing is remembered.
@@ -92,6 +92,8 @@ struct Index {
     version: u32,
     files: [FileIndex; 2],
     profiles: BTreeMap<String, Vec<IndexedPart>>,
+    /// The `[sso-session NAME]` sections the chain's profiles name.
+    sso_sessions: BTreeMap<String, Vec<IndexedPart>>,
 }
 
 fn key(name: &str, paths: &[PathBuf; 2]) -> Key {
@@ -124,19 +126,31 @@ pub(crate) fn remember(cache: &Cache, name: &str, files: &[Read; 2]) {
         line: s.line,
         header: s.header.clone(),
     };
-    let profiles = names
+    let indexed = |parts: &[Part<'_>]| -> Vec<IndexedPart> {
+        parts
+            .iter()
+            .map(|part| IndexedPart {
+                file: usize::from(part.path != paths[0]),
+                defaults: part.defaults.iter().map(|s| span(s)).collect(),
+                section: span(part.section),
+            })
+            .collect()
+    };
+    let profiles: BTreeMap<String, Vec<IndexedPart>> = names
         .iter()
-        .map(|n| {
-            let indexed = all[n.as_str()]
-                .iter()
-                .map(|part| IndexedPart {
-                    file: usize::from(part.path != paths[0]),
-                    defaults: part.defaults.iter().map(|s| span(s)).collect(),
-                    section: span(part.section),
-                })
-                .collect();
-            (n.clone(), indexed)
+        .map(|n| (n.clone(), indexed(&all[n.as_str()])))
+        .collect();
+    // The sessions the chain names that exist (a missing one is an error
+    // resolving gives from the index as from the whole file).
+    let sessions = sso_session_parts(&files[0].file);
+    let sso_sessions = names
+        .iter()
+        .filter_map(|n| {
+            build(n, &all[n.as_str()])
+                .get("sso_session")
+                .map(str::to_string)
         })
+        .filter_map(|s| Some((s.clone(), indexed(sessions.get(&s)?))))
         .collect();
     let files = [0, 1].map(|i| FileIndex {
         path: paths[i].clone(),
@@ -150,6 +164,7 @@ pub(crate) fn remember(cache: &Cache, name: &str, files: &[Read; 2]) {
         version: VERSION,
         files,
         profiles,
+        sso_sessions,
     };
     if let Ok(bytes) = serde_json::to_vec(&index) {
         cache.write_index(&key(name, &paths), &bytes);
@@ -164,11 +179,6 @@ fn chain_names(name: &str, all: &BTreeMap<String, Vec<Part<'_>>>) -> Option<Vec<
     let mut next = 0;
     while next < names.len() {
         let profile = build(&names[next], all.get(&names[next])?);
-        // `[sso-session]` sections are not indexed: such a chain reads the
-        // files whole.
-        if profile.get("sso_session").is_some() {
-            return None;
-        }
         for key in ["source_profile", "include_profile", "parent_profile"] {
             if let Some(other) = profile.get(key) {
                 if !names.iter().any(|n| n == other) {
@@ -200,6 +210,7 @@ pub(crate) fn load(cache: &Cache, name: &str, paths: [PathBuf; 2]) -> Option<Pro
         let spans: Vec<&Span> = index
             .profiles
             .values()
+            .chain(index.sso_sessions.values())
             .flatten()
             .filter(|p| p.file == i)
             .flat_map(|p| p.defaults.iter().chain([&p.section]))
@@ -213,25 +224,36 @@ pub(crate) fn load(cache: &Cache, name: &str, paths: [PathBuf; 2]) -> Option<Pro
             .find(|(start, _)| *start == span.start)
             .map(|(_, s)| s)
     };
-    let mut profiles = BTreeMap::new();
-    for (profile, indexed) in &index.profiles {
-        let mut made = Vec::new();
-        for part in indexed {
-            let defaults = part
-                .defaults
-                .iter()
-                .map(|d| find(part.file, d))
-                .collect::<Option<Vec<_>>>()?;
-            made.push(Part {
-                path: &index.files.get(part.file)?.path,
-                defaults,
-                section: find(part.file, &part.section)?,
-            });
-        }
-        profiles.insert(profile.clone(), build(profile, &made));
-    }
+    let rebuild =
+        |map: &BTreeMap<String, Vec<IndexedPart>>| -> Option<BTreeMap<String, super::Profile>> {
+            let mut out = BTreeMap::new();
+            for (name, indexed) in map {
+                let mut made = Vec::new();
+                for part in indexed {
+                    let defaults = part
+                        .defaults
+                        .iter()
+                        .map(|d| find(part.file, d))
+                        .collect::<Option<Vec<_>>>()?;
+                    made.push(Part {
+                        path: &index.files.get(part.file)?.path,
+                        defaults,
+                        section: find(part.file, &part.section)?,
+                    });
+                }
+                out.insert(name.clone(), build(name, &made));
+            }
+            Some(out)
+        };
+    let profiles = rebuild(&index.profiles)?;
+    let sso_sessions = rebuild(&index.sso_sessions)?;
     let [config, credentials] = paths;
-    Some(Profiles::of_chain(config, credentials, profiles))
+    Some(Profiles::of_chain(
+        config,
+        credentials,
+        profiles,
+        sso_sessions,
+    ))
 }
 
 /// The sections at `spans` of `file`, checked: the file must be the one the
@@ -335,5 +357,42 @@ mod tests {
         // One byte changed (same size): the index is no longer trusted.
         std::fs::write(&paths[0], CONFIG.replace("eu-west-1", "eu-west-2")).unwrap();
         assert!(load(&cache, "prod", paths.clone()).is_none());
+    }
+
+    /// A chain on IAM Identity Center brings its `[sso-session]` section.
+    #[test]
+    fn the_index_keeps_the_sso_session_of_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("cache");
+        crate::cache::Cache::open_at_for_tests(&cache_dir);
+        let cache = Cache::at(cache_dir);
+        let paths = [dir.path().join("config"), dir.path().join("credentials")];
+        let config = "[DEFAULT]\nregion = x\n[sso-session other]\nsso_region = a\n[profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::1:role/a\n[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n[sso-session corp]\nsso_start_url = https://s\nsso_region = eu-west-1\n";
+        std::fs::write(&paths[0], config).unwrap();
+        std::fs::write(&paths[1], "").unwrap();
+        let read = |p: &PathBuf| {
+            let (bytes, meta) = crate::files::read_bounded(p, 1 << 20).unwrap();
+            Read {
+                file: ini::parse_bytes(p, &bytes).unwrap(),
+                meta: Some(meta),
+            }
+        };
+        remember(&cache, "admin", &[read(&paths[0]), read(&paths[1])]);
+        let indexed = load(&cache, "admin", paths.clone()).expect("the index is used");
+        let whole = Profiles::from_texts_at(&paths, config, "");
+        assert_eq!(
+            format!("{:?}", indexed.sso_session("corp")),
+            format!("{:?}", whole.sso_session("corp"))
+        );
+        assert!(indexed.sso_session("corp").is_some());
+        assert!(
+            indexed.sso_session("other").is_none(),
+            "only what the chain names"
+        );
+        let plan = crate::config::resolve(&indexed, "admin", &|_| None).unwrap();
+        assert!(matches!(
+            plan.source.kind,
+            crate::config::SourceKind::Sso(_)
+        ));
     }
 }

@@ -159,11 +159,13 @@ impl Profiles {
         config_path: PathBuf,
         credentials_path: PathBuf,
         profiles: BTreeMap<String, Profile>,
+        sso_sessions: BTreeMap<String, Profile>,
     ) -> Profiles {
         Profiles {
             config_path,
             credentials_path,
             profiles,
+            sso_sessions,
             read_index: true,
             ..Profiles::default()
         }
@@ -474,6 +476,18 @@ fn config_profile_name(header: &str) -> Option<String> {
 /// profile headers are: two shell words); the later of two wins, over the
 /// file's `[DEFAULT]` keys as configparser gives them.
 fn sso_sessions(config: &IniFile) -> BTreeMap<String, Profile> {
+    sso_session_parts(config)
+        .into_iter()
+        .map(|(name, parts)| {
+            let profile = build(&name, &parts);
+            (name, profile)
+        })
+        .collect()
+}
+
+/// The `[sso-session NAME]` sections of the config file by NAME (the
+/// later of two), with the file's `[DEFAULT]`s; for `config::index` too.
+pub(crate) fn sso_session_parts(config: &IniFile) -> BTreeMap<String, Vec<Part<'_>>> {
     let defaults: Vec<&Section> = config
         .sections
         .iter()
@@ -496,12 +510,6 @@ fn sso_sessions(config: &IniFile) -> BTreeMap<String, Profile> {
         }
     }
     found
-        .into_iter()
-        .map(|(name, parts)| {
-            let profile = build(&name, &parts);
-            (name, profile)
-        })
-        .collect()
 }
 
 /// The config file's profile sections, as botocore keeps them: when two

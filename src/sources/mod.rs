@@ -7,6 +7,8 @@
 
 pub mod login;
 pub mod sso;
+pub mod sso_login;
+pub mod sso_token;
 
 use anyhow::{bail, Result};
 
