@@ -205,6 +205,18 @@ Examples:
   mfaenv import --all               # every profile with long-term keys in the file
   mfaenv import base other          # just these")]
     Import(ImportArgs),
+
+    /// Open the AWS console signed in as the profile (federation sign-in), in your browser
+    #[command(after_help = "\
+Examples:
+  mfaenv console prod                       # the console home in prod's region
+  mfaenv console prod --service ec2         # straight to EC2
+  mfaenv console prod --path '/ec2/home?#Instances:'
+  mfaenv console --isolate prod             # prod in a browser profile of its own
+  mfaenv console --isolate staging          # ...next to staging in another one
+  mfaenv console --browser firefox prod
+  mfaenv console --list-browsers")]
+    Console(ConsoleArgs),
 }
 
 /// How to get the credentials.
@@ -268,6 +280,7 @@ impl Cli {
             Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
             Some(Command::Setup(a)) => return a.name(),
             Some(Command::Plan(a)) => &a.target,
+            Some(Command::Console(a)) => &a.target,
             None => &self.export.target,
             _ => return crate::resolve::default_profile(),
         };
@@ -418,6 +431,36 @@ pub struct WriteArgs {
     pub to: Option<String>,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// Land on this service's console (ec2, s3, iam, lambda, …; see the README)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "path")]
+    pub service: Option<String>,
+
+    /// Land on this console path (e.g. '/ec2/home?#Instances:'); the region is added
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)
+    #[arg(long)]
+    pub print: bool,
+
+    /// The browser command (default: $BROWSER, else the platform's opener; with --isolate, a known browser on PATH)
+    #[arg(long, value_name = "CMD", conflicts_with = "print")]
+    pub browser: Option<String>,
+
+    /// Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side
+    #[arg(long, conflicts_with = "print")]
+    pub isolate: bool,
+
+    /// List the browsers found on PATH (name, family, path) and exit
+    #[arg(long, exclusive = true)]
+    pub list_browsers: bool,
+}
+
 /// The shells `mfaenv completions` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompletionShell {
@@ -539,6 +582,7 @@ const SUBCOMMANDS: &[&str] = &[
     "keys",
     "remove",
     "import",
+    "console",
     "__profiles",
     "help",
 ];

@@ -32,6 +32,9 @@ pub const MFAENV_BACKEND: &str = "MFAENV_BACKEND";
 pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";
+/// The console's base URL for `mfaenv console` (tests, private partitions):
+/// the destination of the sign-in is on it.
+pub const MFAENV_CONSOLE_URL: &str = "MFAENV_CONSOLE_URL";
 
 // ---- state in the shell ------------------------------------------------
 
