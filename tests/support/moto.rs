@@ -184,6 +184,13 @@ impl Moto {
         }
     }
 
+    /// What STS handed out through the signature check (`None` in
+    /// process mode, which has none): the fake federation endpoint checks
+    /// sessions against it.
+    pub fn issued_log(&self) -> Option<super::signing_sts::IssuedLog> {
+        self.checked.as_ref().map(SigningSts::issued_log)
+    }
+
     /// The signature check's refusals, (access key id, error code).
     pub fn refused(&self) -> Vec<(String, String)> {
         self.checked

@@ -222,6 +222,7 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "keys",
         "remove",
         "import",
+        "console",
         "help",
         "__profiles",
     ];
