@@ -183,7 +183,9 @@ fn opener() -> &'static str {
     if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
-        "explorer"
+        // Not `cmd /c start`: cmd would parse the URL's `&`s. Not
+        // `explorer`: it exits 1 when it worked.
+        "rundll32 url.dll,FileProtocolHandler"
     } else {
         "xdg-open"
     }

@@ -311,6 +311,28 @@ fn print_puts_the_url_on_stdout_and_only_there() {
         support::fake_sts::http_request(addr, "GET", path, &[], b"", Duration::from_secs(10))
             .unwrap();
     assert_eq!(again, 400, "a sign-in token works once");
+
+    // --region picks the console's region; a global service gets none.
+    let destination = |args: &[&str]| {
+        let out = bed.console(&[&["prod", "-t", "123456", "--print"], args].concat(), &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let url = stdout(&out);
+        let query = url.trim().split_once('?').unwrap().1;
+        support::fake_sts::parse_form(query)["Destination"].clone()
+    };
+    let base = bed.fed.base();
+    assert_eq!(
+        destination(&["--region", "eu-central-1", "--service", "lambda"]),
+        format!("{base}/lambda/home?region=eu-central-1")
+    );
+    assert_eq!(
+        destination(&["--service", "iam"]),
+        format!("{base}/iam/home")
+    );
+    assert_eq!(
+        destination(&["--path", "/ec2/home?#Instances:"]),
+        format!("{base}/ec2/home?region=us-west-2#Instances:")
+    );
 }
 
 #[test]
@@ -398,6 +420,14 @@ fn bad_federation_answers_are_clear_errors_without_secrets() {
         .misbehave(Misbehave::Answer(200, "<html>sign in</html>".to_string()));
     let err = failed(&bed.console(&["prod", "-t", "123456", "--print"], &[]));
     assert!(err.contains("without a SigninToken"), "{err}");
+    bed.assert_no_secret(&err, "stderr");
+    // A refusal of a role session says whose.
+    bed.fed.misbehave(Misbehave::Answer(400, String::new()));
+    let err = failed(&bed.console(&["prod", "-t", "123456", "--print"], &[]));
+    assert!(
+        err.contains("HTTP 400") && err.contains("did not sign in the session of profile `prod`"),
+        "{err}"
+    );
     bed.assert_no_secret(&err, "stderr");
     // Nothing listening.
     let nowhere = support::fake_sts::refused_endpoint();
