@@ -184,6 +184,25 @@ impl Cache {
         // The lock is released when `_lock` is dropped (and by the kernel on a crash or Ctrl-C).
     }
 
+    /// Runs `work` holding the lock of `key` (for what is not a session
+    /// of this cache: a sign-in shared with other tools, say); `work` is
+    /// told whether another process held the lock first. With no cache
+    /// directory, or no lock possible, `work` runs unlocked.
+    pub fn with_lock<T>(
+        &self,
+        key: &Key,
+        what: &str,
+        work: impl FnOnce(bool) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let Some(lock_path) = self.path(key, "lock") else {
+            return work(false);
+        };
+        match lock(&lock_path, what)? {
+            Some((_held, waited)) => work(waited),
+            None => work(false),
+        }
+    }
+
     /// Removes the session for `key` when it still holds the keys
     /// `access_key_id` (AWS refused them): the next run starts a new one.
     /// The lock file is left alone. True if it was removed.

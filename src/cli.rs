@@ -80,8 +80,10 @@ Examples:
     #[command(after_help = "\
 Examples:
   mfaenv login prod                 # asks the code once; later commands use the cache
-  mfaenv login --min-ttl 2h prod    # before a long terraform apply")]
-    Login(ProfileArgs),
+  mfaenv login --min-ttl 2h prod    # before a long terraform apply
+  mfaenv login dev                  # an IAM Identity Center profile: logs in in the browser
+  mfaenv login --use-device-code dev")]
+    Login(LoginArgs),
 
     /// List cached sessions with the time they have left, and the profile active in this shell
     #[command(after_help = "\
@@ -217,6 +219,44 @@ Examples:
   mfaenv console --browser firefox prod
   mfaenv console --list-browsers")]
     Console(ConsoleArgs),
+    /// IAM Identity Center: write a profile for every account and role a login reaches
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// IAM Identity Center: log in with the device authorization flow (a code to confirm) instead of a redirect to 127.0.0.1
+    #[arg(long)]
+    pub use_device_code: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote
+    #[command(after_help = "\
+Examples:
+  mfaenv sso populate corp                  # profiles named ACCOUNT-ROLE
+  mfaenv sso populate --prefix corp- corp   # corp-ACCOUNT-ROLE")]
+    Populate(PopulateArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PopulateArgs {
+    /// The [sso-session SESSION] section of ~/.aws/config
+    #[arg(value_name = "SESSION")]
+    pub session: String,
+
+    /// Put this before every profile name
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+
+    /// IAM Identity Center: log in with the device authorization flow when a login is needed
+    #[arg(long)]
+    pub use_device_code: bool,
 }
 
 /// How to get the credentials.
@@ -277,7 +317,8 @@ impl Cli {
             Some(Command::Export(a)) => &a.target,
             Some(Command::Exec(a)) => &a.target,
             Some(Command::Write(a)) => &a.target,
-            Some(Command::CredentialProcess(a) | Command::Login(a)) => a,
+            Some(Command::CredentialProcess(a)) => a,
+            Some(Command::Login(a)) => &a.target,
             Some(Command::Setup(a)) => return a.name(),
             Some(Command::Plan(a)) => &a.target,
             Some(Command::Console(a)) => &a.target,
@@ -583,6 +624,7 @@ const SUBCOMMANDS: &[&str] = &[
     "remove",
     "import",
     "console",
+    "sso",
     "__profiles",
     "help",
 ];

@@ -23,4 +23,5 @@ pub mod resolve;
 pub mod server;
 pub mod settings;
 pub mod shell;
+pub mod sources;
 pub mod ui;

@@ -127,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Remove(args)) => commands::remove::run(args)?,
         Some(Command::Import(args)) => commands::import::run(args)?,
         Some(Command::Console(args)) => commands::console::run(args)?,
+        Some(Command::Sso(cmd)) => commands::sso::run(cmd)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,
         None => {
             // Bare `mfaenv`: no profile, so nothing to export (and `eval` must fail).

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use crate::aws::endpoint::{self, Service};
 use crate::aws::{self, Mfa, Sts, StsError};
 use crate::cache::{Cache, Key, Label};
-use crate::config::{self, KeyOrigin, MfaMode, Plan, Profiles, RoleStep};
+use crate::config::{self, KeyOrigin, MfaMode, Plan, Profiles, RoleStep, SourceKind};
 use crate::creds::Credentials;
 use crate::duration::human;
 use crate::env_vars::get as env_value;
@@ -86,6 +86,12 @@ fn set_duration(plan: &mut Plan, wanted: Duration) -> Result<()> {
     let refuse = |e: String| anyhow::anyhow!("--duration {}: {e}", human(wanted));
     let chained = plan.roles.len() > 1;
     match plan.roles.last_mut() {
+        None if !plan.source.kind.has_keys() => {
+            return Err(refuse(format!(
+                "profile `{}` gets its credentials from {}, which decides how long they last; --duration applies to a role on top of it",
+                plan.profile, plan.source.origin
+            )));
+        }
         None => {
             plan.session_seconds =
                 crate::duration::parse_seconds(&text, crate::duration::SESSION_TOKEN)
@@ -128,12 +134,61 @@ pub struct Step {
 }
 
 /// The sessions `plan` goes through, in order; the last one is what the
-/// user gets. In session mode the first is the MFA session.
+/// user gets. In session mode the first is the MFA session; a source that
+/// is no keys (IAM Identity Center, `aws login`) is a first step of its own.
 pub fn steps(plan: &Plan) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let parent: Vec<String> = match source_step(plan) {
+        Some((step, parts)) => {
+            steps.push(step);
+            parts
+        }
+        None => key_steps(plan, &mut steps),
+    };
+    role_steps(plan, parent, &mut steps);
+    steps
+}
+
+/// The first step of a source that is no keys, and the key parts of what
+/// it gives (the roles' keys start with them).
+fn source_step(plan: &Plan) -> Option<(Step, Vec<String>)> {
+    let profile = plan.source.profile.clone();
+    let (parts, label) = match &plan.source.kind {
+        SourceKind::Static | SourceKind::Environment => return None,
+        SourceKind::Sso(sso) => (
+            vec![
+                "sso".to_string(),
+                sso.start_url.clone(),
+                sso.session.clone().unwrap_or_default(),
+                sso.account_id.clone(),
+                sso.role_name.clone(),
+            ],
+            Label {
+                kind: "sso".into(),
+                profile,
+                target: format!("{}/{}", sso.account_id, sso.role_name),
+            },
+        ),
+        SourceKind::Login { session } => (
+            vec!["login".to_string(), session.clone()],
+            Label {
+                kind: "login".into(),
+                profile,
+                target: session.clone(),
+            },
+        ),
+    };
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let key = Key::new(&refs);
+    Some((Step { key, label }, parts))
+}
+
+/// The MFA session on the source's keys (in session mode, or with no
+/// role), and the key parts the roles' keys start with.
+fn key_steps(plan: &Plan, steps: &mut Vec<Step>) -> Vec<String> {
     let serial = plan.mfa_serial.as_deref().unwrap_or("");
     let source = &plan.source.credentials.access_key_id;
     let mut parent = vec![source.as_str(), serial];
-    let mut steps = Vec::new();
     if plan.mode == MfaMode::Session || plan.roles.is_empty() {
         // Two profiles asking for MFA sessions of different lengths (aws-vault
         // style session profiles, say) must not serve each other's.
@@ -162,7 +217,11 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     } else {
         parent.push("direct");
     }
-    let mut owned: Vec<String> = parent.iter().map(|s| s.to_string()).collect();
+    parent.iter().map(|s| s.to_string()).collect()
+}
+
+/// One step per role, each keyed by everything before it.
+fn role_steps(plan: &Plan, mut owned: Vec<String>, steps: &mut Vec<Step>) {
     for role in &plan.roles {
         owned.extend([
             role.role_arn.clone(),
@@ -184,7 +243,6 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
             },
         });
     }
-    steps
 }
 
 /// The source's long-term keys, for an STS call: as resolved from the files
@@ -249,7 +307,7 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
     for note in &plan.notes {
         crate::ui::note(note);
     }
-    if plan.mfa_serial.is_none() {
+    if plan.mfa_serial.is_none() && plan.source.kind.has_keys() {
         crate::ui::hint(format_args!(
             "profile `{}` has no mfa_serial, so this session carries no MFA: `mfaenv setup {}` finds your MFA device and records it",
             plan.profile, plan.profile
@@ -263,6 +321,11 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
         let prev = creds.take();
         creds = Some(cache.get_or_refresh(&step.key, &step.label, ttl(i), || {
             match (&prev, i < role_offset) {
+                // A source that is no keys: its own module
+                // (`crate::sources`) gives the first credentials.
+                (None, true) if !plan.source.kind.has_keys() => {
+                    crate::sources::credentials(plan, opts)
+                }
                 (None, true) => caller.session_token(),
                 (None, false) => caller.assume_with_code(&roles[0]),
                 (Some(from), _) => {
@@ -284,6 +347,9 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
 /// Refuses, before any code is spent, a `--min-ttl` the final session cannot last.
 pub fn check_min_ttl(plan: &Plan, min_ttl: Duration) -> Result<()> {
     let (lasts, what) = match plan.roles.last() {
+        // How long the source's own credentials last is the source's to say
+        // (an Identity Center permission set's session duration, say).
+        None if !plan.source.kind.has_keys() => return Ok(()),
         Some(role) => (
             role.duration_seconds.unwrap_or(3600),
             format!(
@@ -554,5 +620,47 @@ mfa_serial = arn:aws:iam::1:mfa/y
         );
         let label = &steps(&plan_of(config, "x"))[0].label;
         assert_eq!(label.profile, "x");
+    }
+
+    #[test]
+    fn a_sign_in_source_is_a_step_of_its_own() {
+        let config = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+[profile dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Dev
+[profile ops]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Ops
+[profile admin]
+source_profile = dev
+role_arn = arn:aws:iam::444455556666:role/admin
+[profile web]
+login_session = me
+[profile onweb]
+source_profile = web
+role_arn = arn:aws:iam::444455556666:role/admin
+";
+        let dev = steps(&plan_of(config, "dev"));
+        assert_eq!(dev.len(), 1);
+        assert_eq!(dev[0].label.kind, "sso");
+        assert_eq!(dev[0].label.target, "111122223333/Dev");
+        let admin = steps(&plan_of(config, "admin"));
+        assert_eq!(admin.len(), 2);
+        assert_eq!(admin[0].key, dev[0].key, "the SSO step is shared");
+        assert_eq!(admin[1].label.kind, "role");
+        assert_ne!(steps(&plan_of(config, "ops"))[0].key, dev[0].key);
+        let web = steps(&plan_of(config, "onweb"));
+        assert_eq!(web[0].label.kind, "login");
+        assert_ne!(web[1].key, admin[1].key, "same role, another source");
+        // --duration is the source's to decide with no role on top.
+        let mut plan = plan_of(config, "dev");
+        let e = set_duration(&mut plan, Duration::from_secs(3600)).unwrap_err();
+        assert!(e.to_string().contains("IAM Identity Center"), "{e}");
+        assert!(check_min_ttl(&plan, Duration::from_secs(99 * 3600)).is_ok());
     }
 }

@@ -55,6 +55,17 @@ pub const MFAENV_REFRESH_AT: &str = "MFAENV_REFRESH_AT";
 /// once the same version is allowed.
 pub const MFAENV_HINT: &str = "MFAENV_HINT";
 
+/// How long an IAM Identity Center login waits for the browser (seconds;
+/// default 300).
+pub const MFAENV_LOGIN_TIMEOUT: &str = "MFAENV_LOGIN_TIMEOUT";
+
+/// `MFAENV_LOGIN_TIMEOUT=SECONDS` (more than 0, up to an hour).
+pub fn login_timeout() -> Option<Duration> {
+    seconds(MFAENV_LOGIN_TIMEOUT)
+        .filter(|s| *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+}
+
 /// `MFAENV_SHELL`: the name of the format the hook's shell wants.
 pub fn shell() -> Option<String> {
     get(MFAENV_SHELL)

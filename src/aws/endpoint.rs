@@ -10,6 +10,10 @@ use crate::env_vars::get as env_value;
 pub enum Service {
     Sts,
     Iam,
+    /// IAM Identity Center's OIDC (`oidc.REGION.amazonaws.com`).
+    SsoOidc,
+    /// IAM Identity Center's portal (`portal.sso.REGION.amazonaws.com`).
+    Sso,
 }
 
 impl Service {
@@ -18,6 +22,18 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Iam => "AWS_ENDPOINT_URL_IAM",
+            Service::SsoOidc => "AWS_ENDPOINT_URL_SSO_OIDC",
+            Service::Sso => "AWS_ENDPOINT_URL_SSO",
+        }
+    }
+
+    /// The service's own endpoint in `region`, when nothing overrides it.
+    pub fn regional(self, region: &str) -> String {
+        match self {
+            Service::Sts => format!("https://sts.{region}.amazonaws.com"),
+            Service::Iam => "https://iam.amazonaws.com".to_string(),
+            Service::SsoOidc => format!("https://oidc.{region}.amazonaws.com"),
+            Service::Sso => format!("https://portal.sso.{region}.amazonaws.com"),
         }
     }
 }
@@ -45,6 +61,17 @@ pub fn region_origin(plan: &Plan, flag: Option<&str>) -> Option<(String, &'stati
 /// skipped under `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, as in the SDKs.
 /// With it, what set it (for messages).
 pub fn endpoint(service: Service, plan: &Plan, flag: Option<&str>) -> Option<(String, String)> {
+    configured(service, plan.endpoint_url.as_deref(), &plan.profile, flag)
+}
+
+/// [`endpoint`] for a caller with no plan (an `[sso-session]` alone):
+/// `endpoint_url` is the profile's, if any.
+pub fn configured(
+    service: Service,
+    endpoint_url: Option<&str>,
+    profile: &str,
+    flag: Option<&str>,
+) -> Option<(String, String)> {
     if let Some(url) = flag {
         return Some((url.to_string(), "--endpoint-url".to_string()));
     }
@@ -57,10 +84,7 @@ pub fn endpoint(service: Service, plan: &Plan, flag: Option<&str>) -> Option<(St
         .iter()
         .find_map(|name| env_value(name).map(|url| (url, name.to_string())))
         .or_else(|| {
-            let url = plan.endpoint_url.clone()?;
-            Some((
-                url,
-                format!("endpoint_url in the config of `{}`", plan.profile),
-            ))
+            let url = endpoint_url?.to_string();
+            Some((url, format!("endpoint_url in the config of `{profile}`")))
         })
 }

@@ -14,6 +14,8 @@ pub mod error;
 pub mod federation;
 pub mod http;
 pub mod iam;
+pub mod sso;
+pub mod sso_oidc;
 pub mod sts;
 
 pub use error::StsError;

@@ -1,16 +1,31 @@
 //! `mfaenv login PROFILE`: fill the cache; the expiry goes to stderr, nothing to stdout.
+//! A profile whose chain starts at IAM Identity Center logs in first (as
+//! `aws sso login` does, whatever is cached).
 
 use std::time::SystemTime;
 
 use anyhow::Result;
 
 use super::credentials;
-use crate::cli::ProfileArgs;
+use crate::cli::LoginArgs;
+use crate::config::SourceKind;
 use crate::creds::rfc3339;
 use crate::duration::human;
+use crate::resolve::{self, Options};
+use crate::sources::sso_login::Flow;
 
-pub fn run(args: &ProfileArgs) -> Result<String> {
-    let (plan, creds) = credentials(args)?;
+pub fn run(args: &LoginArgs) -> Result<String> {
+    let opts = Options::from(&args.target.auth);
+    let plan = resolve::plan(&args.target.name(), &opts)?;
+    if let SourceKind::Sso(sso) = &plan.source.kind {
+        let flow = if args.use_device_code {
+            Flow::DeviceCode
+        } else {
+            Flow::Browser
+        };
+        crate::sources::sso::login_now(&plan, sso, flow)?;
+    }
+    let (plan, creds) = credentials(&args.target)?;
     crate::hook::touch_stamp();
     match creds.expiration {
         Some(exp) => {

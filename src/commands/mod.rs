@@ -15,6 +15,7 @@ pub mod login;
 pub mod plan;
 pub mod remove;
 pub mod setup;
+pub mod sso;
 pub mod status;
 pub mod trust;
 pub mod unset;

@@ -17,7 +17,7 @@ use serde_json::{json, Value as Json};
 
 use crate::cache::{self, Cache};
 use crate::cli::PlanArgs;
-use crate::config::{Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
+use crate::config::{KeyOrigin, Location, MfaMode, Plan, Profiles, RoleStep, SourceKind};
 use crate::creds::rfc3339;
 use crate::duration::{self, human};
 use crate::resolve::{self, Options, Step};
@@ -33,6 +33,12 @@ pub enum Origin {
     },
     /// `credential_source = Environment`: these variables.
     Environment { variables: Vec<&'static str> },
+    /// A source that signs in itself (IAM Identity Center, `aws login`):
+    /// what it is, and where the profile sets it.
+    SignIn {
+        kind: &'static str,
+        location: Location,
+    },
 }
 
 /// A value and what set it, in words (`--region`, `profile prod
@@ -194,7 +200,9 @@ impl<'a> Report<'a> {
                     Some(c) if c.serves => Action::Cached,
                     _ => Action::Call,
                 };
-                if i < role_offset {
+                if i < role_offset && !plan.source.kind.has_keys() {
+                    self.source_call(cached, action)
+                } else if i < role_offset {
                     self.session_call(cached, action)
                 } else {
                     let first = i == 0;
@@ -215,6 +223,29 @@ impl<'a> Report<'a> {
             }
         }
         calls
+    }
+
+    /// The first step of a source that is no keys: what it would call.
+    fn source_call(&self, cached: Option<Cached>, action: Action) -> Call {
+        let plan = self.plan;
+        let (name, fields, details) = match &plan.source.kind {
+            SourceKind::Sso(sso) => crate::sources::sso::plan_step(sso),
+            SourceKind::Login { session } => (
+                "login",
+                vec![("login_session", json!(session))],
+                vec![format!("`aws login` session {}", escape(session))],
+            ),
+            SourceKind::Static | SourceKind::Environment => ("none", Vec::new(), Vec::new()),
+        };
+        Call {
+            name,
+            profile: plan.source.profile.clone(),
+            with_code: false,
+            fields,
+            details,
+            cached,
+            action,
+        }
     }
 
     fn session_call(&self, cached: Option<Cached>, action: Action) -> Call {
@@ -538,12 +569,20 @@ impl<'a> Report<'a> {
         } else {
             "long-term"
         };
-        out.push(format!(
-            "  source keys  {} of profile {}, {} ({kind})",
-            escape(&source.credentials.access_key_id),
-            escape(&source.profile),
-            describe_origin(&self.origin),
-        ));
+        if source.kind.has_keys() {
+            out.push(format!(
+                "  source keys  {} of profile {}, {} ({kind})",
+                escape(&source.credentials.access_key_id),
+                escape(&source.profile),
+                describe_origin(&self.origin),
+            ));
+        } else {
+            out.push(format!(
+                "  source       {} of profile {}",
+                escape(&source.origin.to_string()),
+                escape(&source.profile),
+            ));
+        }
         for (i, call) in self.calls.iter().enumerate() {
             let target = match call.fields.first() {
                 Some(("role_arn", arn)) => format!(" {}", escape(arn.as_str().unwrap_or_default())),
@@ -663,6 +702,11 @@ fn origin_to_json(origin: &Origin) -> Json {
             "kind": "environment",
             "variables": variables,
         }),
+        Origin::SignIn { kind, location } => json!({
+            "kind": kind,
+            "path": location.path,
+            "line": location.line,
+        }),
     }
 }
 
@@ -672,6 +716,7 @@ fn describe_origin(origin: &Origin) -> String {
         Origin::Environment { variables } => {
             format!("from the environment ({})", variables.join(", "))
         }
+        Origin::SignIn { location, .. } => escape(&location.to_string()),
     }
 }
 
@@ -696,7 +741,7 @@ fn cache_text(call: &Call) -> String {
 /// Where `plan`'s source keys come from.
 fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
     let source = &plan.source;
-    match source.kind {
+    match &source.kind {
         SourceKind::Static => {
             let at = |key: &str| where_set(profiles, &source.profile, key);
             Origin::File {
@@ -714,6 +759,20 @@ fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
             }
             Origin::Environment { variables }
         }
+        SourceKind::Sso(_) | SourceKind::Login { .. } => Origin::SignIn {
+            kind: if matches!(source.kind, SourceKind::Sso(_)) {
+                "sso"
+            } else {
+                "login"
+            },
+            location: match &source.origin {
+                KeyOrigin::Sso(l) | KeyOrigin::Login(l) => l.clone(),
+                _ => Location {
+                    path: profiles.config_path.clone(),
+                    line: 0,
+                },
+            },
+        },
     }
 }
 

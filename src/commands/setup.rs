@@ -31,6 +31,12 @@ pub fn run(args: &SetupArgs) -> Result<String> {
     }
     let profiles = Profiles::load()?;
     let plan = config::resolve(&profiles, &name, &env_value)?;
+    if !plan.source.kind.has_keys() {
+        bail!(
+            "profile `{name}` gets its credentials from {}, which signs in with its own MFA: there is no mfa_serial to set up",
+            plan.source.origin
+        );
+    }
     let serial = find_serial(&plan, args.serial.as_deref())?;
     record(&profiles, &name, &serial)?;
     Ok(String::new())

@@ -173,6 +173,34 @@ pub fn remove_keys(text: &str, header: &str, keys: &[&str]) -> Result<String, Ed
     Ok(edits.apply(&lines, "\n"))
 }
 
+/// The headers of the sections of `text` that set `key` to `value` (as a
+/// tool marks the sections it wrote: `mfaenv sso populate`).
+pub fn headers_with(text: &str, key: &str, value: &str) -> Result<Vec<String>, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    Ok(file
+        .sections
+        .iter()
+        .filter(|s| s.entries.iter().any(|e| e.key == key && e.value == value))
+        .map(|s| s.header.clone())
+        .collect())
+}
+
+/// `text` without the sections `[header]` for each of `headers`: each
+/// whole, from its header line to the next header. Every other byte stays.
+pub fn remove_sections(text: &str, headers: &[String]) -> Result<String, EditError> {
+    let file = ini::parse(Path::new("the file"), text).map_err(EditError::Unreadable)?;
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for section in file.sections.iter().filter(|s| headers.contains(&s.header)) {
+        let start = section.span.start + file.bom;
+        let end = section.span.end + file.bom;
+        out.push_str(&text[at..start]);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
 /// Line edits: replaced or removed lines, and lines inserted before an index.
 #[derive(Default)]
 struct Edits {

@@ -159,6 +159,11 @@ fn chain_names(name: &str, all: &BTreeMap<String, Vec<Part<'_>>>) -> Option<Vec<
     let mut next = 0;
     while next < names.len() {
         let profile = build(&names[next], all.get(&names[next])?);
+        // `[sso-session]` sections are not indexed: such a chain reads the
+        // files whole.
+        if profile.get("sso_session").is_some() {
+            return None;
+        }
         for key in ["source_profile", "include_profile", "parent_profile"] {
             if let Some(other) = profile.get(key) {
                 if !names.iter().any(|n| n == other) {

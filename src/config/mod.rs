@@ -9,7 +9,9 @@ mod profiles;
 
 use std::path::PathBuf;
 
-pub use plan::{resolve, KeyOrigin, MfaMode, Plan, RoleStep, Source, SourceKind, MAX_CHAIN};
+pub use plan::{
+    resolve, KeyOrigin, MfaMode, Plan, RoleStep, Source, SourceKind, SsoSource, MAX_CHAIN, SSO_KEYS,
+};
 pub use profiles::{Location, Profile, Profiles};
 
 #[derive(Debug, thiserror::Error)]

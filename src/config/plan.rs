@@ -4,6 +4,12 @@
 //! Follows botocore: a profile's `role_arn` wins over its own keys; a source
 //! profile's static keys win over its `role_arn`; a profile may name itself as
 //! `source_profile` only when it holds keys.
+//!
+//! A chain may also start at a source that is no keys: IAM Identity Center
+//! (`sso_*` on a profile, [`SsoSource`]) or an `aws login` session
+//! (`login_session`). As in botocore, such a profile is the source where
+//! keys would be (its `sso_*` win over keys in the same profile); roles
+//! chain on top of it with `source_profile`.
 
 use std::borrow::Cow;
 
@@ -24,7 +30,44 @@ pub enum SourceKind {
     Static,
     /// `credential_source = Environment`.
     Environment,
+    /// IAM Identity Center: the portal's credentials for an account and
+    /// role (`crate::sources::sso`).
+    Sso(Box<SsoSource>),
+    /// An `aws login` session (`login_session = NAME` on the profile):
+    /// `crate::sources::login`.
+    Login { session: String },
 }
+
+impl SourceKind {
+    /// Whether the source is long-term keys (files, environment, key store),
+    /// as opposed to a source that gives temporary credentials itself.
+    pub fn has_keys(&self) -> bool {
+        matches!(self, SourceKind::Static | SourceKind::Environment)
+    }
+}
+
+/// An IAM Identity Center profile, with its `[sso-session]` applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSource {
+    /// `sso_session` (the `[sso-session NAME]` section); `None` in the
+    /// legacy shape, `sso_start_url` and `sso_region` on the profile.
+    pub session: Option<String>,
+    pub start_url: String,
+    /// The region of Identity Center (OIDC and the portal): `sso_region`.
+    pub region: String,
+    /// `sso_registration_scopes`, split at commas.
+    pub scopes: Vec<String>,
+    pub account_id: String,
+    pub role_name: String,
+}
+
+/// The keys that make a profile an IAM Identity Center one (botocore's list).
+pub const SSO_KEYS: &[&str] = &[
+    "sso_start_url",
+    "sso_region",
+    "sso_role_name",
+    "sso_account_id",
+];
 
 /// Where a source's keys come from: for `plan`, `status` and error
 /// messages (never the secret).
@@ -39,6 +82,10 @@ pub enum KeyOrigin {
     /// before an STS call (`resolve::source_keys`); until then
     /// `credentials.secret_access_key` is empty.
     Store(Backend),
+    /// IAM Identity Center: no keys; the profile's `sso_*` are at this line.
+    Sso(Location),
+    /// `aws login`: no keys; the profile's `login_session` is at this line.
+    Login(Location),
 }
 
 impl std::fmt::Display for KeyOrigin {
@@ -47,11 +94,14 @@ impl std::fmt::Display for KeyOrigin {
             KeyOrigin::File(location) => write!(f, "{location}"),
             KeyOrigin::Environment => f.write_str("the environment (AWS_ACCESS_KEY_ID)"),
             KeyOrigin::Store(backend) => write!(f, "{backend}"),
+            KeyOrigin::Sso(location) => write!(f, "IAM Identity Center ({location})"),
+            KeyOrigin::Login(location) => write!(f, "an `aws login` session ({location})"),
         }
     }
 }
 
-/// The long-term keys everything else is derived from.
+/// The long-term keys everything else is derived from (or, for a source
+/// that is no keys, `kind` says what it is and `credentials` are empty).
 #[derive(Debug, Clone)]
 pub struct Source {
     pub profile: String,
@@ -146,11 +196,22 @@ pub fn resolve(
             .and_then(|p| p.get("mfa_serial"))
             .map(str::to_string)
     };
-    let mfa_serial = roles
+    let mut mfa_serial = roles
         .iter()
         .find_map(|r| r.mfa_serial.clone())
         .or_else(|| session_profile.as_deref().and_then(serial_of))
         .or_else(|| serial_of(&source.profile));
+    let mut notes = Vec::new();
+    if !source.kind.has_keys() {
+        // The source signed in already (with its own MFA): no session of
+        // mfaenv's, no code.
+        if let Some(serial) = mfa_serial.take() {
+            notes.push(format!(
+                "profile `{name}`: mfa_serial {serial} is not used: the chain starts at `{}`, which signs in itself",
+                source.profile
+            ));
+        }
+    }
     let (region, region_from) = nearest_region(&chain);
     let server = match get("mfaenv_server") {
         None => false,
@@ -177,7 +238,7 @@ pub fn resolve(
         roles,
         mfa_serial,
         mode,
-        notes: Vec::new(),
+        notes,
         server,
     };
     if let Some(p) = chain
@@ -239,6 +300,11 @@ fn walk<'a>(
         let has_keys = current.get("aws_access_key_id").is_some()
             || current.get("aws_secret_access_key").is_some();
         let may_hold_keys = is_source || current.get("role_arn").is_none();
+        // botocore's profile provider chain tries SSO before the files' keys.
+        if let Some(source) = other_source(profiles, &current, is_source && has_keys)? {
+            walk.chain.push(current);
+            return Ok((walk, source));
+        }
         if has_keys && may_hold_keys {
             let source = static_source(&current)?;
             walk.chain.push(current);
@@ -338,6 +404,136 @@ fn step<'p>(
         }
         (Some(next), None) => Ok(Next::Profile(next)),
     }
+}
+
+/// A source that is no keys: IAM Identity Center (`sso_*`), or an `aws
+/// login` session (`login_session`), where the profile has no `role_arn`
+/// (or, as a source, also keys, which botocore tries after SSO).
+fn other_source(
+    profiles: &Profiles,
+    profile: &Profile,
+    source_with_keys: bool,
+) -> Result<Option<Source>, ConfigError> {
+    if profile.get("role_arn").is_some() && !source_with_keys {
+        return Ok(None);
+    }
+    if SSO_KEYS.iter().any(|k| profile.get(k).is_some()) {
+        let sso = sso_source(profiles, profile)?;
+        let key = if sso.session.is_some() {
+            "sso_session"
+        } else {
+            "sso_start_url"
+        };
+        return Ok(Some(Source {
+            profile: profile.name.clone(),
+            kind: SourceKind::Sso(Box::new(sso)),
+            origin: KeyOrigin::Sso(profile.location_of(key)),
+            credentials: no_keys(),
+        }));
+    }
+    if let Some(session) = profile.get("login_session") {
+        return Ok(Some(Source {
+            profile: profile.name.clone(),
+            kind: SourceKind::Login {
+                session: session.to_string(),
+            },
+            origin: KeyOrigin::Login(profile.location_of("login_session")),
+            credentials: no_keys(),
+        }));
+    }
+    Ok(None)
+}
+
+fn no_keys() -> Credentials {
+    Credentials {
+        access_key_id: String::new(),
+        secret_access_key: String::new(),
+        session_token: None,
+        expiration: None,
+    }
+}
+
+/// The profile's IAM Identity Center settings, its `[sso-session]` applied
+/// (botocore's rules: a value set in both must agree; all four are needed).
+fn sso_source(profiles: &Profiles, profile: &Profile) -> Result<SsoSource, ConfigError> {
+    let session_name = profile.get("sso_session");
+    let session = match session_name {
+        None => None,
+        Some(name) => Some(profiles.sso_session(name).ok_or_else(|| {
+            invalid(
+                profile,
+                "sso_session",
+                &format!(
+                    "sso_session `{name}` has no [sso-session {name}] section in the config file"
+                ),
+            )
+        })?),
+    };
+    let get = |key: &str| -> Result<Option<String>, ConfigError> {
+        let own = profile.get(key);
+        let shared = session.and_then(|s| s.get(key));
+        match (own, shared) {
+            (Some(a), Some(b)) if a != b => Err(invalid(
+                profile,
+                key,
+                &format!(
+                    "{key} is `{a}` here but `{b}` in [sso-session {}]: set it in one place",
+                    session_name.unwrap_or_default()
+                ),
+            )),
+            (a, b) => Ok(a.or(b).map(str::to_string)),
+        }
+    };
+    let mut missing = Vec::new();
+    let mut need = |key: &'static str| -> Result<String, ConfigError> {
+        let value = get(key)?;
+        if value.is_none() {
+            missing.push(key);
+        }
+        Ok(value.unwrap_or_default())
+    };
+    let start_url = need("sso_start_url")?;
+    let region = need("sso_region")?;
+    let account_id = need("sso_account_id")?;
+    let role_name = need("sso_role_name")?;
+    if !missing.is_empty() {
+        let place = match session_name {
+            Some(name) => format!(" (here or in [sso-session {name}])"),
+            None => String::new(),
+        };
+        return Err(invalid(
+            profile,
+            "",
+            &format!(
+                "IAM Identity Center profile without {}{place}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if !account_id.bytes().all(|b| b.is_ascii_digit()) || account_id.len() != 12 {
+        return Err(invalid(
+            profile,
+            "sso_account_id",
+            &format!("sso_account_id `{account_id}` is not a 12-digit AWS account id"),
+        ));
+    }
+    let scopes = get("sso_registration_scopes")?
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(SsoSource {
+        session: session_name.map(str::to_string),
+        start_url,
+        region,
+        scopes,
+        account_id,
+        role_name,
+    })
 }
 
 /// An aws-vault-style session profile whose source is not a profile with keys.
@@ -969,5 +1165,141 @@ include_profile = base
             e.contains("mfaenv_server must be `true` or `false`, not `yes`"),
             "{e}"
         );
+    }
+
+    const SSO: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access, other
+[profile dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Dev
+region = us-east-2
+[profile legacy]
+sso_start_url = https://old.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 111122223333
+sso_role_name = Admin
+[profile admin]
+source_profile = dev
+role_arn = arn:aws:iam::444455556666:role/admin
+mfa_serial = arn:aws:iam::1:mfa/x
+[profile both]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Dev
+aws_access_key_id = AKIAIGNORED
+aws_secret_access_key = s
+[profile role-over-sso]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Dev
+role_arn = arn:aws:iam::1:role/r
+source_profile = legacy
+[profile half]
+sso_session = corp
+sso_role_name = Dev
+[profile nosession]
+sso_session = nope
+sso_account_id = 111122223333
+sso_role_name = Dev
+[profile clash]
+sso_session = corp
+sso_region = us-west-2
+sso_account_id = 111122223333
+sso_role_name = Dev
+[profile badaccount]
+sso_session = corp
+sso_account_id = 12
+sso_role_name = Dev
+[profile web]
+login_session = arn:aws:iam::1:user/me
+[profile onweb]
+source_profile = web
+role_arn = arn:aws:iam::2:role/w
+";
+
+    fn sso(name: &str) -> Result<Plan, ConfigError> {
+        resolve(&Profiles::from_texts(SSO, "").unwrap(), name, &no_env)
+    }
+
+    #[test]
+    fn sso_session_profile_is_a_source() {
+        let p = sso("dev").unwrap();
+        assert!(p.roles.is_empty());
+        assert!(!p.source.kind.has_keys());
+        let SourceKind::Sso(s) = &p.source.kind else {
+            panic!("{:?}", p.source.kind)
+        };
+        assert_eq!(s.session.as_deref(), Some("corp"));
+        assert_eq!(s.start_url, "https://corp.awsapps.com/start");
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(s.scopes, ["sso:account:access", "other"]);
+        assert_eq!(
+            (s.account_id.as_str(), s.role_name.as_str()),
+            ("111122223333", "Dev")
+        );
+        assert!(matches!(&p.source.origin, KeyOrigin::Sso(l) if l.line == 6));
+        assert_eq!(p.region.as_deref(), Some("us-east-2"));
+        // Legacy: all on the profile.
+        let l = sso("legacy").unwrap();
+        let SourceKind::Sso(s) = &l.source.kind else {
+            panic!()
+        };
+        assert_eq!(s.session, None);
+        assert_eq!(s.start_url, "https://old.awsapps.com/start");
+    }
+
+    #[test]
+    fn roles_chain_on_sso_and_sso_wins_over_keys() {
+        let p = sso("admin").unwrap();
+        assert_eq!(p.source.profile, "dev");
+        assert_eq!(p.roles.len(), 1);
+        // No MFA session on top of a sign-in: said, not used.
+        assert_eq!(p.mfa_serial, None);
+        assert!(
+            p.notes.iter().any(|n| n.contains("not used")),
+            "{:?}",
+            p.notes
+        );
+        // botocore tries SSO before the profile's keys.
+        assert!(matches!(
+            sso("both").unwrap().source.kind,
+            SourceKind::Sso(_)
+        ));
+        // A target's role_arn wins over its sso_*.
+        let r = sso("role-over-sso").unwrap();
+        assert_eq!(r.roles.len(), 1);
+        assert_eq!(r.source.profile, "legacy");
+    }
+
+    #[test]
+    fn sso_config_errors_name_the_profile_and_the_fix() {
+        let e = sso("half").unwrap_err().to_string();
+        assert!(
+            e.contains("profile `half`") && e.contains("sso_account_id"),
+            "{e}"
+        );
+        let e = sso("nosession").unwrap_err().to_string();
+        assert!(e.contains("[sso-session nope]"), "{e}");
+        let e = sso("clash").unwrap_err().to_string();
+        assert!(e.contains("us-west-2") && e.contains("eu-west-1"), "{e}");
+        let e = sso("badaccount").unwrap_err().to_string();
+        assert!(e.contains("12-digit"), "{e}");
+    }
+
+    #[test]
+    fn login_session_is_a_source() {
+        let p = sso("onweb").unwrap();
+        assert_eq!(p.roles.len(), 1);
+        assert_eq!(
+            p.source.kind,
+            SourceKind::Login {
+                session: "arn:aws:iam::1:user/me".into()
+            }
+        );
+        assert!(matches!(p.source.origin, KeyOrigin::Login(_)));
     }
 }

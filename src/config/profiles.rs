@@ -93,6 +93,8 @@ pub struct Profiles {
     index: std::cell::OnceCell<crate::keystore::index::Index>,
     /// Whether the index is read from the data dir (`load`) or empty (texts).
     read_index: bool,
+    /// `[sso-session NAME]` sections of the config file, by NAME.
+    sso_sessions: BTreeMap<String, Profile>,
 }
 
 impl Profiles {
@@ -201,7 +203,18 @@ impl Profiles {
             let profile = build(&name, &parts);
             profiles.profiles.insert(name, profile);
         }
+        profiles.sso_sessions = sso_sessions(&config);
         profiles
+    }
+
+    /// The `[sso-session NAME]` section `name`, as a profile of its keys.
+    pub fn sso_session(&self, name: &str) -> Option<&Profile> {
+        self.sso_sessions.get(name)
+    }
+
+    /// The names of the `[sso-session NAME]` sections.
+    pub fn sso_session_names(&self) -> impl Iterator<Item = &str> {
+        self.sso_sessions.keys().map(String::as_str)
     }
 
     /// [`Profiles::from_texts`] as if read from `paths`.
@@ -455,6 +468,40 @@ fn config_profile_name(header: &str) -> Option<String> {
         Ok([_, name]) => Some(name),
         Err(_) => None,
     }
+}
+
+/// `[sso-session NAME]` sections, split as botocore splits them (as
+/// profile headers are: two shell words); the later of two wins, over the
+/// file's `[DEFAULT]` keys as configparser gives them.
+fn sso_sessions(config: &IniFile) -> BTreeMap<String, Profile> {
+    let defaults: Vec<&Section> = config
+        .sections
+        .iter()
+        .filter(|s| s.header == DEFAULTS)
+        .collect();
+    let mut found: BTreeMap<String, Vec<Part<'_>>> = BTreeMap::new();
+    for section in &config.sections {
+        if !section.header.starts_with("sso-session") {
+            continue;
+        }
+        if let Some(Ok([_, name])) = shlex_split(&section.header).map(<[String; 2]>::try_from) {
+            found.insert(
+                name,
+                vec![Part {
+                    path: &config.path,
+                    defaults: defaults.clone(),
+                    section,
+                }],
+            );
+        }
+    }
+    found
+        .into_iter()
+        .map(|(name, parts)| {
+            let profile = build(&name, &parts);
+            (name, profile)
+        })
+        .collect()
 }
 
 /// The config file's profile sections, as botocore keeps them: when two

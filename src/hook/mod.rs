@@ -224,7 +224,12 @@ fn enter(ctx: &Context<'_>, file: &DotFile, out: &mut Outcome) {
         }
         Err(e) => {
             let profile = &settings.profile;
-            let message = if needs_code(&e) || is_cancelled(&e) {
+            let sso = e
+                .chain()
+                .any(|c| c.is::<crate::sources::sso::LoginNeeded>());
+            let message = if sso {
+                format!("{profile} needs an IAM Identity Center login: run `mfaenv login {profile}` to load it here")
+            } else if needs_code(&e) || is_cancelled(&e) {
                 format!("{profile} needs an MFA code: run `mfaenv login {profile}` to load it here")
             } else {
                 format!("cannot load {profile}: {e:#}")
@@ -326,7 +331,7 @@ fn needs_code(e: &anyhow::Error) -> bool {
         matches!(
             c.downcast_ref::<MfaError>(),
             Some(MfaError::PromptNotAllowed { .. } | MfaError::NoTerminal { .. })
-        )
+        ) || c.is::<crate::sources::sso::LoginNeeded>()
     })
 }
 

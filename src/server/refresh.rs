@@ -192,6 +192,11 @@ impl Refresher {
     /// they need a code themselves; `None` when no code is ever needed (or
     /// the cache cannot say).
     fn renewable_until(&self) -> Option<SystemTime> {
+        // A source that signs in itself renews with no code (a refresh
+        // token), or says when it cannot.
+        if !self.plan.source.kind.has_keys() {
+            return None;
+        }
         if self.plan.mode == MfaMode::Session && !self.plan.roles.is_empty() {
             let steps = resolve::steps(&self.plan);
             let session = self.cache.get(&steps.first()?.key, Duration::ZERO)?;
