@@ -8,6 +8,7 @@ use crate::aws::{StsError, MAX_ATTEMPTS};
 use crate::duration::human;
 use crate::mfa::MfaError;
 use crate::resolve::{ExpiredKeys, Refused};
+use crate::sources::login::LoginError;
 
 /// The next step for an error that has one; `profile` is the profile the
 /// command was run for.
@@ -18,6 +19,9 @@ pub fn next_step(err: &anyhow::Error, profile: &str) -> Option<String> {
         }
         if let Some(sts) = cause.downcast_ref::<StsError>() {
             return for_sts(sts, profile);
+        }
+        if let Some(login) = cause.downcast_ref::<LoginError>() {
+            return for_login(login);
         }
         if let Some(MfaError::NoTerminal { .. }) = cause.downcast_ref::<MfaError>() {
             return Some(format!(
@@ -139,4 +143,38 @@ fn clock_hint(skew: Option<i64>) -> String {
             "your clock (or its time zone) is off by more than AWS allows: set it right (e.g. `timedatectl set-ntp true`) and run again; {keep}"
         ),
     }
+}
+
+/// What to do about an `aws login` session that cannot be used.
+fn for_login(err: &LoginError) -> Option<String> {
+    use crate::aws::signin::SigninError;
+    let login = format!("run `aws login --profile {}`", err.profile());
+    Some(match err {
+        LoginError::NotLoggedIn { .. }
+        | LoginError::LoginRequired { .. }
+        | LoginError::Malformed { .. } => format!("{login} to sign in again"),
+        LoginError::Unsafe { path, reason, .. } if reason.contains("mode") => {
+            format!("if the file is yours, `chmod 600 {path}`; else delete it and {login}")
+        }
+        LoginError::Unsafe { path, .. } => format!("delete {path}, then {login}"),
+        LoginError::Refresh { cause, .. } => match cause {
+            SigninError::InsufficientPermissions(_) => format!(
+                "the identity you signed in with may not use `aws login` sessions: ask for the Sign-In permissions, then {login}"
+            ),
+            SigninError::Unavailable(_) | SigninError::Http(_) => format!(
+                "Sign-In is unavailable or unreachable (check your network, and AWS_ENDPOINT_URL_SIGNIN if set): try again in a minute, or {login}"
+            ),
+            _ => format!("{login} to sign in again"),
+        },
+        LoginError::NoRegion { profile } => {
+            format!("set `region` in profile `{profile}` (`aws configure set region REGION --profile {profile}`)")
+        }
+        LoginError::TooShort { .. } => {
+            "ask for less with --min-ttl, or assume a role on top (its session lasts up to an hour)".to_string()
+        }
+        LoginError::WriteBack { .. } => {
+            "check that you own the `aws login` cache directory and may write to it".to_string()
+        }
+        LoginError::NoCacheDir { .. } => return None,
+    })
 }

@@ -203,6 +203,24 @@ impl Cache {
         }
     }
 
+    /// Runs `f` holding the lock for `key` (waiting while another process
+    /// holds it): for a refresh whose result lives elsewhere (an `aws
+    /// login` session's file), so that parallel callers make one refresh.
+    pub fn locked<T>(
+        &self,
+        key: &Key,
+        what: &str,
+        f: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let held = match self.path(key, "lock") {
+            Some(path) => lock(&path, what)?,
+            None => None,
+        };
+        let result = f();
+        drop(held);
+        result
+    }
+
     /// Removes the session for `key` when it still holds the keys
     /// `access_key_id` (AWS refused them): the next run starts a new one.
     /// The lock file is left alone. True if it was removed.

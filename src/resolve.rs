@@ -284,6 +284,14 @@ fn keys_from(plan: &Plan) -> String {
 
 /// The plan's final credentials when the cache has them: no STS, no code.
 pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentials> {
+    if plan.roles.is_empty() {
+        if let Some(login) = crate::sources::login::of_plan(plan) {
+            // Its own file is the cache (a read, never a refresh).
+            return crate::sources::login::cached(&login, min_ttl)
+                .ok()
+                .flatten();
+        }
+    }
     let steps = steps(plan);
     cache.get(&steps.last()?.key, min_ttl)
 }
@@ -319,6 +327,12 @@ pub fn credentials(plan: &Plan, opts: &Options, cache: &Cache) -> Result<Credent
     let role_offset = steps.len() - roles.len();
     for (i, step) in steps.iter().enumerate() {
         let prev = creds.take();
+        if i == 0 && crate::sources::login::of_plan(plan).is_some() {
+            // An `aws login` session is served from its own file, which the
+            // AWS CLI updates too: never copied into mfaenv's cache.
+            creds = Some(crate::sources::login::for_plan(plan, opts, ttl(0), cache)?);
+            continue;
+        }
         creds = Some(cache.get_or_refresh(&step.key, &step.label, ttl(i), || {
             match (&prev, i < role_offset) {
                 // A source that is no keys: its own module

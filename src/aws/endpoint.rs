@@ -14,6 +14,8 @@ pub enum Service {
     SsoOidc,
     /// IAM Identity Center's portal (`portal.sso.REGION.amazonaws.com`).
     Sso,
+    /// Sign-In's token endpoint (`aws login` sessions).
+    Signin,
 }
 
 impl Service {
@@ -24,6 +26,7 @@ impl Service {
             Service::Iam => "AWS_ENDPOINT_URL_IAM",
             Service::SsoOidc => "AWS_ENDPOINT_URL_SSO_OIDC",
             Service::Sso => "AWS_ENDPOINT_URL_SSO",
+            Service::Signin => "AWS_ENDPOINT_URL_SIGNIN",
         }
     }
 
@@ -34,6 +37,7 @@ impl Service {
             Service::Iam => "https://iam.amazonaws.com".to_string(),
             Service::SsoOidc => format!("https://oidc.{region}.amazonaws.com"),
             Service::Sso => format!("https://portal.sso.{region}.amazonaws.com"),
+            Service::Signin => format!("https://{region}.signin.aws.amazon.com"),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! Nothing here starts unless a command really calls AWS: the runtime and
 //! the HTTP client are built in [`Sts::new`].
 
+pub mod dpop;
 pub mod endpoint;
 pub mod error;
 pub mod federation;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod iam;
 pub mod sso;
 pub mod sso_oidc;
+pub mod signin;
 pub mod sts;
 
 pub use error::StsError;

@@ -195,7 +195,11 @@ impl<'a> Report<'a> {
                 } else {
                     resolve::DEFAULT_MIN_TTL
                 };
-                let cached = cache.and_then(|c| cached_session(c, step, ttl));
+                let cached = match crate::sources::login::of_plan(plan) {
+                    // An `aws login` session: its own file, not mfaenv's cache.
+                    Some(login) if i == 0 => cache.and(login_session(&login, ttl)),
+                    _ => cache.and_then(|c| cached_session(c, step, ttl)),
+                };
                 let action = match &cached {
                     Some(c) if c.serves => Action::Cached,
                     _ => Action::Call,
@@ -230,11 +234,22 @@ impl<'a> Report<'a> {
         let plan = self.plan;
         let (name, fields, details) = match &plan.source.kind {
             SourceKind::Sso(sso) => crate::sources::sso::plan_step(sso),
-            SourceKind::Login { session } => (
-                "login",
-                vec![("login_session", json!(session))],
-                vec![format!("`aws login` session {}", escape(session))],
-            ),
+            SourceKind::Login { session } => {
+                let login = crate::sources::login::of_plan(plan);
+                let file = login.as_ref().and_then(crate::sources::login::path_of);
+                let shown = file.as_deref().map(crate::ui::path).unwrap_or_default();
+                (
+                    "login",
+                    vec![
+                        ("login_session", json!(session)),
+                        ("cache_file", json!(file)),
+                    ],
+                    vec![
+                        format!("`aws login` session {}", escape(session)),
+                        format!("its credentials are read from {shown}; with under 5 minutes left they are refreshed through Sign-In (CreateOAuth2Token) and written back"),
+                    ],
+                )
+            }
             SourceKind::Static | SourceKind::Environment => ("none", Vec::new(), Vec::new()),
         };
         Call {
@@ -781,6 +796,19 @@ fn origin(profiles: &Profiles, plan: &Plan) -> Origin {
 fn where_set(profiles: &Profiles, name: &str, key: &str) -> Option<Location> {
     let profile = profiles.with_includes(profiles.get(name)?).ok()?;
     profile.value(key).map(|v| v.location.clone())
+}
+
+/// The `aws login` session's credentials as its file has them (read, never refreshed).
+fn login_session(login: &crate::sources::login::LoginSource, ttl: Duration) -> Option<Cached> {
+    let expiration = crate::sources::login::expiry(login).ok()?;
+    let left = expiration
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Some(Cached {
+        expiration,
+        left,
+        serves: crate::sources::login::serves(left, ttl),
+    })
 }
 
 /// A cached session for `step`, without its keys: only when it is.

@@ -5,6 +5,7 @@
 //! - `sso`: IAM Identity Center (`sso_session` / `sso_start_url`).
 //! - `login`: `aws login` sessions (`login_session`), issue #23.
 
+pub mod login;
 pub mod sso;
 pub mod sso_login;
 pub mod sso_token;
@@ -20,11 +21,11 @@ use crate::resolve::Options;
 pub fn credentials(plan: &Plan, opts: &Options) -> Result<Credentials> {
     match &plan.source.kind {
         SourceKind::Sso(sso) => sso::role_credentials(plan, sso, opts),
-        // The `aws login` source (issue #23) goes here:
-        // `login::credentials(plan, session, opts)`.
-        SourceKind::Login { session } => bail!(
-            "profile `{}`: login_session `{session}` (an `aws login` session) is not supported yet",
-            plan.source.profile
+        SourceKind::Login { .. } => login::for_plan(
+            plan,
+            opts,
+            crate::resolve::DEFAULT_MIN_TTL,
+            &crate::cache::Cache::open(),
         ),
         SourceKind::Static | SourceKind::Environment => bail!(
             "profile `{}`: its source holds keys, not a sign-in of its own",

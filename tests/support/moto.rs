@@ -191,6 +191,14 @@ impl Moto {
         self.checked.as_ref().map(SigningSts::issued_log)
     }
 
+    /// Makes the signature check accept a temporary key issued elsewhere
+    /// (an `aws login` session's), with its session token.
+    pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
+        if let Some(checked) = &self.checked {
+            checked.trust_session(access_key_id, secret, token);
+        }
+    }
+
     /// The signature check's refusals, (access key id, error code).
     pub fn refused(&self) -> Vec<(String, String)> {
         self.checked

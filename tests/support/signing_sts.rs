@@ -150,6 +150,28 @@ impl SigningSts {
         IssuedLog(Arc::clone(&self.state))
     }
 
+    /// Accepts the temporary key `access_key_id` with `secret` and its
+    /// session `token` (issued elsewhere: an `aws login` session's, say).
+    pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
+        let mut state = self.state.lock().unwrap();
+        let key = Key {
+            secret: secret.to_string(),
+            token: Some(token.to_string()),
+        };
+        // What the federation endpoint may sign in, as a session of its own.
+        state.issued.push(Issued {
+            action: "aws login".to_string(),
+            access_key_id: access_key_id.to_string(),
+            secret: key.secret.clone(),
+            token: key.token.clone(),
+            by_long_term_keys: false,
+            params: BTreeMap::new(),
+        });
+        let same = state.keys.entry(access_key_id.to_string()).or_default();
+        same.retain(|k| k.token != key.token);
+        same.push(key);
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
