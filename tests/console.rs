@@ -619,3 +619,232 @@ fn list_browsers_shows_what_is_on_path() {
     );
     assert!(stderr(&out).contains("--isolate opens"), "{}", stderr(&out));
 }
+
+// ---- sources that sign in themselves: IAM Identity Center, `aws login` ----
+
+/// An IAM Identity Center profile, a role on top of it, and an `aws login`
+/// profile with a role on top.
+const OTHER_SOURCES: &str = "
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile dev-sso]
+sso_session = corp
+sso_account_id = 444444444444
+sso_role_name = Developer
+region = eu-west-1
+
+[profile on-sso]
+source_profile = dev-sso
+role_arn = arn:aws:iam::555555555555:role/deploy
+region = eu-west-1
+
+[profile web]
+login_session = arn:aws:sts::012345678910:assumed-role/Admin/admin
+region = us-east-1
+
+[profile onweb]
+source_profile = web
+role_arn = arn:aws:iam::222222222222:role/web-admin
+region = us-east-1
+";
+
+const SSO_ROLE: &str = "arn:aws:iam::444444444444:role/Developer";
+const SSO_ACCESS_TOKEN: &str = "sso-access-token-of-the-console-test";
+
+/// A fake IAM Identity Center portal: `GET /federation/credentials` with
+/// the cached access token answers `creds` (a role session the suite's STS
+/// issued, as the portal's are role sessions); anything else 401/404.
+fn fake_portal(creds: serde_json::Value) -> String {
+    use std::io::{BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let creds = creds.clone();
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                while let Some(req) = support::fake_sts::read_request(&mut reader, &mut writer) {
+                    let token = req.headers.get("x-amz-sso_bearer_token").cloned();
+                    let (status, body) = if !req.target.starts_with("/federation/credentials?") {
+                        (404, "{}".to_string())
+                    } else if token.as_deref() != Some(SSO_ACCESS_TOKEN) {
+                        (
+                            401,
+                            r#"{"message":"Session token not found or invalid"}"#.to_string(),
+                        )
+                    } else {
+                        let query = req.target.split_once('?').unwrap().1;
+                        let params = support::fake_sts::parse_form(query);
+                        let ok = params.get("account_id").map(String::as_str)
+                            == Some("444444444444")
+                            && params.get("role_name").map(String::as_str) == Some("Developer");
+                        match ok {
+                            true => (
+                                200,
+                                serde_json::json!({ "roleCredentials": creds }).to_string(),
+                            ),
+                            false => (403, r#"{"message":"No access"}"#.to_string()),
+                        }
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if writer.write_all(head.as_bytes()).is_err()
+                        || writer.write_all(body.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
+}
+
+impl Bed {
+    /// The SSO token cache the AWS CLI would have written after a login,
+    /// and a portal that hands out a role session STS issued.
+    fn sso_ready(&self) -> String {
+        use sha1::{Digest, Sha1};
+        let dir = self.sb.home().join(".aws/sso/cache");
+        std::fs::create_dir_all(&dir).unwrap();
+        let name: String = Sha1::digest(b"corp")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let expires = std::time::SystemTime::now() + Duration::from_secs(3600);
+        let token = serde_json::json!({
+            "startUrl": "https://corp.awsapps.com/start",
+            "region": "us-east-1",
+            "accessToken": SSO_ACCESS_TOKEN,
+            "expiresAt": humantime::format_rfc3339_seconds(expires).to_string(),
+        });
+        let file = dir.join(format!("{name}.json"));
+        std::fs::write(&file, token.to_string()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // The role session the portal hands out: made by STS (moto behind
+        // the signature check) with the AWS CLI, so the federation endpoint
+        // knows it.
+        let (ok, out, err) = self.sb.aws(
+            &[("AWS_PROFILE".into(), "base".into())],
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                SSO_ROLE,
+                "--role-session-name",
+                "alice",
+                "--output",
+                "json",
+            ],
+        );
+        assert!(ok, "aws sts assume-role: {err}");
+        let c: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let c = &c["Credentials"];
+        let expiration = std::time::SystemTime::now() + Duration::from_secs(3000);
+        let millis = expiration
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        fake_portal(serde_json::json!({
+            "accessKeyId": c["AccessKeyId"],
+            "secretAccessKey": c["SecretAccessKey"],
+            "sessionToken": c["SessionToken"],
+            "expiration": millis,
+        }))
+    }
+}
+
+#[test]
+fn an_iam_identity_center_profile_opens_the_console_and_so_does_a_role_on_top() {
+    let Some(bed) = Bed::start() else { return };
+    let Some(chromium) = bed.chromium() else {
+        return;
+    };
+    bed.sb.add_config(OTHER_SOURCES);
+    let portal = bed.sso_ready();
+    let dom = bed.sb.home().join("sso.html");
+    let out = bed.console(
+        &[
+            "dev-sso",
+            "--duration",
+            "2h",
+            "--browser",
+            chromium.to_str().unwrap(),
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_SSO", &portal),
+            ("CONSOLE_DOM", dom.to_str().unwrap()),
+        ],
+    );
+    opened(&out);
+    let err = stderr(&out);
+    assert!(err.contains("--duration 2h: not applied"), "{err}");
+    let page = landed_dom(&dom);
+    assert_eq!(sessions_in(&page), [SSO_ROLE], "{page}");
+    assert!(page.contains("/console/home?region=eu-west-1"), "{page}");
+    bed.assert_no_secret(&err, "stderr");
+    assert!(!err.contains(SSO_ACCESS_TOKEN), "{err}");
+
+    // A role assumed with the SSO session.
+    let out = bed.console(&["on-sso", "--print"], &[("AWS_ENDPOINT_URL_SSO", &portal)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = bed.fed.sign_ins().pop().unwrap();
+    assert_eq!(last.principal, "arn:aws:iam::555555555555:role/deploy");
+    assert_eq!(last.session_duration, None);
+    let plan = bed.sb.ok(&["plan", "dev-sso"]);
+    assert!(
+        plan.contains("console      signs in with the credentials of `dev-sso`'s source"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn an_aws_login_profile_opens_the_console_and_so_does_a_role_on_top() {
+    let Some(bed) = Bed::start() else { return };
+    let Some(chromium) = bed.chromium() else {
+        return;
+    };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
+    bed.sb.add_config(OTHER_SOURCES);
+    // The session file `aws login` writes (the real parts: awscrt, botocore).
+    let out = std::process::Command::new(python)
+        .arg(support::root().join("tests/support/login_cache.py"))
+        .arg("write")
+        .arg(bed.sb.home().join(".aws/login/cache"))
+        .arg("arn:aws:sts::012345678910:assumed-role/Admin/admin")
+        .args(["--expires-in=3600", "--access-key-id=ASIALOGINCLI00000001"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "login_cache.py: {}", stderr(&out));
+    // Its keys are Sign-In's, not STS's: the suite's STS and federation
+    // endpoint are told of them.
+    bed.sts.trust_session(
+        "ASIALOGINCLI00000001",
+        "login/cli-written/SECRET",
+        "login-cli-written-session-token",
+    );
+    let dom = bed.sb.home().join("web.html");
+    let out = bed.console(
+        &["web", "--browser", chromium.to_str().unwrap()],
+        &[("CONSOLE_DOM", dom.to_str().unwrap())],
+    );
+    opened(&out);
+    let page = landed_dom(&dom);
+    assert_eq!(sessions_in(&page), ["aws login"], "{page}");
+    bed.assert_no_secret(&stderr(&out), "stderr");
+    assert!(!stderr(&out).contains("login/cli-written/SECRET"));
+
+    let out = bed.console(&["onweb", "--print"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = bed.fed.sign_ins().pop().unwrap();
+    assert_eq!(last.principal, "arn:aws:iam::222222222222:role/web-admin");
+}

@@ -622,7 +622,10 @@ fn sign_in_failing_or_silent_is_an_error_unless_the_old_credentials_still_last()
         stderr.contains("timed out") || stderr.contains("did not answer within"),
         "{stderr}"
     );
-    assert!(stderr.contains("profile `web`") && stderr.contains("try again"), "{stderr}");
+    assert!(
+        stderr.contains("profile `web`") && stderr.contains("try again"),
+        "{stderr}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",

@@ -15,9 +15,9 @@ pub mod error;
 pub mod federation;
 pub mod http;
 pub mod iam;
+pub mod signin;
 pub mod sso;
 pub mod sso_oidc;
-pub mod signin;
 pub mod sts;
 
 pub use error::StsError;
