@@ -28,9 +28,6 @@ _mfaenv() {
             mfaenv,completions)
                 cmd="mfaenv__subcmd__completions"
                 ;;
-            mfaenv,console)
-                cmd="mfaenv__subcmd__console"
-                ;;
             mfaenv,credential-process)
                 cmd="mfaenv__subcmd__credential__subcmd__process"
                 ;;
@@ -76,6 +73,9 @@ _mfaenv() {
             mfaenv,setup)
                 cmd="mfaenv__subcmd__setup"
                 ;;
+            mfaenv,sso)
+                cmd="mfaenv__subcmd__sso"
+                ;;
             mfaenv,status)
                 cmd="mfaenv__subcmd__status"
                 ;;
@@ -96,9 +96,6 @@ _mfaenv() {
                 ;;
             mfaenv__subcmd__help,completions)
                 cmd="mfaenv__subcmd__help__subcmd__completions"
-                ;;
-            mfaenv__subcmd__help,console)
-                cmd="mfaenv__subcmd__help__subcmd__console"
                 ;;
             mfaenv__subcmd__help,credential-process)
                 cmd="mfaenv__subcmd__help__subcmd__credential__subcmd__process"
@@ -145,6 +142,9 @@ _mfaenv() {
             mfaenv__subcmd__help,setup)
                 cmd="mfaenv__subcmd__help__subcmd__setup"
                 ;;
+            mfaenv__subcmd__help,sso)
+                cmd="mfaenv__subcmd__help__subcmd__sso"
+                ;;
             mfaenv__subcmd__help,status)
                 cmd="mfaenv__subcmd__help__subcmd__status"
                 ;;
@@ -154,6 +154,21 @@ _mfaenv() {
             mfaenv__subcmd__help,write)
                 cmd="mfaenv__subcmd__help__subcmd__write"
                 ;;
+            mfaenv__subcmd__help__subcmd__sso,populate)
+                cmd="mfaenv__subcmd__help__subcmd__sso__subcmd__populate"
+                ;;
+            mfaenv__subcmd__sso,help)
+                cmd="mfaenv__subcmd__sso__subcmd__help"
+                ;;
+            mfaenv__subcmd__sso,populate)
+                cmd="mfaenv__subcmd__sso__subcmd__populate"
+                ;;
+            mfaenv__subcmd__sso__subcmd__help,help)
+                cmd="mfaenv__subcmd__sso__subcmd__help__subcmd__help"
+                ;;
+            mfaenv__subcmd__sso__subcmd__help,populate)
+                cmd="mfaenv__subcmd__sso__subcmd__help__subcmd__populate"
+                ;;
             *)
                 ;;
         esac
@@ -161,7 +176,7 @@ _mfaenv() {
 
     case "${cmd}" in
         mfaenv)
-            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import console help"
+            opts="-t -d -s -h -V --token-code --region --endpoint-url --direct --min-ttl --duration --shell --force --help --version export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,60 +278,6 @@ _mfaenv() {
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mfaenv__subcmd__console)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --service --path --print --browser --isolate --list-browsers --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --token-code)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -t)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --endpoint-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --min-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --duration)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --service)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --path)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --browser)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -501,7 +462,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help)
-            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import console help"
+            opts="export exec credential-process login status forget write hook allow deny direnv hook-env __profiles unset completions plan setup add keys remove import sso help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,20 +518,6 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mfaenv__subcmd__help__subcmd__console)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -794,6 +741,34 @@ _mfaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaenv__subcmd__help__subcmd__sso)
+            opts="populate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__help__subcmd__sso__subcmd__populate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaenv__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -905,7 +880,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__login)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --use-device-code --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1010,6 +985,80 @@ _mfaenv() {
             fi
             case "${prev}" in
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso)
+            opts="-h --help populate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help)
+            opts="populate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__help__subcmd__populate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaenv__subcmd__sso__subcmd__populate)
+            opts="-h --prefix --use-device-code --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -220,7 +220,13 @@ Examples:
   mfaenv console --list-browsers")]
     Console(ConsoleArgs),
     /// IAM Identity Center: write a profile for every account and role a login reaches
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  mfaenv sso populate corp                  # a profile per account and role of [sso-session corp]
+  mfaenv sso populate --prefix corp- corp"
+    )]
     Sso(SsoCommand),
 }
 

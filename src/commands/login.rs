@@ -18,7 +18,9 @@ pub fn run(args: &LoginArgs) -> Result<String> {
     let opts = Options::from(&args.target.auth);
     let plan = resolve::plan(&args.target.name(), &opts)?;
     if let SourceKind::Sso(sso) = &plan.source.kind {
-        let flow = if args.use_device_code {
+        // A legacy profile (no sso_session) logs in as the AWS CLI does
+        // for it: with the device flow.
+        let flow = if args.use_device_code || sso.session.is_none() {
             Flow::DeviceCode
         } else {
             Flow::Browser

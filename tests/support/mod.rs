@@ -120,6 +120,7 @@ pub fn mfaenv_bin() -> PathBuf {
 
 pub mod fake_federation;
 pub mod fake_signin;
+pub mod fake_sso;
 pub mod fake_sts;
 pub mod faults;
 pub mod keyring;
