@@ -324,6 +324,18 @@ fn a_fresh_session_is_served_from_its_file_by_every_route_with_and_without_a_rol
         1,
         "the role session is cached"
     );
+    // The credential server hands botocore the same role session.
+    let script = "import botocore.session\nc = botocore.session.Session().get_credentials()\nprint(c.method, c.get_frozen_credentials().access_key)";
+    let python = t.python.to_str().unwrap();
+    let served = t.ok(&["exec", "--server", "onweb", "--", python, "-c", script]);
+    assert_eq!(served.trim(), format!("container-role {role_key}"));
+    // `write`: a credentials-file section with the login session's keys.
+    t.ok(&["write", "web"]);
+    let written = std::fs::read_to_string(t.sandbox.credentials()).unwrap();
+    assert!(
+        written.contains("[web-mfa]") && written.contains(CLI_KEY),
+        "{written}"
+    );
     let plan = t.ok(&["plan", "onweb"]);
     assert!(plan.contains(ROLE) && plan.contains("aws login"), "{plan}");
     assert_eq!(
@@ -646,4 +658,60 @@ fn sign_in_failing_or_silent_is_an_error_unless_the_old_credentials_still_last()
     );
     assert!(stderr.contains("using its current credentials"), "{stderr}");
     assert_eq!(std::fs::read(&w.path).unwrap(), before);
+}
+
+/// Runs mfaenv under strace from `dir`; its stdout and the number of
+/// epoll instances it created (tokio's runtime makes one; std alone never
+/// does: tests/fast_path.rs).
+fn traced(t: &Login, strace: &Path, dir: &Path, args: &[&str]) -> (String, usize) {
+    let log = t.sandbox.home().join("strace.log");
+    let _ = std::fs::remove_file(&log);
+    let mut cmd = t.sandbox.command(strace);
+    cmd.args(["-f", "-qq", "-e", "trace=epoll_create,epoll_create1", "-o"])
+        .arg(&log)
+        .arg(support::mfaenv_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("PWD", dir)
+        .env("AWS_ENDPOINT_URL_SIGNIN", t.fake.endpoint());
+    let out = cmd.output().expect("run strace");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        support::stderr_of(&out)
+    );
+    let trace = std::fs::read_to_string(&log).expect("strace log");
+    let count = trace.lines().filter(|l| l.contains("epoll_create")).count();
+    (String::from_utf8(out.stdout).unwrap(), count)
+}
+
+#[test]
+fn a_served_session_starts_no_runtime_and_a_refresh_does() {
+    let Some(strace) = support::require_program("strace") else {
+        return;
+    };
+    let Some(t) = Login::new(false) else { return };
+    t.write(SESSION, &["--expires-in=600"]);
+    let home = t.sandbox.home().to_path_buf();
+    let proj = home.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".mfaenv"), "profile = \"web\"\n").unwrap();
+    t.ok(&["allow", proj.to_str().unwrap()]);
+    for (dir, args) in [
+        (&home, &["export", "web", "--shell", "bash"][..]),
+        (&home, &["credential-process", "web"]),
+        (&home, &["plan", "web"]),
+        // The hook entering a project of an `aws login` profile.
+        (&proj, &["hook-env", "--shell", "json"]),
+    ] {
+        let (out, runtimes) = traced(&t, &strace, dir, args);
+        assert_eq!(runtimes, 0, "{args:?}");
+        if args[0] != "plan" {
+            assert!(out.contains(CLI_KEY), "{args:?}: {out}");
+        }
+    }
+    t.write(SESSION, &["--expires-in=60"]);
+    let (_, runtimes) = traced(&t, &strace, &home, &["export", "web", "--shell", "bash"]);
+    assert!(runtimes >= 1, "the probe sees the refresh's runtime");
+    assert_eq!(t.fake.refreshes(), 1);
 }

@@ -102,10 +102,8 @@ pub fn refresh(
         attempt += 1;
         std::thread::sleep(Duration::from_millis(300));
     };
-    if let Some(token) = body.get_mut("refreshToken") {
-        if let serde_json::Value::String(s) = token {
-            s.zeroize();
-        }
+    if let Some(serde_json::Value::String(token)) = body.get_mut("refreshToken") {
+        token.zeroize();
     }
     if !answer.is_success() {
         return Err(classify(&answer));

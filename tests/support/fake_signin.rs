@@ -335,10 +335,13 @@ fn check(
         return Err(format!("JWT header typ/alg: {header}"));
     }
     let jwk = &header["jwk"];
+    // The same point, whatever its encoding: botocore (through awscrt)
+    // drops a coordinate's leading zero bytes, 1 key in 128.
+    let same = |name: &str, want: &str| jwk[name].as_str().and_then(coordinate) == coordinate(want);
     if jwk["kty"] != "EC"
         || jwk["crv"] != "P-256"
-        || jwk["x"] != session.x.as_str()
-        || jwk["y"] != session.y.as_str()
+        || !same("x", &session.x)
+        || !same("y", &session.y)
     {
         return Err("the proof's jwk is not the session's key".into());
     }
@@ -382,12 +385,23 @@ fn claims(proof: &str) -> Result<(serde_json::Value, serde_json::Value), String>
     Ok((decode(parts[0])?, decode(parts[1])?))
 }
 
+/// A base64url coordinate as 32 bytes (shorter ones left-padded).
+fn coordinate(text: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+    if bytes.len() > 32 {
+        return None;
+    }
+    let mut full = vec![0u8; 32 - bytes.len()];
+    full.extend(bytes);
+    Some(full)
+}
+
 /// ES256 (r || s) over `header.payload` with the point (x, y).
 fn verify(proof: &str, x: &str, y: &str) -> Result<(), String> {
     let (signed, signature) = proof.rsplit_once('.').ok_or("no signature")?;
     let mut point = vec![4u8];
-    point.extend(URL_SAFE_NO_PAD.decode(x).map_err(|_| "bad x")?);
-    point.extend(URL_SAFE_NO_PAD.decode(y).map_err(|_| "bad y")?);
+    point.extend(coordinate(x).ok_or("bad x")?);
+    point.extend(coordinate(y).ok_or("bad y")?);
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| "the signature is not base64url")?;

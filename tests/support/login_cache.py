@@ -62,7 +62,9 @@ def write(args):
     if args.omit:
         token.pop(args.omit, None)
     JSONFileCache(args.dir)[generate_login_cache_key(args.session)] = token
-    x, y = key.get_public_coords()
+    # awscrt drops leading zero bytes (1 key in 128); a JWK's coordinates
+    # are the full 32 bytes (RFC 7518).
+    x, y = (c.rjust(32, b"\0") for c in key.get_public_coords())
     path = f"{args.dir}/{generate_login_cache_key(args.session)}.json"
     print(json.dumps({"x": b64url(x), "y": b64url(y), "path": path}))
 
