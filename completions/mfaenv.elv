@@ -54,6 +54,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand console 'Open the AWS console signed in as the profile (federation sign-in), in your browser'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -212,6 +213,24 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mfaenv;console'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand -d 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --duration 'How long new credentials last (aws-vault''s --duration): the role''s DurationSeconds, or the MFA session''s for a profile without a role'
+            cand --service 'Land on this service''s console (ec2, s3, iam, lambda, …; see the README)'
+            cand --path 'Land on this console path (e.g. ''/ec2/home?#Instances:''); the region is added'
+            cand --browser 'The browser command (default: $BROWSER, else the platform''s opener; with --isolate, a known browser on PATH)'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --print 'Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)'
+            cand --isolate 'Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side'
+            cand --list-browsers 'List the browsers found on PATH (name, family, path) and exit'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mfaenv;sso'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -254,6 +273,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand keys 'List the profiles with long-term keys and where they live (never a secret)'
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
+            cand console 'Open the AWS console signed in as the profile (federation sign-in), in your browser'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -298,6 +318,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;remove'= {
         }
         &'mfaenv;help;import'= {
+        }
+        &'mfaenv;help;console'= {
         }
         &'mfaenv;help;sso'= {
             cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'

@@ -98,7 +98,10 @@ impl World {
     fn fails(&self, args: &[&str], browser: bool) -> String {
         let out = self.run(args, browser);
         let stderr = support::stderr_of(&out);
-        assert!(!out.status.success(), "mfaenv {args:?} should fail: {stderr}");
+        assert!(
+            !out.status.success(),
+            "mfaenv {args:?} should fail: {stderr}"
+        );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             support::sandbox::failure_stdout(args),
@@ -128,7 +131,13 @@ impl World {
     }
 
     /// Writes a token cache file as the AWS CLI writes it.
-    fn write_token(&self, name: &str, access: &str, expires_in: i64, refresh: Option<(&str, &str, &str)>) {
+    fn write_token(
+        &self,
+        name: &str,
+        access: &str,
+        expires_in: i64,
+        refresh: Option<(&str, &str, &str)>,
+    ) {
         let at = |secs: i64| {
             let t = if secs >= 0 {
                 SystemTime::now() + Duration::from_secs(secs as u64)
@@ -183,12 +192,24 @@ fn login_in_the_browser_then_cached_export_calls_nothing() {
     assert!(q["state"].len() >= 40, "{q:?}");
     // The AWS CLI's file, its fields, 0600.
     let token = w.token("corp");
-    for field in ["startUrl", "region", "accessToken", "expiresAt", "refreshToken", "clientId", "clientSecret", "registrationExpiresAt"] {
+    for field in [
+        "startUrl",
+        "region",
+        "accessToken",
+        "expiresAt",
+        "refreshToken",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+    ] {
         assert!(token[field].is_string(), "{field}: {token}");
     }
     assert_eq!(token["startUrl"], "https://corp.awsapps.com/start");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(w.token_path("corp")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(w.token_path("corp"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     // No secret in what was printed.
     assert!(!stderr.contains(token["accessToken"].as_str().unwrap()));
@@ -201,7 +222,10 @@ fn login_in_the_browser_then_cached_export_calls_nothing() {
     assert_eq!(w.sso.count("GetRoleCredentials"), role_calls);
     assert_eq!(w.sso.count("RegisterClient"), 1);
     let status = w.ok(&["status"], false);
-    assert!(status.contains("sso") && status.contains("111122223333/Dev"), "{status}");
+    assert!(
+        status.contains("sso") && status.contains("111122223333/Dev"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -218,7 +242,10 @@ fn a_role_chains_on_the_sso_credentials() {
         .collect();
     assert_eq!(assume.len(), 1);
     let sso_key = assume[0].access_key_id.clone().unwrap_or_default();
-    assert!(sso_key.starts_with("ASIASSO"), "AssumeRole signed with the SSO keys: {sso_key}");
+    assert!(
+        sso_key.starts_with("ASIASSO"),
+        "AssumeRole signed with the SSO keys: {sso_key}"
+    );
     assert_eq!(
         assume[0].param("RoleArn"),
         Some("arn:aws:iam::444455556666:role/admin")
@@ -261,7 +288,11 @@ fn an_expired_token_is_refreshed_with_no_browser() {
     assert_eq!(w.sso.count("RegisterClient"), 0);
     let token = w.token("corp");
     assert_ne!(token["accessToken"], "stale");
-    assert_ne!(token["refreshToken"], refresh.as_str(), "the new refresh token is kept");
+    assert_ne!(
+        token["refreshToken"],
+        refresh.as_str(),
+        "the new refresh token is kept"
+    );
     assert_eq!(token["clientId"], client.as_str());
 }
 
@@ -275,7 +306,11 @@ fn with_no_terminal_and_no_browser_no_login_is_started() {
         let stderr = w.fails(args, false);
         assert!(stderr.contains("run `mfaenv login dev`"), "{stderr}");
     }
-    assert!(w.sso.calls().is_empty(), "nothing was called: {:?}", w.sso.calls());
+    assert!(
+        w.sso.calls().is_empty(),
+        "nothing was called: {:?}",
+        w.sso.calls()
+    );
     assert!(!w.token_path("corp").exists());
 }
 
@@ -287,7 +322,8 @@ fn a_revoked_token_or_a_role_not_assigned_is_said_and_nothing_is_lost() {
     let before = std::fs::read(w.token_path("corp")).unwrap();
     let stderr = w.fails(&["export", "--shell", "bash", "noaccess"], false);
     assert!(
-        stderr.contains("profile `noaccess`") && stderr.contains("does not give you role `Dev` in account 999999999999"),
+        stderr.contains("profile `noaccess`")
+            && stderr.contains("does not give you role `Dev` in account 999999999999"),
         "{stderr}"
     );
     w.sso.revoke_all();
@@ -302,7 +338,12 @@ fn a_revoked_token_or_a_role_not_assigned_is_said_and_nothing_is_lost() {
 #[test]
 fn a_refresh_token_refused_falls_back_to_a_login() {
     let Some(w) = world() else { return };
-    w.write_token("corp", "stale", -60, Some(("unknown-refresh", "client-x", "s")));
+    w.write_token(
+        "corp",
+        "stale",
+        -60,
+        Some(("unknown-refresh", "client-x", "s")),
+    );
     // No browser: the refusal and what to do.
     let stderr = w.fails(&["export", "--shell", "bash", "dev"], false);
     assert!(
@@ -328,12 +369,19 @@ fn oidc_errors_end_the_login_clearly_and_keep_the_cache() {
         w.sso.fail("CreateToken", 400, code, "no");
         let out = w.run(&["login", "--use-device-code", "dev"], true);
         let stderr = support::stderr_of(&out);
-        assert!(!out.status.success() && out.stdout.is_empty(), "{code}: {stderr}");
+        assert!(
+            !out.status.success() && out.stdout.is_empty(),
+            "{code}: {stderr}"
+        );
         assert!(
             stderr.contains("profile `dev`") && stderr.contains(said) && stderr.contains(code),
             "{code}: {stderr}"
         );
-        assert_eq!(std::fs::read(w.token_path("corp")).unwrap(), before, "{code}");
+        assert_eq!(
+            std::fs::read(w.token_path("corp")).unwrap(),
+            before,
+            "{code}"
+        );
     }
 }
 
@@ -350,7 +398,11 @@ fn the_listener_takes_only_its_own_state_and_times_out() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("wrong `state`"), "{stderr}");
     assert!(stderr.contains("not finished within 3s"), "{stderr}");
-    assert_eq!(w.sso.count("CreateToken"), 0, "a forged code is never exchanged");
+    assert_eq!(
+        w.sso.count("CreateToken"),
+        0,
+        "a forged code is never exchanged"
+    );
     assert!(!w.token_path("corp").exists());
     // Denied in the browser: said at once.
     w.sso.authorize(Authorize::Deny);
@@ -378,7 +430,12 @@ fn another_local_connection_cannot_inject_a_code() {
     let stderr = support::stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("wrong `state`"), "{stderr}");
-    let grants: Vec<_> = w.sso.calls().into_iter().filter(|c| c.op == "CreateToken").collect();
+    let grants: Vec<_> = w
+        .sso
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == "CreateToken")
+        .collect();
     assert_eq!(grants.len(), 1, "only the real code is exchanged");
 }
 
@@ -415,12 +472,22 @@ fn bad_token_cache_files_are_refused_not_trusted() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // Malformed, huge, a FIFO: a warning, then the no-login error; never a hang.
     let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
-        ("not a JSON object", Box::new(|| std::fs::write(&path, "{nope").unwrap())),
-        ("larger than", Box::new(|| std::fs::write(&path, vec![b' '; 200_000]).unwrap())),
+        (
+            "not a JSON object",
+            Box::new(|| std::fs::write(&path, "{nope").unwrap()),
+        ),
+        (
+            "larger than",
+            Box::new(|| std::fs::write(&path, vec![b' '; 200_000]).unwrap()),
+        ),
         (
             "not a regular file",
             Box::new(|| {
-                assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+                assert!(Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success());
             }),
         ),
     ];
@@ -451,7 +518,8 @@ fn plan_shows_the_sso_step_and_calls_nothing() {
     assert!(text.contains("account 111122223333, role Dev"), "{text}");
     assert!(text.contains("no token cached"), "{text}");
     assert!(text.contains("AssumeRole"), "{text}");
-    let json: serde_json::Value = serde_json::from_str(&w.ok(&["plan", "--json", "dev"], false)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&w.ok(&["plan", "--json", "dev"], false)).unwrap();
     assert_eq!(json["steps"][0]["call"], "GetRoleCredentials");
     assert_eq!(json["steps"][0]["sso_session"], "corp");
     assert_eq!(json["source"]["origin"]["kind"], "sso");
@@ -476,23 +544,36 @@ fn sso_populate_writes_marked_profiles_and_keeps_every_other_byte() {
     w.write_token("corp", &access, 3600, None);
     w.ok(&["sso", "populate", "--prefix", "c-", "corp"], false);
     let text = std::fs::read_to_string(w.sb.config()).unwrap();
-    assert!(text.starts_with(CONFIG), "the user's part stays byte for byte:\n{text}");
-    for name in ["c-Dev-Account-Dev", "c-Dev-Account-ReadOnly", "c-prod-Admin"] {
-        assert!(text.contains(&format!("[profile {name}]")), "{name}:\n{text}");
+    assert!(
+        text.starts_with(CONFIG),
+        "the user's part stays byte for byte:\n{text}"
+    );
+    for name in [
+        "c-Dev-Account-Dev",
+        "c-Dev-Account-ReadOnly",
+        "c-prod-Admin",
+    ] {
+        assert!(
+            text.contains(&format!("[profile {name}]")),
+            "{name}:\n{text}"
+        );
     }
     assert_eq!(w.sso.count("ListAccounts"), 2, "two pages");
     // Every profile it wrote works.
     let exports = w.ok(&["export", "--shell", "bash", "c-prod-Admin"], false);
     assert!(key_of(&exports).starts_with("ASIASSO"));
     // A re-run after a role went away: only its section goes.
-    w.sso.accounts(&[("111122223333", "Dev Account", &["Dev", "ReadOnly"])]);
+    w.sso
+        .accounts(&[("111122223333", "Dev Account", &["Dev", "ReadOnly"])]);
     w.ok(&["sso", "populate", "--prefix", "c-", "corp"], false);
     let again = std::fs::read_to_string(w.sb.config()).unwrap();
     assert!(again.starts_with(CONFIG), "{again}");
     assert!(!again.contains("c-prod-Admin"), "{again}");
     assert!(again.contains("[profile c-Dev-Account-Dev]"), "{again}");
     // The AWS SDK reads what was written.
-    let Some(python) = support::require_venv_bin("python") else { return };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
     let out = w
         .sb
         .command(python)
@@ -509,29 +590,41 @@ fn sso_populate_writes_marked_profiles_and_keeps_every_other_byte() {
 #[test]
 fn the_token_cache_is_shared_with_botocore_and_the_aws_cli_both_ways() {
     let Some(w) = world() else { return };
-    let Some(python) = support::require_venv_bin("python") else { return };
+    let Some(python) = support::require_venv_bin("python") else {
+        return;
+    };
     w.ok(&["login", "dev"], true);
     let token = w.token("corp");
     let ours = token["accessToken"].as_str().unwrap().to_string();
     let botocore = |code: &str| {
-        let out = w
-            .sb
-            .command(&python)
-            .envs(w.sso.env())
-            .args(["-c", code])
-            .output()
-            .unwrap();
+        let out =
+            w.sb.command(&python)
+                .envs(w.sso.env())
+                .args(["-c", code])
+                .output()
+                .unwrap();
         assert!(out.status.success(), "{}", support::stderr_of(&out));
         String::from_utf8(out.stdout).unwrap()
     };
     let key = botocore("import botocore.session as s; print(s.Session(profile='dev').get_credentials().access_key)");
     assert!(key.starts_with("ASIASSO"), "{key}");
     let used: Vec<_> = w.sso.calls().into_iter().filter_map(|c| c.bearer).collect();
-    assert!(used.iter().all(|b| *b == ours), "botocore used mfaenv's token: {used:?}");
+    assert!(
+        used.iter().all(|b| *b == ours),
+        "botocore used mfaenv's token: {used:?}"
+    );
     // The AWS CLI: `aws sts get-caller-identity --profile dev` with no login of its own.
-    let (ok, out, err) = w.sb.aws(&w.sso.env(), &["sts", "get-caller-identity", "--profile", "dev"]);
+    let (ok, out, err) = w.sb.aws(
+        &w.sso.env(),
+        &["sts", "get-caller-identity", "--profile", "dev"],
+    );
     assert!(ok, "{out}{err}");
-    let signed = w.sts.requests().last().and_then(|r| r.access_key_id.clone()).unwrap_or_default();
+    let signed = w
+        .sts
+        .requests()
+        .last()
+        .and_then(|r| r.access_key_id.clone())
+        .unwrap_or_default();
     assert!(signed.starts_with("ASIASSO"), "{signed}");
     // botocore refreshes an expired token and writes it back; mfaenv uses
     // that one without calling OIDC.
@@ -540,12 +633,26 @@ fn the_token_cache_is_shared_with_botocore_and_the_aws_cli_both_ways() {
     std::fs::write(w.token_path("corp"), t.to_string()).unwrap();
     botocore("import botocore.session as s; print(s.Session(profile='dev').get_credentials().access_key)");
     let refreshed = w.token("corp");
-    assert_ne!(refreshed["accessToken"], ours.as_str(), "botocore refreshed");
+    assert_ne!(
+        refreshed["accessToken"],
+        ours.as_str(),
+        "botocore refreshed"
+    );
     let oidc_calls = w.sso.count("CreateToken");
     w.ok(&["forget", "dev"], false);
     w.ok(&["export", "--shell", "bash", "dev"], false);
-    assert_eq!(w.sso.count("CreateToken"), oidc_calls, "mfaenv used botocore's token");
-    let last = w.sso.calls().into_iter().rev().find_map(|c| c.bearer).unwrap();
+    assert_eq!(
+        w.sso.count("CreateToken"),
+        oidc_calls,
+        "mfaenv used botocore's token"
+    );
+    let last = w
+        .sso
+        .calls()
+        .into_iter()
+        .rev()
+        .find_map(|c| c.bearer)
+        .unwrap();
     assert_eq!(last, refreshed["accessToken"].as_str().unwrap());
 }
 
@@ -602,7 +709,10 @@ fn exec_server_and_write_routes() {
     let Some(w) = world() else { return };
     let (access, ..) = w.sso.issue(3600);
     w.write_token("corp", &access, 3600, None);
-    let out = w.ok(&["exec", "dev", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"], false);
+    let out = w.ok(
+        &["exec", "dev", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"],
+        false,
+    );
     assert!(out.trim().starts_with("ASIASSO"), "{out}");
     let out = w.ok(
         &[
@@ -617,10 +727,16 @@ fn exec_server_and_write_routes() {
         false,
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"), "{v}");
+    assert!(
+        v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{v}"
+    );
     w.ok(&["write", "dev"], false);
     let creds = std::fs::read_to_string(w.sb.credentials()).unwrap();
-    assert!(creds.contains("[dev-mfa]") && creds.contains("ASIASSO"), "{creds}");
+    assert!(
+        creds.contains("[dev-mfa]") && creds.contains("ASIASSO"),
+        "{creds}"
+    );
 }
 
 /// A cached export or credential-process of an SSO profile (and of a role
@@ -628,7 +744,9 @@ fn exec_server_and_write_routes() {
 #[test]
 fn cached_sso_exports_start_no_runtime() {
     let Some(w) = world() else { return };
-    let Some(strace) = support::require_program("strace") else { return };
+    let Some(strace) = support::require_program("strace") else {
+        return;
+    };
     let (access, ..) = w.sso.issue(3600);
     w.write_token("corp", &access, 3600, None);
     w.ok(&["export", "--shell", "bash", "admin"], false);

@@ -24,7 +24,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::fake_sts::{parse_form, percent_decode, percent_encode, read_body, read_headers, read_line};
+use super::fake_sts::{
+    parse_form, percent_decode, percent_encode, read_body, read_headers, read_line,
+};
 
 /// One request the fake answered.
 #[derive(Clone, Debug)]
@@ -237,7 +239,8 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body.as_bytes()).is_err() {
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body.as_bytes()).is_err()
+        {
             return;
         }
     }
@@ -261,7 +264,10 @@ fn error(status: u16, code: &str, message: &str) -> Answer {
     };
     (
         status,
-        vec![("x-amzn-ErrorType".into(), format!("{code}:http://internal.amazon.com/coral/"))],
+        vec![(
+            "x-amzn-ErrorType".into(),
+            format!("{code}:http://internal.amazon.com/coral/"),
+        )],
         body.to_string(),
     )
 }
@@ -328,11 +334,17 @@ fn handle(
             let secret = format!("secret-{n}");
             let uris = input["redirectUris"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let exp = now() + s.registration_seconds;
             s.clients.insert(id.clone(), (secret.clone(), uris, exp));
-            ok(json!({"clientId": id, "clientSecret": secret, "clientIdIssuedAt": now(), "clientSecretExpiresAt": exp}))
+            ok(
+                json!({"clientId": id, "clientSecret": secret, "clientIdIssuedAt": now(), "clientSecretExpiresAt": exp}),
+            )
         }
         "StartDeviceAuthorization" => {
             if !client_ok(s, &text("clientId"), &text("clientSecret")) {
@@ -386,7 +398,10 @@ fn handle(
             if let Err(e) = bearer_ok(s, headers) {
                 return e;
             }
-            let at: usize = query.get("next_token").and_then(|t| t.parse().ok()).unwrap_or(0);
+            let at: usize = query
+                .get("next_token")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
             let page: Vec<Value> = s
                 .accounts
                 .iter()
@@ -408,7 +423,10 @@ fn handle(
                 .find(|(id, _, _)| *id == account)
                 .map(|a| a.2.clone())
                 .unwrap_or_default();
-            let at: usize = query.get("next_token").and_then(|t| t.parse().ok()).unwrap_or(0);
+            let at: usize = query
+                .get("next_token")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
             let page: Vec<Value> = roles
                 .iter()
                 .skip(at)
@@ -423,7 +441,10 @@ fn handle(
 }
 
 fn host(headers: &BTreeMap<String, String>) -> String {
-    format!("http://{}", headers.get("host").cloned().unwrap_or_default())
+    format!(
+        "http://{}",
+        headers.get("host").cloned().unwrap_or_default()
+    )
 }
 
 fn client_ok(s: &State, id: &str, secret: &str) -> bool {
@@ -433,10 +454,17 @@ fn client_ok(s: &State, id: &str, secret: &str) -> bool {
 }
 
 fn bearer_ok(s: &State, headers: &BTreeMap<String, String>) -> Result<(), Answer> {
-    let token = headers.get("x-amz-sso_bearer_token").cloned().unwrap_or_default();
+    let token = headers
+        .get("x-amz-sso_bearer_token")
+        .cloned()
+        .unwrap_or_default();
     match s.tokens.get(&token) {
         Some(exp) if *exp > now() => Ok(()),
-        _ => Err(error(401, "UnauthorizedException", "Session token not found or invalid")),
+        _ => Err(error(
+            401,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        )),
     }
 }
 
@@ -452,13 +480,21 @@ fn authorize(s: &mut State, query: &BTreeMap<String, String>, n: u64) -> Answer 
         return error(400, "InvalidRequestException", "bad authorize request");
     }
     let code = format!("code-{n}");
-    s.codes
-        .insert(code.clone(), (client, get("code_challenge"), redirect.clone()));
+    s.codes.insert(
+        code.clone(),
+        (client, get("code_challenge"), redirect.clone()),
+    );
     let state = get("state");
     let location = match s.authorize.unwrap_or(Authorize::Approve) {
         Authorize::Approve => format!("{redirect}?code={code}&state={}", percent_encode(&state)),
-        Authorize::WrongState => format!("{redirect}?code={code}&state=forged{}", percent_encode(&state)),
-        Authorize::Deny => format!("{redirect}?error=access_denied&state={}", percent_encode(&state)),
+        Authorize::WrongState => format!(
+            "{redirect}?code={code}&state=forged{}",
+            percent_encode(&state)
+        ),
+        Authorize::Deny => format!(
+            "{redirect}?error=access_denied&state={}",
+            percent_encode(&state)
+        ),
     };
     (302, vec![("location".into(), location)], "{}".into())
 }
@@ -493,7 +529,11 @@ fn create_token(s: &mut State, input: &Value, n: u64) -> Answer {
             let verifier = text("codeVerifier");
             let computed = b64url(&Sha256::digest(verifier.as_bytes()));
             if owner != client || computed != challenge || redirect != text("redirectUri") {
-                return error(400, "InvalidGrantException", "code_verifier or redirect_uri does not match");
+                return error(
+                    400,
+                    "InvalidGrantException",
+                    "code_verifier or redirect_uri does not match",
+                );
             }
         }
         "refresh_token" => match s.refresh.remove(&text("refreshToken")) {
