@@ -471,7 +471,8 @@ fn bad_token_cache_files_are_refused_not_trusted() {
     let path = w.token_path("corp");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // Malformed, huge, a FIFO: a warning, then the no-login error; never a hang.
-    let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Make<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, Make)> = vec![
         (
             "not a JSON object",
             Box::new(|| std::fs::write(&path, "{nope").unwrap()),

@@ -8,7 +8,6 @@
 //! cache named after the token file; whoever waited reads what the holder
 //! wrote.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -161,7 +160,7 @@ fn under_lock(
     profile: &str,
     clients: &Clients,
     login: Login,
-    path: &PathBuf,
+    path: &std::path::Path,
     waited: bool,
 ) -> Result<SsoToken> {
     let now = SystemTime::now();
