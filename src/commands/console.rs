@@ -12,6 +12,7 @@
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
+use zeroize::Zeroizing;
 
 use crate::aws::endpoint::{self, Service};
 use crate::aws::federation::{self, FederationError, Partition};
@@ -231,8 +232,8 @@ pub fn run(args: &ConsoleArgs) -> Result<String> {
     };
     let creds = credentials(&plan, &opts, route, length.federation_seconds)?;
     let secrets = [
-        creds.secret_access_key.clone(),
-        creds.session_token.clone().unwrap_or_default(),
+        Zeroizing::new(creds.secret_access_key.clone()),
+        Zeroizing::new(creds.session_token.clone().unwrap_or_default()),
     ];
     let signed_in = sign_in(
         &plan,
@@ -254,7 +255,7 @@ pub fn run(args: &ConsoleArgs) -> Result<String> {
         Some(browser) => {
             browser
                 .open(&url, isolate_dir.as_deref())
-                .map_err(|e| scrubbed(e, &[url.to_string()]))?;
+                .map_err(|e| scrubbed(e, std::slice::from_ref(&url)))?;
             crate::ui::info(format_args!(
                 "{}: console opened in {}{}; {ends}",
                 escape(&plan.profile),
@@ -277,7 +278,7 @@ fn sign_in(
     landing: &Landing,
     creds: &Credentials,
     session_duration: Option<u32>,
-) -> Result<zeroize::Zeroizing<String>> {
+) -> Result<Zeroizing<String>> {
     let http = Http::new()?;
     let token = {
         let _progress = crate::ui::progress(format!("sign-in token at {}", place.shown));
@@ -317,7 +318,7 @@ fn refused(err: FederationError, plan: &Plan, route: Route) -> anyhow::Error {
 
 /// `err` with nothing of `secrets` in it (a layer below that quoted a
 /// request or an answer would otherwise put it on the terminal).
-fn scrubbed(err: anyhow::Error, secrets: &[String]) -> anyhow::Error {
+fn scrubbed(err: anyhow::Error, secrets: &[Zeroizing<String>]) -> anyhow::Error {
     let text = format!("{err:#}");
     let leaks = secrets
         .iter()
@@ -640,6 +641,17 @@ mod tests {
             federated_name(&format!("arn:aws:iam::1:user/{long}"), "p").len(),
             32
         );
+    }
+
+    #[test]
+    fn an_error_that_quotes_a_secret_is_not_shown() {
+        let secret = Zeroizing::new("s3cr3t/key+value".to_string());
+        let quoting = anyhow::anyhow!("bad answer: s3cr3t%2Fkey%2Bvalue").context("sign-in");
+        let text = format!("{:#}", scrubbed(quoting, std::slice::from_ref(&secret)));
+        assert!(!text.contains("s3cr3t"), "{text}");
+        let plain = anyhow::anyhow!("HTTP 400");
+        let text = format!("{:#}", scrubbed(plain, std::slice::from_ref(&secret)));
+        assert_eq!(text, "HTTP 400");
     }
 
     #[test]
