@@ -292,7 +292,7 @@ _mfaenv() {
             return 0
             ;;
         mfaenv__subcmd__console)
-            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --duration --service --path --print --browser --isolate --list-browsers --help"
+            opts="-t -d -h --token-code --region --endpoint-url --direct --min-ttl --service --path --print --browser --isolate --list-browsers --duration --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,14 +318,6 @@ _mfaenv() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --duration)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -335,6 +327,14 @@ _mfaenv() {
                     return 0
                     ;;
                 --browser)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -14,6 +14,8 @@ Examples:
   mfaenv exec prod -- terraform plan        # one command with the keys
   eval \"$(mfaenv unset)\"                    # put the shell back";
 
+const CONSOLE_DURATION_HELP: &str = "How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session's or GetFederationToken's length (see the README)";
+
 const TOP_PROFILE_HELP: &str = "AWS profile to export (`mfaenv` alone prints this help; \
      `mfaenv export` alone uses AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)";
 
@@ -217,7 +219,9 @@ Examples:
   mfaenv console --isolate prod             # prod in a browser profile of its own
   mfaenv console --isolate staging          # ...next to staging in another one
   mfaenv console --browser firefox prod
-  mfaenv console --list-browsers")]
+  mfaenv console --list-browsers",
+        mut_arg("duration", |a| a.help(CONSOLE_DURATION_HELP))
+    )]
     Console(ConsoleArgs),
     /// IAM Identity Center: write a profile for every account and role a login reaches
     #[command(
