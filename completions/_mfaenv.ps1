@@ -60,6 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open the AWS console signed in as the profile (federation sign-in), in your browser')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -264,6 +265,26 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mfaenv;console' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'The MFA code (else `mfa_process`, else a prompt on the terminal)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region to call STS in and to export (default: the profile''s)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Land on this service''s console (ec2, s3, iam, lambda, …; see the README)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Land on this console path (e.g. ''/ec2/home?#Instances:''); the region is added')
+            [CompletionResult]::new('--browser', '--browser', [CompletionResultType]::ParameterName, 'The browser command (default: $BROWSER, else the platform''s opener; with --isolate, a known browser on PATH)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session''s or GetFederationToken''s length (see the README)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session''s or GetFederationToken''s length (see the README)')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Assume the role with the MFA code directly instead of through an MFA session')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)')
+            [CompletionResult]::new('--isolate', '--isolate', [CompletionResultType]::ParameterName, 'Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side')
+            [CompletionResult]::new('--list-browsers', '--list-browsers', [CompletionResultType]::ParameterName, 'List the browsers found on PATH (name, family, path) and exit')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mfaenv;sso' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -313,6 +334,7 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a profile''s stored keys and its cached sessions')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move long-term keys from ~/.aws/credentials into the key store')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open the AWS console signed in as the profile (federation sign-in), in your browser')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'IAM Identity Center: write a profile for every account and role a login reaches')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -384,6 +406,9 @@ Register-ArgumentCompleter -Native -CommandName 'mfaenv' -ScriptBlock {
             break
         }
         'mfaenv;help;rotate' {
+            break
+        }
+        'mfaenv;help;console' {
             break
         }
         'mfaenv;help;sso' {

@@ -57,6 +57,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
+            cand console 'Open the AWS console signed in as the profile (federation sign-in), in your browser'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -237,6 +238,25 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mfaenv;console'= {
+            cand -t 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --token-code 'The MFA code (else `mfa_process`, else a prompt on the terminal)'
+            cand --region 'Region to call STS in and to export (default: the profile''s)'
+            cand --endpoint-url 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile''s endpoint_url)'
+            cand --min-ttl 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left'
+            cand --prompt 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile''s mfa_prompt, else auto)'
+            cand --service 'Land on this service''s console (ec2, s3, iam, lambda, …; see the README)'
+            cand --path 'Land on this console path (e.g. ''/ec2/home?#Instances:''); the region is added'
+            cand --browser 'The browser command (default: $BROWSER, else the platform''s opener; with --isolate, a known browser on PATH)'
+            cand -d 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session''s or GetFederationToken''s length (see the README)'
+            cand --duration 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session''s or GetFederationToken''s length (see the README)'
+            cand --direct 'Assume the role with the MFA code directly instead of through an MFA session'
+            cand --print 'Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)'
+            cand --isolate 'Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side'
+            cand --list-browsers 'List the browsers found on PATH (name, family, path) and exit'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mfaenv;sso'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -281,6 +301,7 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
             cand remove 'Delete a profile''s stored keys and its cached sessions'
             cand import 'Move long-term keys from ~/.aws/credentials into the key store'
             cand rotate 'Replace a profile''s long-term key with a new one (one MFA code; the old key is deleted only once the new one works)'
+            cand console 'Open the AWS console signed in as the profile (federation sign-in), in your browser'
             cand sso 'IAM Identity Center: write a profile for every account and role a login reaches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -329,6 +350,8 @@ set edit:completion:arg-completer[mfaenv] = {|@words|
         &'mfaenv;help;import'= {
         }
         &'mfaenv;help;rotate'= {
+        }
+        &'mfaenv;help;console'= {
         }
         &'mfaenv;help;sso'= {
             cand populate 'Write a profile into ~/.aws/config for every account and role the [sso-session SESSION] login reaches; a re-run updates and removes only the profiles it wrote'

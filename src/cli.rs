@@ -14,6 +14,8 @@ Examples:
   mfaenv exec prod -- terraform plan        # one command with the keys
   eval \"$(mfaenv unset)\"                    # put the shell back";
 
+const CONSOLE_DURATION_HELP: &str = "How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session's or GetFederationToken's length (see the README)";
+
 const TOP_PROFILE_HELP: &str = "AWS profile to export (`mfaenv` alone prints this help; \
      `mfaenv export` alone uses AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)";
 
@@ -223,6 +225,19 @@ Examples:
   mfaenv rotate base                # again after an interruption: finishes the job")]
     Rotate(RotateArgs),
 
+    /// Open the AWS console signed in as the profile (federation sign-in), in your browser
+    #[command(after_help = "\
+Examples:
+  mfaenv console prod                       # the console home in prod's region
+  mfaenv console prod --service ec2         # straight to EC2
+  mfaenv console prod --path '/ec2/home?#Instances:'
+  mfaenv console --isolate prod             # prod in a browser profile of its own
+  mfaenv console --isolate staging          # ...next to staging in another one
+  mfaenv console --browser firefox prod
+  mfaenv console --list-browsers",
+        mut_arg("duration", |a| a.help(CONSOLE_DURATION_HELP))
+    )]
+    Console(ConsoleArgs),
     /// IAM Identity Center: write a profile for every account and role a login reaches
     #[command(
         subcommand,
@@ -360,6 +375,7 @@ impl Cli {
                     .clone()
                     .unwrap_or_else(crate::resolve::default_profile)
             }
+            Some(Command::Console(a)) => &a.target,
             None => &self.export.target,
             _ => return crate::resolve::default_profile(),
         };
@@ -542,6 +558,36 @@ pub struct WriteArgs {
     pub to: Option<String>,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: ProfileArgs,
+
+    /// Land on this service's console (ec2, s3, iam, lambda, …; see the README)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "path")]
+    pub service: Option<String>,
+
+    /// Land on this console path (e.g. '/ec2/home?#Instances:'); the region is added
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)
+    #[arg(long)]
+    pub print: bool,
+
+    /// The browser command (default: $BROWSER, else the platform's opener; with --isolate, a known browser on PATH)
+    #[arg(long, value_name = "CMD", conflicts_with = "print")]
+    pub browser: Option<String>,
+
+    /// Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side
+    #[arg(long, conflicts_with = "print")]
+    pub isolate: bool,
+
+    /// List the browsers found on PATH (name, family, path) and exit
+    #[arg(long, exclusive = true)]
+    pub list_browsers: bool,
+}
+
 /// The shells `mfaenv completions` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompletionShell {
@@ -667,6 +713,7 @@ const SUBCOMMANDS: &[&str] = &[
     "keys",
     "remove",
     "import",
+    "console",
     "sso",
     "reload",
     "rotate",

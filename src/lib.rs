@@ -5,6 +5,7 @@
 
 pub mod advice;
 pub mod aws;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod commands;

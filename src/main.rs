@@ -151,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Keys(args)) => commands::keys::run(args)?,
         Some(Command::Remove(args)) => commands::remove::run(args)?,
         Some(Command::Import(args)) => commands::import::run(args)?,
+        Some(Command::Console(args)) => commands::console::run(args)?,
         Some(Command::Sso(cmd)) => commands::sso::run(cmd)?,
         Some(Command::Rotate(args)) => commands::rotate::run(args)?,
         None if cli.export.target.profile.is_some() => commands::export::run(&cli.export)?,

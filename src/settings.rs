@@ -54,6 +54,9 @@ pub const MFAENV_TEST_ROTATE_PAUSE: &str = "MFAENV_TEST_ROTATE_PAUSE";
 /// again must be given them on purpose. (`MFAENV_DATA_DIR` stays: it says
 /// where, not how to open, and a nested mfaenv must find the same trust store.)
 pub const KEY_STORE_VARS: [&str; 2] = [MFAENV_FILE_PASSPHRASE, MFAENV_BACKEND];
+/// The console's base URL for `mfaenv console` (tests, private partitions):
+/// the destination of the sign-in is on it.
+pub const MFAENV_CONSOLE_URL: &str = "MFAENV_CONSOLE_URL";
 
 // ---- state in the shell ------------------------------------------------
 

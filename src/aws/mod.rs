@@ -3,7 +3,8 @@
 //! and drops `mfa_serial`) and makes the calls; `error` turns every failure
 //! into one [`StsError`]; `iam` holds the calls only `setup` makes;
 //! `endpoint` says where the calls go; `http` is the plain HTTPS client
-//! (same stack as STS's) for the JSON and form services.
+//! (same stack as STS's) for the JSON and form services; `federation` is
+//! the console's sign-in (`mfaenv console`).
 //!
 //! Nothing here starts unless a command really calls AWS: the runtime and
 //! the HTTP client are built in [`Sts::new`].
@@ -11,6 +12,7 @@
 pub mod dpop;
 pub mod endpoint;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod signin;

@@ -216,6 +216,31 @@ impl Sts {
         self.convert(OP, out.credentials(), req.duration_seconds.unwrap_or(3600))
     }
 
+    /// GetFederationToken with long-term keys: a federated user `name`
+    /// whose permissions are `policy` intersected with the user's own.
+    /// No MFA: AWS takes no code here, so the session carries none.
+    pub fn get_federation_token(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        policy: &str,
+        duration_seconds: u32,
+    ) -> Result<Credentials, StsError> {
+        const OP: &str = "GetFederationToken";
+        let _progress = crate::ui::progress(format!("{OP} at {}", self.endpoint()));
+        let call = self
+            .client(creds)
+            .get_federation_token()
+            .name(name)
+            .policy(policy)
+            .duration_seconds(duration_seconds as i32);
+        let out = self
+            .runtime
+            .block_on(call.send())
+            .map_err(|e| self.classify(OP, None, e))?;
+        self.convert(OP, out.credentials(), duration_seconds)
+    }
+
     /// The SDK's credentials as mfaenv's; `asked`: the seconds asked for.
     fn convert(
         &self,

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod export;

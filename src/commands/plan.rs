@@ -588,6 +588,14 @@ impl<'a> Report<'a> {
             "min_ttl_seconds": self.opts.min_ttl.as_secs(),
             "sts_calls": self.calls.iter().filter(|c| c.action == Action::Call).count(),
             "notes": plan.notes,
+            "console": {
+                "route": match super::console::route(plan) {
+                    super::console::Route::Session => "session",
+                    super::console::Route::Keys => "keys",
+                    super::console::Route::FederationToken => "federation-token",
+                },
+                "signs_in_with": super::console::describe(plan),
+            },
         })
     }
 
@@ -678,6 +686,10 @@ impl<'a> Report<'a> {
         for note in &plan.notes {
             out.push(format!("  note         {}", escape(note)));
         }
+        out.push(format!(
+            "  console      signs in with {}",
+            escape(&super::console::describe(plan))
+        ));
         let calls = self
             .calls
             .iter()

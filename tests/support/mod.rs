@@ -118,6 +118,7 @@ pub fn mfaenv_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mfaenv"))
 }
 
+pub mod fake_federation;
 pub mod fake_signin;
 pub mod fake_sso;
 pub mod fake_sts;

@@ -184,6 +184,13 @@ impl Moto {
         }
     }
 
+    /// What STS handed out through the signature check (`None` in
+    /// process mode, which has none): the fake federation endpoint checks
+    /// sessions against it.
+    pub fn issued_log(&self) -> Option<super::signing_sts::IssuedLog> {
+        self.checked.as_ref().map(SigningSts::issued_log)
+    }
+
     /// Makes the signature check accept a temporary key issued elsewhere
     /// (an `aws login` session's), with its session token.
     pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {

@@ -223,6 +223,7 @@ pub fn failure_stdout(args: &[&str]) -> &'static str {
         "remove",
         "import",
         "rotate",
+        "console",
         "help",
         "__profiles",
     ];

@@ -11,6 +11,13 @@
 //! `InvalidClientTokenId` (key or token unknown) or `SignatureDoesNotMatch`.
 //! Verified requests go to moto as they came; its answer comes back.
 //!
+//! moto hands GetSessionToken and GetFederationToken callers the same
+//! access key id with different tokens: a key id may have several keys,
+//! told apart by the token. Every key pair an answer hands out is also
+//! recorded with the Action that made it and whether long-term keys signed
+//! that call ([`Issued`]): the fake federation endpoint
+//! (tests/support/fake_federation.rs) signs in only what AWS would.
+//!
 //! Signing follows the SigV4 specification: canonical request (method, URI,
 //! sorted query, the signed headers lowercased with values trimmed and inner
 //! spaces folded, the signed-header list, the body's SHA-256), string to sign
@@ -48,9 +55,51 @@ struct Fault {
     after: bool,
 }
 
+/// A key pair an STS answer handed out, and how it was made.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// `GetSessionToken`, `AssumeRole`, `GetFederationToken`, …
+    pub action: String,
+    pub access_key_id: String,
+    pub secret: String,
+    pub token: Option<String>,
+    /// Whether long-term keys (no session token) signed the call.
+    pub by_long_term_keys: bool,
+    /// The call's decoded parameters (`RoleArn`, `Name`, `DurationSeconds`, …).
+    pub params: BTreeMap<String, String>,
+}
+
+/// A live view of what a [`SigningSts`] handed out, for other fixtures.
+#[derive(Clone)]
+pub struct IssuedLog(Arc<Mutex<State>>);
+
+impl IssuedLog {
+    /// The record of exactly this key pair and token, if STS issued it.
+    pub fn find(&self, access_key_id: &str, secret: &str, token: &str) -> Option<Issued> {
+        let state = self.0.lock().unwrap();
+        state
+            .issued
+            .iter()
+            .rev()
+            .find(|i| {
+                i.access_key_id == access_key_id
+                    && i.secret == secret
+                    && i.token.as_deref().unwrap_or("") == token
+            })
+            .cloned()
+    }
+
+    /// Every key pair handed out, in order.
+    pub fn all(&self) -> Vec<Issued> {
+        self.0.lock().unwrap().issued.clone()
+    }
+}
+
 #[derive(Default)]
 struct State {
-    keys: HashMap<String, Key>,
+    /// Every key of an access key id (moto reuses ids: see above).
+    keys: HashMap<String, Vec<Key>>,
+    issued: Vec<Issued>,
     /// (access key id, AWS error code) of every refused request.
     refused: Vec<(String, String)>,
     /// How many requests were verified and forwarded.
@@ -82,11 +131,11 @@ impl SigningSts {
         for (id, secret) in keys {
             state.keys.insert(
                 id.to_string(),
-                Key {
+                vec![Key {
                     secret: secret.to_string(),
                     token: None,
                     usable_from: None,
-                },
+                }],
             );
         }
         let state = Arc::new(Mutex::new(state));
@@ -107,25 +156,40 @@ impl SigningSts {
     pub fn trust(&self, access_key_id: &str, secret: &str) {
         self.state.lock().unwrap().keys.insert(
             access_key_id.to_string(),
-            Key {
+            vec![Key {
                 secret: secret.to_string(),
                 token: None,
                 usable_from: None,
-            },
+            }],
         );
+    }
+
+    /// What STS handed out through this proxy, live.
+    pub fn issued_log(&self) -> IssuedLog {
+        IssuedLog(Arc::clone(&self.state))
     }
 
     /// Accepts the temporary key `access_key_id` with `secret` and its
     /// session `token` (issued elsewhere: an `aws login` session's, say).
     pub fn trust_session(&self, access_key_id: &str, secret: &str, token: &str) {
-        self.state.lock().unwrap().keys.insert(
-            access_key_id.to_string(),
-            Key {
-                secret: secret.to_string(),
-                token: Some(token.to_string()),
-                usable_from: None,
-            },
-        );
+        let mut state = self.state.lock().unwrap();
+        let key = Key {
+            secret: secret.to_string(),
+            token: Some(token.to_string()),
+            usable_from: None,
+        };
+        // What the federation endpoint may sign in, as a session of its own.
+        state.issued.push(Issued {
+            action: "aws login".to_string(),
+            access_key_id: access_key_id.to_string(),
+            secret: key.secret.clone(),
+            token: key.token.clone(),
+            by_long_term_keys: false,
+            params: BTreeMap::new(),
+        });
+        let same = state.keys.entry(access_key_id.to_string()).or_default();
+        same.retain(|k| k.token != key.token);
+        same.push(key);
     }
 
     /// Refuses `access_key_id` from now on, as AWS refuses a deleted key.
@@ -217,6 +281,7 @@ fn handle(
     upstream: SocketAddr,
     state: &Mutex<State>,
 ) -> (u16, Vec<u8>) {
+    use super::fake_sts::Recorded;
     let keys = state.lock().unwrap().keys.clone();
     if let Err((id, code, message)) = verify(method, target, headers, body, &keys) {
         state.lock().unwrap().refused.push((id, code.to_string()));
@@ -267,10 +332,21 @@ fn handle(
         .unwrap_or_default();
     st.verified_by.push(signer);
     if let Some((id, mut key)) = issued(&String::from_utf8_lossy(&answer)) {
+        let record = Recorded::new(method, target, headers.clone(), body, None);
+        st.issued.push(Issued {
+            action: record.action.clone(),
+            access_key_id: id.clone(),
+            secret: key.secret.clone(),
+            token: key.token.clone(),
+            by_long_term_keys: !headers.contains_key("x-amz-security-token"),
+            params: record.params,
+        });
         if key.token.is_none() && !st.new_key_delay.is_zero() {
             key.usable_from = Some(std::time::Instant::now() + st.new_key_delay);
         }
-        st.keys.insert(id, key);
+        let same = st.keys.entry(id).or_default();
+        same.retain(|k| k.token != key.token);
+        same.push(key);
     }
     (status, answer)
 }
@@ -312,7 +388,7 @@ fn verify(
     target: &str,
     headers: &BTreeMap<String, String>,
     body: &[u8],
-    keys: &HashMap<String, Key>,
+    keys: &HashMap<String, Vec<Key>>,
 ) -> Result<(), Refusal> {
     let refuse = |id: &str, code, message: &str| Err((id.to_string(), code, message.to_string()));
     let Some(auth) = headers.get("authorization") else {
@@ -325,17 +401,21 @@ fn verify(
     let Some(parsed) = Authorization::parse(auth) else {
         return refuse("", "IncompleteSignature", "malformed Authorization header");
     };
-    let Some(key) = keys.get(&parsed.access_key_id) else {
+    let token = headers.get("x-amz-security-token").map(String::as_str);
+    let key = keys
+        .get(&parsed.access_key_id)
+        .and_then(|same| same.iter().find(|k| k.token.as_deref() == token));
+    let Some(key) = key else {
         return refuse(
             &parsed.access_key_id,
             "InvalidClientTokenId",
             "The security token included in the request is invalid.",
         );
     };
-    let too_new = key
+    if key
         .usable_from
-        .is_some_and(|t| std::time::Instant::now() < t);
-    if too_new || key.token.as_deref() != headers.get("x-amz-security-token").map(String::as_str) {
+        .is_some_and(|t| std::time::Instant::now() < t)
+    {
         return refuse(
             &parsed.access_key_id,
             "InvalidClientTokenId",
