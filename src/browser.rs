@@ -7,7 +7,7 @@
 //! way browsers take a URL — and nowhere else: the browser's output (which
 //! may repeat it: `xdg-open` does in its errors) goes to /dev/null, and no
 //! message names the URL. Whoever can list this user's processes can read a
-//! browser's argv while it runs (the README says so).
+//! browser's argv while it runs (docs/console.md and docs/security.md say so).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -14,7 +14,7 @@ Examples:
   mfaenv exec prod -- terraform plan        # one command with the keys
   eval \"$(mfaenv unset)\"                    # put the shell back";
 
-const CONSOLE_DURATION_HELP: &str = "How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session's or GetFederationToken's length (see the README)";
+const CONSOLE_DURATION_HELP: &str = "How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session's or GetFederationToken's length (see docs/console.md)";
 
 const TOP_PROFILE_HELP: &str = "AWS profile to export (`mfaenv` alone prints this help; \
      `mfaenv export` alone uses AWS_PROFILE, else AWS_DEFAULT_PROFILE, else `default`)";
@@ -563,7 +563,7 @@ pub struct ConsoleArgs {
     #[command(flatten)]
     pub target: ProfileArgs,
 
-    /// Land on this service's console (ec2, s3, iam, lambda, …; see the README)
+    /// Land on this service's console (ec2, s3, iam, lambda, …; see docs/console.md)
     #[arg(long, value_name = "SERVICE", conflicts_with = "path")]
     pub service: Option<String>,
 

@@ -8,7 +8,7 @@
 //! `/proc/PID/mem` or ptrace; on every Unix a soft `RLIMIT_CORE` of 0. Both
 //! together, because a kernel with `fs.suid_dumpable=2` still dumps a
 //! non-dumpable process (to root), and a piped `core_pattern` ignores the
-//! limit. The cost is three system calls (measured in the README, Failure
+//! limit. The cost is three system calls (measured in docs/troubleshooting.md, Failure
 //! behaviour). Windows has no equivalent a process can set on itself
 //! (Windows Error Reporting is configured machine-wide); nothing is done there.
 

@@ -28,7 +28,7 @@ pub const MFAENV_SERVER: &str = "MFAENV_SERVER";
 /// Where new long-term keys are stored: `keyring` or `file`.
 pub const MFAENV_BACKEND: &str = "MFAENV_BACKEND";
 /// The file store's passphrase, for automation (whoever can read this
-/// process's environment has it: see the README).
+/// process's environment has it: see docs/).
 pub const MFAENV_FILE_PASSPHRASE: &str = "MFAENV_FILE_PASSPHRASE";
 /// `never` (or 0/false/no): the hook never asks for a code.
 pub const MFAENV_HOOK_PROMPT: &str = "MFAENV_HOOK_PROMPT";

@@ -1,7 +1,7 @@
 //! mfaenv reads profiles as botocore does: a differential test over
 //! generated config and credentials files (tests/support/botocore_diff.py
 //! generates them from a seed, reads each with botocore and with `mfaenv
-//! plan --json`, and compares). Every difference must be one README.md's
+//! plan --json`, and compares). Every difference must be one docs/configuration.md's
 //! "Differences from botocore" names; the driver applies exactly that
 //! difference to botocore's side and the case must then agree.
 //!
@@ -17,7 +17,7 @@ mod support;
 
 use std::process::Command;
 
-/// Every deliberate difference (README.md) the generated cases must show:
+/// Every deliberate difference (docs/configuration.md) the generated cases must show:
 /// a kind the seed no longer reaches would go untested unnoticed.
 const DELIBERATE: &[&str] = &[
     "bom",

@@ -1,4 +1,4 @@
-//! Failure behaviour, end to end through the binary: the README's "Failure
+//! Failure behaviour, end to end through the binary: docs/troubleshooting.md's "Failure
 //! behaviour" table is this file.
 //!
 //! - The STS fault matrix (tests/support/faults.rs) through the fake STS or a

@@ -318,7 +318,7 @@ fn derive(pass: &str, h: &Header) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> 
     Ok(key)
 }
 
-/// `MFAENV_FILE_PASSPHRASE`, when set: for automation (see the README for
+/// `MFAENV_FILE_PASSPHRASE`, when set: for automation (see docs/key-store.md for
 /// what it costs: anyone who can read this process's environment has it).
 fn passphrase_setting() -> Option<Zeroizing<String>> {
     crate::settings::file_passphrase().map(Zeroizing::new)
