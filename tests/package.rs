@@ -10,7 +10,7 @@
 //! build: minutes when cold). With `MFAENV_TEST_DIST=DIR` it takes the ones
 //! already in DIR (one .deb, one .rpm, one .tar.gz), e.g. after
 //! `scripts/package` (or `scripts/package --no-build`) put them in
-//! target/dist. The packaged binary must say this crate's version either way.
+//! target/dist (`$CARGO_TARGET_DIR/dist` when that is set). The packaged binary must say this crate's version either way.
 //!
 //! The zsh user's ~/.zshrc has the one line every zsh user with completion
 //! has, `autoload -Uz compinit && compinit`: zsh itself completes nothing
@@ -68,7 +68,10 @@ fn make_dist() -> Result<Dist, String> {
                 ));
             }
             eprintln!("scripts/package took {:?}", started.elapsed());
-            support::root().join("target/dist")
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| support::root().join("target"))
+                .join("dist")
         }
     };
     Ok(Dist {
