@@ -258,7 +258,7 @@ fn the_tarball_holds_binary_completions_man_pages_readme_and_licences() {
             .arg(tmp.path()),
     );
     let unpacked = tmp.path().join(top);
-    let out = run_ok(&mut Command::new(unpacked.join("mfaenv")).arg("--version"));
+    let out = run_ok(Command::new(unpacked.join("mfaenv")).arg("--version"));
     assert_eq!(stdout_of(&out).trim(), format!("mfaenv {VERSION}"));
     for file in want.iter().filter(|f| !f.ends_with("/mfaenv")) {
         let inner = file.strip_prefix(&format!("{top}/")).unwrap();
