@@ -183,10 +183,10 @@ complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l region -d 'Reg
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l endpoint-url -d 'STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile\'s endpoint_url)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l min-ttl -d 'Guarantee at least this long before expiry (e.g. 2h); re-authenticates when less is left' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l prompt -d 'How to ask for a code when one is needed: auto, terminal, pinentry[-NAME], zenity, kdialog, osascript, wincred (default: MFAENV_PROMPT, the profile\'s mfa_prompt, else auto)' -r
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l service -d 'Land on this service\'s console (ec2, s3, iam, lambda, …; see the README)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l service -d 'Land on this service\'s console (ec2, s3, iam, lambda, …; see docs/console.md)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l path -d 'Land on this console path (e.g. \'/ec2/home?#Instances:\'); the region is added' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l browser -d 'The browser command (default: $BROWSER, else the platform\'s opener; with --isolate, a known browser on PATH)' -r
-complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -s d -l duration -d 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session\'s or GetFederationToken\'s length (see the README)' -r
+complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -s d -l duration -d 'How long the console session lasts: SessionDuration for a role assumed directly with long-term keys, else the role session\'s or GetFederationToken\'s length (see docs/console.md)' -r
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l direct -d 'Assume the role with the MFA code directly instead of through an MFA session'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l print -d 'Print the sign-in URL on stdout instead of opening it (it signs in whoever opens it, for 15 minutes)'
 complete -c mfaenv -n "__fish_mfaenv_using_subcommand console" -l isolate -d 'Open the profile in a browser profile of its own (Chromium/Chrome/Edge --user-data-dir, Firefox --profile), so several accounts stay signed in side by side'

@@ -134,8 +134,10 @@ fn run_block(block: &Block) -> Result<(), String> {
             Ok((before, prompt)) => {
                 seen.push_str(&before);
                 seen.push_str(&prompt);
+                // Enter is CR on a terminal; rexpect flushes only on LF.
                 session
                     .send("123456\r")
+                    .and_then(|_| session.flush())
                     .map_err(|e| format!("typing a code: {e}"))?;
             }
             Err(rexpect::error::Error::EOF { got, .. }) => {
