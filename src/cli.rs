@@ -82,7 +82,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   mfaenv login prod                 # asks the code once; later commands use the cache
-  mfaenv login --min-ttl 2h prod    # before a long terraform apply
+  mfaenv login --duration 3h --min-ttl 2h prod   # before a long apply: 2h of a 3h session left at least
   mfaenv login dev                  # an IAM Identity Center profile: logs in in the browser
   mfaenv login --use-device-code dev")]
     Login(LoginArgs),
