@@ -20,17 +20,6 @@ use anyhow::{bail, Context, Result};
 /// browser itself, left to run.
 const WATCH: Duration = Duration::from_secs(2);
 
-/// Variables no browser gets: the keys of this shell, the file store's passphrase.
-const SECRET_VARS: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    crate::settings::MFAENV_FILE_PASSPHRASE,
-];
-
 /// How a browser takes a profile directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -292,9 +281,8 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        for var in SECRET_VARS {
-            cmd.env_remove(var);
-        }
+        // No browser gets the keys of this shell or the key store's variables.
+        crate::prompt::child::scrub(&mut cmd);
         own_session(&mut cmd);
         let mut child = cmd
             .spawn()
