@@ -36,11 +36,20 @@ def pem(label, der):
 
 def write(args):
     curve = ECType.P_384 if args.key == "p384" else ECType.P_256
-    key = EC.new_generate(curve)
-    if args.key == "pkcs8":
-        dpop = pem("PRIVATE KEY", key.export_key(ECExportFormat.PKCS8))
-    else:
-        dpop = pem("EC PRIVATE KEY", key.export_key(ECExportFormat.SEC1))
+    pkcs8 = args.key == "pkcs8"
+    fmt = ECExportFormat.PKCS8 if pkcs8 else ECExportFormat.SEC1
+    # awscrt cannot read back some keys it exports itself (now and then a
+    # short scalar: "Key format is not supported"), so neither could the
+    # AWS CLI: such a cache is no test of mfaenv. Take a key it reads back.
+    for _ in range(64):
+        key = EC.new_generate(curve)
+        der = key.export_key(fmt)
+        try:
+            EC.new_key_from_der_data(der)
+            break
+        except RuntimeError:
+            continue
+    dpop = pem("PRIVATE KEY" if pkcs8 else "EC PRIVATE KEY", der)
     expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
         seconds=args.expires_in
     )
