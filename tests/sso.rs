@@ -729,12 +729,13 @@ fn fish_hook_loads_an_sso_profile_once_logged_in() {
     hook_loads_after_login(support::shells::RealShell::Fish);
 }
 
-/// The hook's refresh before expiry renews SSO keys with no person when
-/// the cached SSO token is valid: role credentials lasting 15 minutes, a
-/// window of 20: due as soon as they are loaded; the next prompt loads new
-/// keys with exactly one more GetRoleCredentials and no OIDC call.
-#[test]
-fn bash_hook_refreshes_sso_keys_before_expiry() {
+/// The hook's refresh before expiry in bash, for `profile`: its keys last
+/// 15 minutes (`sso_seconds` the portal's, the role's 15 minutes), the
+/// window is 20: due as soon as they are loaded. With a valid SSO token
+/// (`logged_in`) the next prompt loads new keys with exactly one more
+/// GetRoleCredentials (and one AssumeRole for a role) and no OIDC call;
+/// with a token that expired, a hint and no call.
+fn hook_refreshes(profile: &str, sso_seconds: u64, logged_in: bool) {
     use support::shells::{interactive, RealShell, PROMPT};
     let sh = RealShell::Bash;
     let Some(w) = world() else { return };
@@ -743,12 +744,18 @@ fn bash_hook_refreshes_sso_keys_before_expiry() {
     }
     let (access, ..) = w.sso.issue(3600);
     w.write_token("corp", &access, 3600, None);
-    w.sso.role_seconds(900);
+    w.sso.role_seconds(sso_seconds);
+    w.sts.on(
+        "AssumeRole",
+        vec![support::fake_sts::Reply::FreshAssumeRole(
+            Duration::from_secs(900),
+        )],
+    );
     let home = w.sb.home();
     std::fs::create_dir_all(home.join("proj")).unwrap();
     std::fs::write(
         home.join("proj/.mfaenv"),
-        "profile = \"dev\"\nrefresh_before = \"20m\"\n",
+        format!("profile = \"{profile}\"\nrefresh_before = \"20m\"\n"),
     )
     .unwrap();
     let mut env: Vec<(String, String)> = w.sso.env();
@@ -759,17 +766,29 @@ fn bash_hook_refreshes_sso_keys_before_expiry() {
     s.exp_string("mfaenv: allowed ").unwrap();
     s.exp_string(PROMPT).unwrap();
     s.send_line("cd proj").unwrap();
-    s.exp_string("loaded dev").unwrap();
+    s.exp_string(&format!("loaded {profile}")).unwrap();
     s.exp_string(PROMPT).unwrap();
-    let roles = w.sso.count("GetRoleCredentials");
+    if !logged_in {
+        // Expired, with no refresh token: only a login renews it.
+        w.write_token("corp", &access, -60, None);
+    }
+    let (roles, assumed) = (w.sso.count("GetRoleCredentials"), w.sts.count("AssumeRole"));
     s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
     let (_, loaded) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
-    s.exp_string("mfaenv: refreshed dev (").unwrap();
+    if logged_in {
+        s.exp_string(&format!("mfaenv: refreshed {profile} ("))
+            .unwrap();
+    } else {
+        s.exp_string(&format!("{profile} credentials expire in 1"))
+            .unwrap();
+        s.exp_string(&format!("run `mfaenv login {profile}`"))
+            .unwrap();
+    }
     s.exp_string(PROMPT).unwrap();
     s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
     let (_, fresh) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
     s.exp_string(PROMPT).unwrap();
-    // Renewed once: the next prompts leave them.
+    // Renewed (or said) once: the next prompts leave them.
     for _ in 0..3 {
         s.send_line("").unwrap();
         s.exp_string(PROMPT).unwrap();
@@ -777,13 +796,40 @@ fn bash_hook_refreshes_sso_keys_before_expiry() {
     s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
     let (_, last) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
     s.send_line("exit").unwrap();
-    assert_ne!(fresh, loaded, "the keys did not change");
-    assert_eq!(last, fresh, "renewed again");
-    assert_eq!(w.sso.count("GetRoleCredentials") - roles, 1);
+    assert_eq!(last, fresh, "{profile}: renewed again");
+    let calls = (
+        w.sso.count("GetRoleCredentials") - roles,
+        w.sts.count("AssumeRole") - assumed,
+    );
+    if logged_in {
+        assert_ne!(fresh, loaded, "{profile}: the keys did not change");
+        let role = usize::from(profile == "admin");
+        assert_eq!(calls, (1, role), "{profile}: calls of the refresh");
+    } else {
+        assert_eq!(fresh, loaded, "{profile}");
+        assert_eq!(calls, (0, 0), "{profile}: calls with no login");
+    }
     for op in ["RegisterClient", "StartDeviceAuthorization", "CreateToken"] {
-        assert_eq!(w.sso.count(op), 0, "{op}");
+        assert_eq!(w.sso.count(op), 0, "{profile}: {op}");
     }
     assert!(w.browser_opened().is_empty());
+}
+
+#[test]
+fn bash_hook_refreshes_sso_keys_before_expiry() {
+    hook_refreshes("dev", 900, true);
+}
+
+/// A role on SSO whose SSO keys are past the cache's minimum TTL: the
+/// refresh makes both again.
+#[test]
+fn bash_hook_refreshes_a_role_on_sso_before_expiry() {
+    hook_refreshes("admin", 120, true);
+}
+
+#[test]
+fn bash_hook_says_to_log_in_when_the_sso_token_expired() {
+    hook_refreshes("dev", 900, false);
 }
 
 /// `exec`, `exec --server` and `write` take the SSO chain too.
