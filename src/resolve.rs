@@ -350,12 +350,18 @@ pub fn cached(plan: &Plan, cache: &Cache, min_ttl: Duration) -> Option<Credentia
 
 /// Whether the plan's final session can be made again without a code: it
 /// is assumed with the keys of a session that is cached (the MFA session,
-/// or the role before it in a chain) and has time left.
+/// or the role before it in a chain) and has time left; or the chain
+/// starts at IAM Identity Center and its cached login is valid (or can be
+/// refreshed with no browser), so every step is made again with no person.
 pub fn renewable(plan: &Plan, cache: &Cache) -> bool {
     let steps = steps(plan);
-    match steps.len().checked_sub(2).map(|i| &steps[i]) {
-        Some(parent) => cache.get(&parent.key, DEFAULT_MIN_TTL).is_some(),
-        None => false,
+    let parent = steps.len().checked_sub(2).map(|i| &steps[i]);
+    if parent.is_some_and(|p| cache.get(&p.key, DEFAULT_MIN_TTL).is_some()) {
+        return true;
+    }
+    match &plan.source.kind {
+        SourceKind::Sso(sso) => crate::sources::sso::logged_in(sso),
+        _ => false,
     }
 }
 

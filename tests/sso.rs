@@ -729,6 +729,109 @@ fn fish_hook_loads_an_sso_profile_once_logged_in() {
     hook_loads_after_login(support::shells::RealShell::Fish);
 }
 
+/// The hook's refresh before expiry in bash, for `profile`: its keys last
+/// 15 minutes (`sso_seconds` the portal's, the role's 15 minutes), the
+/// window is 20: due as soon as they are loaded. With a valid SSO token
+/// (`logged_in`) the next prompt loads new keys with exactly one more
+/// GetRoleCredentials (and one AssumeRole for a role) and no OIDC call;
+/// with a token that expired, a hint and no call.
+fn hook_refreshes(profile: &str, sso_seconds: u64, logged_in: bool) {
+    use support::shells::{interactive, RealShell, PROMPT};
+    let sh = RealShell::Bash;
+    let Some(w) = world() else { return };
+    if sh.require().is_none() {
+        return;
+    }
+    let (access, ..) = w.sso.issue(3600);
+    w.write_token("corp", &access, 3600, None);
+    w.sso.role_seconds(sso_seconds);
+    w.sts.on(
+        "AssumeRole",
+        vec![support::fake_sts::Reply::FreshAssumeRole(
+            Duration::from_secs(900),
+        )],
+    );
+    let home = w.sb.home();
+    std::fs::create_dir_all(home.join("proj")).unwrap();
+    std::fs::write(
+        home.join("proj/.mfaenv"),
+        format!("profile = \"{profile}\"\nrefresh_before = \"20m\"\n"),
+    )
+    .unwrap();
+    let mut env: Vec<(String, String)> = w.sso.env();
+    env.push(("MFAENV_HOOK_PROMPT".into(), "never".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut s = interactive(sh, &w.sb, &sh.hook_rc(&support::mfaenv_bin()), &env);
+    s.send_line("mfaenv allow proj").unwrap();
+    s.exp_string("mfaenv: allowed ").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    s.send_line("cd proj").unwrap();
+    s.exp_string(&format!("loaded {profile}")).unwrap();
+    s.exp_string(PROMPT).unwrap();
+    if !logged_in {
+        // Expired, with no refresh token: only a login renews it.
+        w.write_token("corp", &access, -60, None);
+    }
+    let (roles, assumed) = (w.sso.count("GetRoleCredentials"), w.sts.count("AssumeRole"));
+    s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
+    let (_, loaded) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
+    if logged_in {
+        s.exp_string(&format!("mfaenv: refreshed {profile} ("))
+            .unwrap();
+    } else {
+        s.exp_string(&format!("{profile} credentials expire in 1"))
+            .unwrap();
+        s.exp_string(&format!("run `mfaenv login {profile}`"))
+            .unwrap();
+    }
+    s.exp_string(PROMPT).unwrap();
+    s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
+    let (_, fresh) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    // Renewed (or said) once: the next prompts leave them.
+    for _ in 0..3 {
+        s.send_line("").unwrap();
+        s.exp_string(PROMPT).unwrap();
+    }
+    s.send_line("echo KEY=$AWS_ACCESS_KEY_ID").unwrap();
+    let (_, last) = s.exp_regex(r"KEY=ASIA\S+").unwrap();
+    s.send_line("exit").unwrap();
+    assert_eq!(last, fresh, "{profile}: renewed again");
+    let calls = (
+        w.sso.count("GetRoleCredentials") - roles,
+        w.sts.count("AssumeRole") - assumed,
+    );
+    if logged_in {
+        assert_ne!(fresh, loaded, "{profile}: the keys did not change");
+        let role = usize::from(profile == "admin");
+        assert_eq!(calls, (1, role), "{profile}: calls of the refresh");
+    } else {
+        assert_eq!(fresh, loaded, "{profile}");
+        assert_eq!(calls, (0, 0), "{profile}: calls with no login");
+    }
+    for op in ["RegisterClient", "StartDeviceAuthorization", "CreateToken"] {
+        assert_eq!(w.sso.count(op), 0, "{profile}: {op}");
+    }
+    assert!(w.browser_opened().is_empty());
+}
+
+#[test]
+fn bash_hook_refreshes_sso_keys_before_expiry() {
+    hook_refreshes("dev", 900, true);
+}
+
+/// A role on SSO whose SSO keys are past the cache's minimum TTL: the
+/// refresh makes both again.
+#[test]
+fn bash_hook_refreshes_a_role_on_sso_before_expiry() {
+    hook_refreshes("admin", 120, true);
+}
+
+#[test]
+fn bash_hook_says_to_log_in_when_the_sso_token_expired() {
+    hook_refreshes("dev", 900, false);
+}
+
 /// `exec`, `exec --server` and `write` take the SSO chain too.
 #[test]
 fn exec_server_and_write_routes() {
@@ -763,6 +866,75 @@ fn exec_server_and_write_routes() {
         creds.contains("[dev-mfa]") && creds.contains("ASIASSO"),
         "{creds}"
     );
+}
+
+/// `exec --server` renews the child's keys near their expiry with no
+/// person: the cached SSO token is valid, so one more GetRoleCredentials
+/// (and, for a role on it, one more AssumeRole) and no OIDC call. The
+/// child asks the endpoint twice, across the refresh.
+fn server_renews(profile: &str) {
+    let Some(w) = world() else { return };
+    let (access, ..) = w.sso.issue(3600);
+    w.write_token("corp", &access, 3600, None);
+    // Role credentials lasting 10 s: with --min-ttl 2s the server renews
+    // them halfway, after 5 s, and next after 10 s; the child asks at once
+    // and after 7 s.
+    w.sso.role_seconds(10);
+    w.sts.on(
+        "AssumeRole",
+        vec![support::fake_sts::Reply::FreshAssumeRole(
+            Duration::from_secs(10),
+        )],
+    );
+    let (roles, assumed) = (w.sso.count("GetRoleCredentials"), w.sts.count("AssumeRole"));
+    let ask = "curl -sS -H \"Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN\" \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"";
+    let out = w.ok(
+        &[
+            "exec",
+            "--server",
+            "--min-ttl",
+            "2s",
+            profile,
+            "--",
+            "sh",
+            "-c",
+            &format!("{ask}; echo; sleep 7; {ask}; echo"),
+        ],
+        false,
+    );
+    let keys: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{profile}: {e}: {out}"));
+            v["AccessKeyId"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(keys.len(), 2, "{profile}: {out}");
+    assert!(keys.iter().all(|k| k.starts_with("ASIA")), "{keys:?}");
+    assert_ne!(
+        keys[0], keys[1],
+        "{profile}: the same keys after the refresh"
+    );
+    // One GetRoleCredentials to start, exactly one more for the refresh.
+    assert_eq!(w.sso.count("GetRoleCredentials") - roles, 2, "{profile}");
+    if profile == "admin" {
+        assert_eq!(w.sts.count("AssumeRole") - assumed, 2, "{profile}");
+    }
+    for op in ["RegisterClient", "StartDeviceAuthorization", "CreateToken"] {
+        assert_eq!(w.sso.count(op), 0, "{profile}: {op}");
+    }
+    assert!(w.browser_opened().is_empty());
+}
+
+#[test]
+fn exec_server_renews_sso_keys_with_no_browser() {
+    server_renews("dev");
+}
+
+#[test]
+fn exec_server_renews_a_role_on_sso_with_no_browser() {
+    server_renews("admin");
 }
 
 /// A cached export or credential-process of an SSO profile (and of a role

@@ -314,6 +314,16 @@ fn save(path: &std::path::Path, token: &SsoToken) {
     }
 }
 
+/// Whether credentials for `sso` can be had with no person: the cached
+/// token is valid, or can be refreshed with no browser (reads the file only).
+pub fn logged_in(sso: &SsoSource) -> bool {
+    let Some(path) = sso_token::path(sso) else {
+        return false;
+    };
+    let now = SystemTime::now();
+    matches!(sso_token::read(&path), Ok(Some(t)) if t.left(now) > USABLE || t.refreshable(now))
+}
+
 /// Whether a token for `sso` that is still valid is cached (for `plan`;
 /// reads the file only).
 pub fn token_state(sso: &SsoSource) -> &'static str {

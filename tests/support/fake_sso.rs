@@ -65,6 +65,7 @@ struct State {
     accounts: Vec<(String, String, Vec<String>)>,
     counter: u64,
     token_seconds: u64,
+    role_seconds: u64,
     registration_seconds: u64,
     pending: u32,
     authorize: Option<Authorize>,
@@ -88,6 +89,7 @@ impl FakeSso {
         let addr = listener.local_addr().expect("fake SSO: addr");
         let state = Arc::new(Mutex::new(State {
             token_seconds: 3600,
+            role_seconds: 3600,
             registration_seconds: 90 * 86400,
             accounts: vec![
                 (
@@ -153,6 +155,12 @@ impl FakeSso {
     /// How long access tokens last.
     pub fn token_seconds(&self, seconds: u64) -> &FakeSso {
         self.lock().token_seconds = seconds;
+        self
+    }
+
+    /// How long the role credentials GetRoleCredentials hands out last.
+    pub fn role_seconds(&self, seconds: u64) -> &FakeSso {
+        self.lock().role_seconds = seconds;
         self
     }
 
@@ -391,7 +399,7 @@ fn handle(
                 "accessKeyId": format!("ASIASSO{n:013}"),
                 "secretAccessKey": format!("sso-secret-{n}"),
                 "sessionToken": format!("sso-session-token-{n}"),
-                "expiration": (now() + 3600) * 1000,
+                "expiration": (now() + s.role_seconds) * 1000,
             }}))
         }
         "ListAccounts" => {
