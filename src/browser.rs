@@ -10,7 +10,7 @@
 //! browser's argv while it runs (docs/console.md and docs/security.md say so).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -181,7 +181,7 @@ fn opener() -> &'static str {
 }
 
 /// `name` on PATH, or as a path when it has a slash.
-fn find(name: &str) -> Option<PathBuf> {
+pub(crate) fn find(name: &str) -> Option<PathBuf> {
     let path = Path::new(name);
     if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
         return is_executable(path).then(|| path.to_path_buf());
@@ -271,22 +271,31 @@ impl Browser {
         args
     }
 
-    /// Starts the browser on `url` and watches it for [`WATCH`]: an exit
-    /// with an error status in that time is an error; still running, it is
-    /// left to run, in a session of its own.
-    pub fn open(&self, url: &str, profile_dir: Option<&Path>) -> Result<()> {
-        let name = crate::ui::escape(&self.argv[0]);
+    /// Starts the browser on `url`, in a session of its own, without the
+    /// keys of this shell or the key store's variables; its output goes
+    /// nowhere (it may repeat the URL). Not waited for.
+    pub fn spawn(&self, url: &str, profile_dir: Option<&Path>) -> Result<Child> {
         let mut cmd = Command::new(&self.program);
         cmd.args(self.args(url, profile_dir))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // No browser gets the keys of this shell or the key store's variables.
         crate::prompt::child::scrub(&mut cmd);
         own_session(&mut cmd);
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start the browser `{name}`"))?;
+        cmd.spawn().with_context(|| {
+            format!(
+                "cannot start the browser `{}`",
+                crate::ui::escape(&self.argv[0])
+            )
+        })
+    }
+
+    /// [`Browser::spawn`], then watches it for [`WATCH`]: an exit with an
+    /// error status in that time is an error; still running, it is left to
+    /// run.
+    pub fn open(&self, url: &str, profile_dir: Option<&Path>) -> Result<()> {
+        let name = crate::ui::escape(&self.argv[0]);
+        let mut child = self.spawn(url, profile_dir)?;
         let deadline = Instant::now() + WATCH;
         while Instant::now() < deadline {
             match child.try_wait() {

@@ -16,7 +16,6 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -202,61 +201,38 @@ fn show(what: &str, url: &str, code: Option<&str>) {
 /// Whether a browser can be opened here: `$BROWSER`, or the platform's
 /// opener with a display to show it on.
 pub fn browser_available() -> bool {
-    crate::env_vars::get("BROWSER").is_some() || platform_opener().is_some()
+    crate::env_vars::get("BROWSER").is_some() || opener_can_show()
 }
 
-fn platform_opener() -> Option<Vec<String>> {
-    if cfg!(target_os = "macos") {
-        return Some(vec!["open".into()]);
-    }
-    if cfg!(windows) {
-        return Some(vec!["cmd".into(), "/c".into(), "start".into(), "".into()]);
+fn opener_can_show() -> bool {
+    if cfg!(any(target_os = "macos", windows)) {
+        return true;
     }
     let display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| crate::env_vars::get(v).is_some());
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("xdg-open").is_file()))
-        .unwrap_or(false);
-    (display && on_path).then(|| vec!["xdg-open".into()])
+    display && crate::browser::find("xdg-open").is_some()
 }
 
-/// Starts the browser on `url`, detached: its output goes nowhere near
-/// stdout (which may be `eval`ed). `$BROWSER` is a `:`-separated list of
-/// commands, `%s` standing for the URL (else it is the last argument).
+/// Starts the browser on `url` (`$BROWSER`, else the platform's opener:
+/// the console's choice, `crate::browser`), detached; false when there is
+/// none to start. The URL is printed anyway, so a browser that fails later
+/// costs nothing.
 fn open_browser(url: &str) -> bool {
-    let commands: Vec<Vec<String>> = match crate::env_vars::get("BROWSER") {
-        Some(list) => list
-            .split(':')
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.split_whitespace().map(str::to_string).collect())
-            .collect(),
-        None => platform_opener().into_iter().collect(),
+    if !browser_available() {
+        return false;
+    }
+    let Ok(browser) = crate::browser::choose(None, false) else {
+        return false;
     };
-    for mut argv in commands {
-        if argv.iter().any(|a| a.contains("%s")) {
-            for a in argv.iter_mut() {
-                *a = a.replace("%s", url);
-            }
-        } else {
-            argv.push(url.to_string());
-        }
-        let mut cmd = Command::new(&argv[0]);
-        // The browser has no business with the keys of this environment.
-        crate::prompt::child::scrub(&mut cmd);
-        let started = cmd
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        if let Ok(mut child) = started {
+    match browser.spawn(url, None) {
+        Ok(mut child) => {
             // Reaped when it ends; never waited for.
             std::thread::spawn(move || child.wait());
-            return true;
+            true
         }
+        Err(_) => false,
     }
-    false
 }
 
 /// Waits on `listener` for the redirect with `state`; returns its code.
