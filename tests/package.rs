@@ -364,9 +364,14 @@ impl Drop for Installed {
 
 /// `dpkg ARGS`, waiting out another dpkg/apt holding the lock (up to 2 min).
 fn dpkg(args: &[&str]) -> Output {
+    waiting_out_the_dpkg_lock(|| Command::new("dpkg").args(args).output().expect("run dpkg"))
+}
+
+/// Runs `run` again while another dpkg/apt holds the lock (up to 2 min).
+fn waiting_out_the_dpkg_lock(run: impl Fn() -> Output) -> Output {
     let started = Instant::now();
     loop {
-        let out = Command::new("dpkg").args(args).output().expect("run dpkg");
+        let out = run();
         let locked = support::stderr_of(&out).contains("lock");
         if out.status.success() || !locked || started.elapsed() > Duration::from_secs(120) {
             return out;
@@ -382,6 +387,8 @@ struct FreshUser {
     uid: u32,
     gid: u32,
     home: PathBuf,
+    /// The PATH its programs get: the system's, as a login gives it.
+    path: String,
 }
 
 impl FreshUser {
@@ -399,6 +406,7 @@ impl FreshUser {
             name,
             uid,
             gid,
+            path: "/usr/local/bin:/usr/bin:/bin".to_string(),
         }
     }
 
@@ -412,7 +420,7 @@ impl FreshUser {
             .env("USER", &self.name)
             .env("LOGNAME", &self.name)
             .env("SHELL", format!("/usr/bin/{program}"))
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("PATH", &self.path)
             .env("LANG", "C.UTF-8")
             .env("TERM", "dumb")
             .current_dir(&self.home)
@@ -494,12 +502,26 @@ fn the_deb_installs_mfaenv_its_man_pages_and_completions_for_a_fresh_user() {
         panic!("this test installs the .deb with dpkg -i: run it as root (CI does), or set MFAENV_TEST_ALLOW_SKIP=1");
     }
     let dist = dist();
+    let _one_at_a_time = one_install_at_a_time();
     let started = Instant::now();
     let installed = Installed;
-    let out = dpkg(&["-i", dist.deb.to_str().unwrap()]);
+    // docs/install.md's own line, in a directory whose target/dist is
+    // where the artefacts are. The test runs as root: `sudo` is dropped.
+    let block = install_block("dpkg -i");
+    let line = block.trim_start_matches("sudo ");
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("target")).unwrap();
+    std::os::unix::fs::symlink(dist.deb.parent().unwrap(), cwd.path().join("target/dist")).unwrap();
+    let out = waiting_out_the_dpkg_lock(|| {
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", line])
+            .current_dir(cwd.path())
+            .output()
+            .expect("run bash")
+    });
     assert!(
         out.status.success(),
-        "dpkg -i: {}",
+        "docs/install.md: {line}: {}",
         support::stderr_of(&out)
     );
 
@@ -531,4 +553,156 @@ fn the_deb_installs_mfaenv_its_man_pages_and_completions_for_a_fresh_user() {
         );
     }
     eprintln!("install, checks and removal took {:?}", started.elapsed());
+}
+
+/// The `sh install` blocks of docs/install.md: the lines a reader types to
+/// install mfaenv, each run by a test of this file.
+fn install_blocks() -> Vec<String> {
+    let text = std::fs::read_to_string(support::root().join("docs/install.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut open: Option<String> = None;
+    for line in text.lines() {
+        match open.as_mut() {
+            None if line.trim() == "```sh install" => open = Some(String::new()),
+            None => {}
+            Some(_) if line.trim_start().starts_with("```") => blocks.extend(open.take()),
+            Some(body) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+    }
+    blocks
+}
+
+/// The words that find each `sh install` block, in the test that runs it.
+const INSTALL_BLOCKS_RUN: [&str; 3] = ["dpkg -i", "cargo install", "mfaenv completions bash"];
+
+/// The one `sh install` block of docs/install.md that holds `words`.
+fn install_block(words: &str) -> String {
+    let found: Vec<String> = install_blocks()
+        .into_iter()
+        .filter(|b| b.contains(words))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "docs/install.md must have one ```sh install block with {words:?}: {found:#?}"
+    );
+    found[0].clone()
+}
+
+#[test]
+fn every_install_block_of_the_docs_is_run_by_a_test() {
+    let blocks = install_blocks();
+    assert_eq!(blocks.len(), INSTALL_BLOCKS_RUN.len(), "{blocks:#?}");
+    for block in &blocks {
+        assert!(
+            INSTALL_BLOCKS_RUN.iter().any(|w| block.contains(w)),
+            "no test runs this block of docs/install.md:\n{block}"
+        );
+    }
+}
+
+/// The .deb test and the source route both put completions where a fresh
+/// shell finds them: one at a time, or each could pass on the other's files.
+fn one_install_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        !Path::new("/usr/bin/mfaenv").exists(),
+        "/usr/bin/mfaenv is installed: remove it (dpkg --purge mfaenv) first"
+    );
+    guard
+}
+
+/// docs/install.md's source route, as written: `cargo install --locked
+/// --path .` from the checkout into a fresh user's ~/.cargo, then the
+/// completion and man-page lines as that user. Then `man -w` finds the
+/// pages through PATH alone, and `mfaenv ex<TAB>` completes in bash, zsh
+/// (with the ~/.zshrc line the block names) and fish.
+#[test]
+fn the_source_route_of_the_docs_gives_a_fresh_user_man_pages_and_completions() {
+    for program in ["man", "useradd", "bash", "zsh", "fish"] {
+        if support::require_program(program).is_none() {
+            return;
+        }
+    }
+    if !is_root() {
+        if support::may_skip() {
+            eprintln!("SKIP: useradd needs root");
+            return;
+        }
+        panic!("this test makes a local user: run it as root (CI does), or set MFAENV_TEST_ALLOW_SKIP=1");
+    }
+    let _one_at_a_time = one_install_at_a_time();
+    let mut user = FreshUser::new();
+    let cargo_root = user.home.join(".cargo");
+
+    // cargo install, as root (the toolchain and registry are root's), into
+    // the user's ~/.cargo; the suite's target dir keeps it incremental.
+    let install = install_block("cargo install");
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let path = match cargo.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => format!(
+            "{}:{}",
+            dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+        None => std::env::var("PATH").unwrap_or_default(),
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| support::root().join("target"));
+    let started = Instant::now();
+    run_ok(
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &install])
+            .current_dir(support::root())
+            .env("PATH", path)
+            .env("CARGO_INSTALL_ROOT", &cargo_root)
+            .env("CARGO_TARGET_DIR", &target),
+    );
+    eprintln!("cargo install took {:?}", started.elapsed());
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg(format!("{}:{}", user.uid, user.gid))
+            .arg(&cargo_root),
+    );
+
+    // The rest as the user, from the checkout, with ~/.cargo/bin on PATH.
+    user.path = format!("{}:{}", cargo_root.join("bin").display(), user.path);
+    let files = install_block("mfaenv completions bash");
+    let mut cmd = user.command("bash", &["-euo", "pipefail", "-c", &files]);
+    run_ok(cmd.current_dir(support::root()));
+
+    let out = run_ok(&mut user.command("sh", &["-c", "command -v mfaenv && mfaenv --version"]));
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "{}\nmfaenv {VERSION}\n",
+            cargo_root.join("bin/mfaenv").display()
+        )
+    );
+    for page in ["mfaenv", "mfaenv-exec"] {
+        let out = run_ok(&mut user.command("man", &["-w", page]));
+        assert_eq!(
+            stdout_of(&out).trim(),
+            cargo_root
+                .join(format!("share/man/man1/{page}.1"))
+                .display()
+                .to_string()
+        );
+    }
+    // The ~/.zshrc line the block's comment asks for.
+    let zshrc = files
+        .lines()
+        .find_map(|l| l.trim_start_matches(['#', ' ']).strip_prefix("fpath="))
+        .map(|rest| format!("fpath={rest}\n"))
+        .expect("the block names the ~/.zshrc line (fpath=…)");
+    user.write_dotfile(".zshrc", &zshrc);
+    for shell in ["bash", "zsh", "fish"] {
+        completes_ex(&user, shell);
+    }
 }
