@@ -63,7 +63,8 @@
 //! them no credentials fails; terragrunt runs its `--auth-provider-cmd` and
 //! uses the keys it printed; eksctl creates the cluster of its `-f` file.
 //!
-//! `MFAENV_DOCS_BLOCK=FILE:LINE` runs one block.
+//! `MFAENV_DOCS_BLOCK=FILE:LINE` runs one block; `MFAENV_DOCS_VERBOSE=1`
+//! prints what each printed.
 
 mod support;
 
@@ -677,6 +678,9 @@ fn run_in_pty(cmd: Command, bed: &Bed, quiet: Duration) -> Result<String, String
     let mut session =
         rexpect::session::spawn_command(cmd, Some(quiet.as_millis() as u64)).map_err(|e| e.to_string())?;
     let seen = drive(&mut session, bed, None, quiet)?;
+    if std::env::var_os("MFAENV_DOCS_VERBOSE").is_some() {
+        eprintln!("{seen}");
+    }
     match session.process.wait() {
         Ok(rexpect::process::wait::WaitStatus::Exited(_, 0)) => Ok(seen),
         Ok(other) => Err(format!("{other:?}\n--- output:\n{seen}")),
@@ -985,9 +989,19 @@ fn type_lines(
             .send(&format!("{typed}\r"))
             .and_then(|_| session.flush())
             .map_err(|e| e.to_string())?;
-        let out = drive(session, bed, Some(&prompt), quiet)?;
-        if !typed.is_empty() && !status_zero(&out) {
-            return Err(format!("`{code}` failed:\n{out}"));
+        // The status first (fish draws its prompt again while a line is
+        // read, so a prompt alone does not mark the end), then the prompt,
+        // before which the hook speaks.
+        let mut out = String::new();
+        if !typed.is_empty() {
+            out = drive(session, bed, Some(r"st=[0-9]+"), quiet)?;
+            if !status_zero(&out) {
+                return Err(format!("`{code}` failed:\n{out}"));
+            }
+        }
+        out.push_str(&drive(session, bed, Some(&prompt), quiet)?);
+        if std::env::var_os("MFAENV_DOCS_VERBOSE").is_some() {
+            eprintln!("{out}");
         }
         last = Some((code.to_string(), out));
         if let Some(notice) = notice {
