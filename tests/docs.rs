@@ -97,7 +97,10 @@ struct Block {
 
 impl Block {
     fn name(&self) -> String {
-        let file = self.file.strip_prefix(support::root()).unwrap_or(&self.file);
+        let file = self
+            .file
+            .strip_prefix(support::root())
+            .unwrap_or(&self.file);
         format!("{}:{}", file.display(), self.line)
     }
 }
@@ -378,7 +381,8 @@ fn shims(dir: &Path) {
         exec aws sts get-caller-identity --output text\n",
     );
     // A browser: records the URL (its last argument) and follows it.
-    let browser = "#!/bin/sh\n# a stand-in browser: follows the URL with curl\nfor url; do :; done\n\
+    let browser =
+        "#!/bin/sh\n# a stand-in browser: follows the URL with curl\nfor url; do :; done\n\
         echo \"$url\" >> \"$HOME/browser.log\"\n\
         exec curl -sS -f -L --max-time 10 -o /dev/null \"$url\"\n";
     write_script(&dir.join("browser"), browser);
@@ -411,11 +415,7 @@ fn prepare(world: &World, kind: &Kind) -> Bed {
             "\n[other]\naws_access_key_id = AKIAOTHEREXAMPLE0001\naws_secret_access_key = other/long-term/SECRET\n",
         );
     }
-    let sb = Sandbox::with(
-        &moto.endpoint(),
-        support::sandbox::CONFIG,
-        &credentials,
-    );
+    let sb = Sandbox::with(&moto.endpoint(), support::sandbox::CONFIG, &credentials);
     for name in &kind.with {
         sb.add_config(extra_profile(name).expect("checked"));
     }
@@ -442,7 +442,10 @@ fn prepare(world: &World, kind: &Kind) -> Bed {
         format!("{}:{}:{path}", bin_dir.display(), shim_dir.display()),
     );
     bed.set("TERM", "dumb");
-    bed.set("MFAENV_DATA_DIR", home.join(".local/share/mfaenv").display().to_string());
+    bed.set(
+        "MFAENV_DATA_DIR",
+        home.join(".local/share/mfaenv").display().to_string(),
+    );
     // What eksctl's example names.
     std::fs::write(
         home.join("cluster.yaml"),
@@ -451,7 +454,8 @@ fn prepare(world: &World, kind: &Kind) -> Bed {
     .expect("write cluster.yaml");
     // What the hook's examples name.
     std::fs::create_dir_all(home.join("src/infra-prod")).expect("mkdir project");
-    std::fs::write(home.join("src/infra-prod/.mfaenv"), "profile = \"prod\"\n").expect("write .mfaenv");
+    std::fs::write(home.join("src/infra-prod/.mfaenv"), "profile = \"prod\"\n")
+        .expect("write .mfaenv");
     if kind.store {
         bed.set("MFAENV_BACKEND", "file");
         // What `add --env` reads, as under `aws-vault exec base --`.
@@ -459,7 +463,8 @@ fn prepare(world: &World, kind: &Kind) -> Bed {
         bed.set("AWS_SECRET_ACCESS_KEY", bed.keys.1.clone());
     }
     if kind.sso {
-        bed.sb.add_config(&format!("\n{}", sso_page_ini("[sso-session corp]")));
+        bed.sb
+            .add_config(&format!("\n{}", sso_page_ini("[sso-session corp]")));
         bed.set("AWS_ENDPOINT_URL", world.sso_sts.endpoint());
         for (k, v) in world.sso.env() {
             bed.set(&k, v);
@@ -524,7 +529,10 @@ fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
 
 fn xml_value(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}")) + open.len();
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        + open.len();
     let end = xml[start..].find("</").expect("closing tag") + start;
     xml[start..end].to_string()
 }
@@ -539,7 +547,11 @@ fn seed_alice(moto: &Moto) -> (String, String) {
     );
     moto.trust(&keys.0, &keys.1);
     for device in ["alice", "alice-yubikey"] {
-        let xml = iam(moto, "CreateVirtualMFADevice", &[("VirtualMFADeviceName", device)]);
+        let xml = iam(
+            moto,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", device)],
+        );
         let serial = xml_value(&xml, "SerialNumber");
         iam(
             moto,
@@ -567,7 +579,11 @@ fn write_login_cache(world: &World, bed: &Bed, session: &str) {
         .args(["--expires-in", "3600"])
         .output()
         .expect("run login_cache.py");
-    assert!(out.status.success(), "login_cache.py: {}", support::stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "login_cache.py: {}",
+        support::stderr_of(&out)
+    );
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).expect("login_cache.py JSON");
     world.signin.add_session(
         "arn:aws:signin:::devtools/same-device",
@@ -662,7 +678,12 @@ fn drive(
             }
             Err(rexpect::error::Error::Timeout { got, .. }) => {
                 seen.push_str(&got);
-                let last = seen.trim_end().lines().last().unwrap_or_default().to_string();
+                let last = seen
+                    .trim_end()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .to_string();
                 return Err(format!(
                     "waited {quiet:?} with no output: a prompt nobody answers? last line: {last:?}\n--- output:\n{seen}"
                 ));
@@ -675,8 +696,8 @@ fn drive(
 /// Runs `cmd` in a pseudo-terminal to its end, answering prompts; Ok when
 /// it exits 0.
 fn run_in_pty(cmd: Command, bed: &Bed, quiet: Duration) -> Result<String, String> {
-    let mut session =
-        rexpect::session::spawn_command(cmd, Some(quiet.as_millis() as u64)).map_err(|e| e.to_string())?;
+    let mut session = rexpect::session::spawn_command(cmd, Some(quiet.as_millis() as u64))
+        .map_err(|e| e.to_string())?;
     let seen = drive(&mut session, bed, None, quiet)?;
     if std::env::var_os("MFAENV_DOCS_VERBOSE").is_some() {
         eprintln!("{seen}");
@@ -730,10 +751,7 @@ fn segments_by_comment(text: &str) -> Vec<(Sh, String)> {
             }
             heading
         } else {
-            split_comment(line)
-                .1
-                .and_then(Sh::named)
-                .unwrap_or(heading)
+            split_comment(line).1.and_then(Sh::named).unwrap_or(heading)
         };
         match segments.last_mut() {
             Some((last, body)) if *last == shell => {
@@ -788,7 +806,9 @@ fn run_script(bed: &Bed, shell: Sh, text: &str, quiet: Duration) -> Result<(), S
         Sh::Elvish => (
             "elvish",
             "example.elv",
-            format!("var edit: = (ns [&completion:=(ns [&arg-completer=[&]])])\ncd $E:HOME\n{text}"),
+            format!(
+                "var edit: = (ns [&completion:=(ns [&arg-completer=[&]])])\ncd $E:HOME\n{text}"
+            ),
             &["-norc"],
         ),
         Sh::Pwsh => return check_pwsh(bed, text, quiet),
@@ -809,7 +829,10 @@ fn fish_checked(text: &str) -> String {
     for line in text.lines() {
         let (code, _) = split_comment(line);
         let first = code.split_whitespace().next().unwrap_or_default();
-        let opens = matches!(first, "function" | "if" | "for" | "while" | "begin" | "switch");
+        let opens = matches!(
+            first,
+            "function" | "if" | "for" | "while" | "begin" | "switch"
+        );
         out.push_str(code);
         if first == "end" {
             depth = depth.saturating_sub(1);
@@ -838,14 +861,23 @@ fn check_pwsh(bed: &Bed, text: &str, quiet: Duration) -> Result<(), String> {
         .collect();
     let parsed = support::pwsh::parse(&code);
     if parsed.has_error {
-        return Err(format!("PowerShell does not parse:\n{code}{:?}", parsed.errors));
+        return Err(format!(
+            "PowerShell does not parse:\n{code}{:?}",
+            parsed.errors
+        ));
     }
     for (i, args) in mfaenv_calls(&code).into_iter().enumerate() {
         let out = bed.home().join(format!("pwsh-output-{i}.ps1"));
         let mut cmd = bed.command("bash");
-        cmd.args(["--noprofile", "--norc", "-c", "set -e; mfaenv \"$@\" > \"$OUT\"", "bash"])
-            .args(&args)
-            .env("OUT", &out);
+        cmd.args([
+            "--noprofile",
+            "--norc",
+            "-c",
+            "set -e; mfaenv \"$@\" > \"$OUT\"",
+            "bash",
+        ])
+        .args(&args)
+        .env("OUT", &out);
         run_in_pty(cmd, bed, quiet).map_err(|e| format!("mfaenv {args:?}: {e}"))?;
         let printed = std::fs::read_to_string(&out).unwrap_or_default();
         let parsed = support::pwsh::parse(&printed);
@@ -929,7 +961,11 @@ fn run_typed(bed: &Bed, shell: Sh, kind: &Kind, text: &str, quiet: Duration) -> 
             return Err(format!("mfaenv allow: {}", support::stderr_of(&out)));
         }
     }
-    let env: Vec<(&str, &str)> = bed.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env: Vec<(&str, &str)> = bed
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let rc = if kind.hook {
         real.hook_rc(Path::new("mfaenv"))
     } else {
@@ -954,7 +990,9 @@ fn type_lines(
     // (output of the line, notices it must show)
     let mut last: Option<(String, String)> = None;
     let check = |last: &Option<(String, String)>, notice: &str| -> Result<(), String> {
-        let (line, out) = last.as_ref().ok_or(format!("`# {notice}` follows no command"))?;
+        let (line, out) = last
+            .as_ref()
+            .ok_or(format!("`# {notice}` follows no command"))?;
         // `~/` in the docs is the HOME mfaenv prints in full.
         let home = format!("{}/", bed.home().display());
         if out.contains(&notice.replace("~/", &home)) {
@@ -1051,7 +1089,11 @@ fn run_detached(bed: &Bed, command: &str) -> Result<(), String> {
 /// Crontab lines: five schedule fields, then the command.
 fn run_cron(bed: &Bed, text: &str) -> Result<(), String> {
     let mut ran = 0;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let (schedule, command) = split_cron(line).ok_or(format!("not a crontab line: {line}"))?;
         let field = |f: &&str| f.chars().all(|c| c.is_ascii_digit() || "*/,-".contains(c));
         if !schedule.iter().all(field) || command.is_empty() {
@@ -1097,7 +1139,11 @@ fn run_units(bed: &Bed, text: &str) -> Result<(), String> {
     for (path, body) in &units {
         std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir units");
         std::fs::write(path, body).expect("write unit");
-        exec.extend(body.lines().filter_map(|l| l.strip_prefix("ExecStart=")).map(str::to_string));
+        exec.extend(
+            body.lines()
+                .filter_map(|l| l.strip_prefix("ExecStart="))
+                .map(str::to_string),
+        );
     }
     let analyze = support::require_program("systemd-analyze").ok_or("skipped")?;
     let mut cmd = bed.sb.command(analyze);
@@ -1116,7 +1162,10 @@ fn run_units(bed: &Bed, text: &str) -> Result<(), String> {
         return Err("no ExecStart".into());
     }
     for command in exec {
-        run_detached(bed, &command.replace("%h", &bed.home().display().to_string()))?;
+        run_detached(
+            bed,
+            &command.replace("%h", &bed.home().display().to_string()),
+        )?;
     }
     Ok(())
 }
@@ -1129,7 +1178,10 @@ fn run_units(bed: &Bed, text: &str) -> Result<(), String> {
 fn every_runnable_example_in_the_docs_runs() {
     let only = std::env::var("MFAENV_DOCS_BLOCK").ok();
     let all = blocks();
-    assert!(!all.is_empty(), "no ```sh test blocks found in README.md or docs/");
+    assert!(
+        !all.is_empty(),
+        "no ```sh test blocks found in README.md or docs/"
+    );
     let Some(world) = World::start() else {
         return;
     };
@@ -1143,7 +1195,11 @@ fn every_runnable_example_in_the_docs_runs() {
         ran += 1;
         let start = std::time::Instant::now();
         if let Err(why) = run_block(&world, block, QUIET) {
-            failures.push(format!("{name} ({}):\n{}\n{why}", block.info.join(" "), block.text));
+            failures.push(format!(
+                "{name} ({}):\n{}\n{why}",
+                block.info.join(" "),
+                block.text
+            ));
         }
         eprintln!("{name}: {:.1?}", start.elapsed());
     }
@@ -1181,22 +1237,39 @@ fn the_info_string_is_strict_and_comments_pick_shells() {
     assert!(kind_of(&words("sh test with=nosuch")).is_err());
     assert!(kind_of(&words("ini test")).is_err());
     assert!(kind_of(&words("hcl test")).is_err());
-    let env = kind_of(&words("sh test hook MFAENV_REFRESH_BEFORE=61m")).unwrap().env;
-    assert_eq!(env, [("MFAENV_REFRESH_BEFORE".to_string(), "61m".to_string())]);
+    let env = kind_of(&words("sh test hook MFAENV_REFRESH_BEFORE=61m"))
+        .unwrap()
+        .env;
+    assert_eq!(
+        env,
+        [("MFAENV_REFRESH_BEFORE".to_string(), "61m".to_string())]
+    );
     let segments = segments_by_comment(
         "eval \"$(mfaenv hook bash)\"   # ~/.bashrc\n# fish\nmfaenv hook fish | source\n# PowerShell: add to $PROFILE\nX | Invoke-Expression\necho 'a # b'  # docker compose\n",
     );
     let shells: Vec<Sh> = segments.iter().map(|s| s.0).collect();
     assert_eq!(shells, [Sh::Bash, Sh::Fish, Sh::Pwsh]);
-    assert_eq!(split_comment("echo 'a # b'  # c"), ("echo 'a # b'", Some("c")));
-    assert_eq!(notice_of("mfaenv: loaded prod (59m left)").as_deref(), Some("mfaenv: loaded prod"));
-    assert_eq!(notice_of("mfaenv: unloaded prod — keys gone").as_deref(), Some("mfaenv: unloaded prod"));
+    assert_eq!(
+        split_comment("echo 'a # b'  # c"),
+        ("echo 'a # b'", Some("c"))
+    );
+    assert_eq!(
+        notice_of("mfaenv: loaded prod (59m left)").as_deref(),
+        Some("mfaenv: loaded prod")
+    );
+    assert_eq!(
+        notice_of("mfaenv: unloaded prod — keys gone").as_deref(),
+        Some("mfaenv: unloaded prod")
+    );
     assert_eq!(notice_of("holds .mfaenv"), None);
     assert_eq!(
         mfaenv_calls("Invoke-Expression (& mfaenv hook pwsh | Out-String)"),
         [["hook", "pwsh"]]
     );
-    assert_eq!(split_cron("0 9 * * 1  $HOME/x --all >>y 2>&1"), Some((vec!["0", "9", "*", "*", "1"], "$HOME/x --all >>y 2>&1")));
+    assert_eq!(
+        split_cron("0 9 * * 1  $HOME/x --all >>y 2>&1"),
+        Some((vec!["0", "9", "*", "*", "1"], "$HOME/x --all >>y 2>&1"))
+    );
 }
 
 /// Every kind of block can fail: a wrong profile, a wrong flag, a failing
@@ -1248,10 +1321,17 @@ fn a_wrong_example_of_each_kind_fails() {
             Ok(()) => passed.push(format!("({info}) {text}")),
             Err(why) => {
                 if text.starts_with("read -r") {
-                    assert!(why.contains("Favourite colour?"), "the unanswered prompt is named: {why}");
+                    assert!(
+                        why.contains("Favourite colour?"),
+                        "the unanswered prompt is named: {why}"
+                    );
                 }
             }
         }
     }
-    assert!(passed.is_empty(), "these wrong examples passed:\n{}", passed.join(""));
+    assert!(
+        passed.is_empty(),
+        "these wrong examples passed:\n{}",
+        passed.join("")
+    );
 }
