@@ -1293,37 +1293,146 @@ fn a_wrong_example_of_each_kind_fails() {
     let Some(world) = World::start() else {
         return;
     };
+    // (info string, block, what the failure must say)
     let wrong = [
-        ("sh test", "mfaenv exec nosuch -- true\n"),
-        ("sh test", "mfaenv exec --typo prod -- true\n"),
-        ("sh test", "eval \"$(mfaenv nosuch)\"\necho never\n"),
-        ("sh test", "mfaenv exec prod -- false\n"),
-        ("sh test", "false | cat\n"),
-        ("sh test", "read -r -p 'Favourite colour? ' x\n"),
-        ("sh test zsh", "mfaenv export --shell zsh nosuch\n"),
-        ("fish test", "mfaenv export --shell fish nosuch | source\necho after\n"),
-        ("sh test shells", "# fish\nmfaenv hook fishy | source\n"),
-        ("sh test shells", "Invoke-Expression (& mfaenv hook pwsh | Out-String  # PowerShell\n"),
-        ("sh test shells", "mfaenv completions nosuch | Out-String | Invoke-Expression  # PowerShell\n"),
-        ("sh test shells", "# elvish\neval (mfaenv completions elvishh | slurp)\n"),
-        ("sh test hook", "cd ~/src/infra-prod        # mfaenv: loaded staging (59m left)\n"),
-        ("sh test hook allowed", "cd ~/src/infra-prod\nmfaenv nosuch\n"),
-        ("sh test hook", "cd ~/src/nowhere\n"),
-        ("sh test shells interactive", "# zsh\nsetopt no_such_option\n"),
-        ("sh test shells interactive", "# bash\nPS1='$(mfaenv status --shortt)'; mfaenv status --shortt\n"),
-        ("sh test iam", "mfaenv setup prod --serial arn:aws:iam::123456789012:mfa/nobody\n"),
-        ("sh test store", "mfaenv import nosuch\n"),
-        ("sh test sso", "mfaenv login nosuch\n"),
-        ("sh test sso", "mfaenv sso populate nosuch\n"),
-        ("sh test login", "eval \"$(mfaenv web-nosuch)\"\n"),
-        ("sh test console", "mfaenv console prod --service nosuch\n"),
-        ("sh test iam cron", "0 9 * * 1  $HOME/.cargo/bin/mfaenv rotate --typo\n"),
-        ("sh test iam cron", "0 9 * *  $HOME/.cargo/bin/mfaenv rotate --all\n"),
-        ("ini test systemd", "# ~/.config/systemd/user/x.service\n[Service]\nType=oneshot\nExecStart=%h/.cargo/bin/mfaenv rotate --typo\n"),
-        ("ini test systemd", "# ~/.config/systemd/user/x.service\n[Service]\nType=oneshott\nExecStart=%h/.cargo/bin/mfaenv keys\n"),
+        (
+            "sh test",
+            "mfaenv exec nosuch -- true\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "sh test",
+            "mfaenv exec --typo prod -- true\n",
+            "unexpected argument '--typo'",
+        ),
+        (
+            "sh test",
+            "eval \"$(mfaenv nosuch)\"\necho never\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "sh test",
+            "mfaenv exec prod -- false\n",
+            "Exited(",
+        ),
+        (
+            "sh test",
+            "false | cat\n",
+            "Exited(",
+        ),
+        (
+            "sh test",
+            "read -r -p 'Favourite colour? ' x\n",
+            "last line: \"Favourite colour?\"",
+        ),
+        (
+            "sh test zsh",
+            "mfaenv export --shell zsh nosuch\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "fish test",
+            "mfaenv export --shell fish nosuch | source\necho after\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "sh test shells",
+            "# fish\nmfaenv hook fishy | source\n",
+            "invalid value 'fishy'",
+        ),
+        (
+            "sh test shells",
+            "Invoke-Expression (& mfaenv hook pwsh | Out-String  # PowerShell\n",
+            "PowerShell does not parse",
+        ),
+        (
+            "sh test shells",
+            "mfaenv completions nosuch | Out-String | Invoke-Expression  # PowerShell\n",
+            "invalid value 'nosuch'",
+        ),
+        (
+            "sh test shells",
+            "# elvish\neval (mfaenv completions elvishh | slurp)\n",
+            "invalid value 'elvishh'",
+        ),
+        (
+            "sh test hook",
+            "cd ~/src/infra-prod        # mfaenv: loaded staging (59m left)\n",
+            "did not print `mfaenv: loaded staging`",
+        ),
+        (
+            "sh test hook allowed",
+            "cd ~/src/infra-prod\nmfaenv exec nosuch -- true\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "sh test hook",
+            "cd ~/src/nowhere\n",
+            "`cd ~/src/nowhere` failed",
+        ),
+        (
+            "sh test shells interactive",
+            "# zsh\nsetopt no_such_option\n",
+            "no such option",
+        ),
+        (
+            "sh test shells interactive",
+            "# bash\nPS1='$(mfaenv status --shortt)'; mfaenv status --shortt\n",
+            "unexpected argument '--shortt'",
+        ),
+        (
+            "sh test iam",
+            "mfaenv setup prod --serial arn:aws:iam::123456789012:mfa/nobody\n",
+            "is not an MFA device of IAM user alice",
+        ),
+        (
+            "sh test store",
+            "mfaenv import nosuch\n",
+            "profile `nosuch` has no long-term keys",
+        ),
+        (
+            "sh test sso",
+            "mfaenv login nosuch\n",
+            "profile `nosuch` not found",
+        ),
+        (
+            "sh test sso",
+            "mfaenv sso populate nosuch\n",
+            "no [sso-session nosuch]",
+        ),
+        (
+            "sh test login",
+            "eval \"$(mfaenv web-nosuch)\"\n",
+            "profile `web-nosuch` not found",
+        ),
+        (
+            "sh test console",
+            "mfaenv console prod --service nosuch\n",
+            "--service `nosuch` is not a service",
+        ),
+        (
+            "sh test iam cron",
+            "0 9 * * 1  $HOME/.cargo/bin/mfaenv rotate --typo\n",
+            "unexpected argument '--typo'",
+        ),
+        (
+            "sh test iam cron",
+            "0 9 * *  $HOME/.cargo/bin/mfaenv rotate --all\n",
+            "not a crontab line",
+        ),
+        (
+            "ini test systemd",
+            "# ~/.config/systemd/user/x.service\n[Service]\nType=oneshot\nExecStart=%h/.cargo/bin/mfaenv rotate --typo\n",
+            "unexpected argument '--typo'",
+        ),
+        (
+            "ini test systemd",
+            "# ~/.config/systemd/user/x.service\n[Service]\nType=oneshott\nExecStart=%h/.cargo/bin/mfaenv keys\n",
+            "Failed to parse service type",
+        ),
     ];
     let mut passed = Vec::new();
-    for (info, text) in wrong {
+    for (info, text, expect) in wrong {
         let block = Block {
             file: PathBuf::from("wrong.md"),
             line: 1,
@@ -1332,14 +1441,10 @@ fn a_wrong_example_of_each_kind_fails() {
         };
         match run_block(&world, &block, Duration::from_secs(5)) {
             Ok(()) => passed.push(format!("({info}) {text}")),
-            Err(why) => {
-                if text.starts_with("read -r") {
-                    assert!(
-                        why.contains("Favourite colour?"),
-                        "the unanswered prompt is named: {why}"
-                    );
-                }
-            }
+            Err(why) => assert!(
+                why.contains(expect),
+                "({info}) {text} failed, but not with {expect:?}:\n{why}"
+            ),
         }
     }
     assert!(
