@@ -32,5 +32,7 @@ mfaenv() {
 
 autoload -Uz add-zsh-hook
 add-zsh-hook chpwd _mfaenv_hook
-# First among the precmd functions, once.
+# First among the precmd functions, once. The array is unset in a fresh
+# zsh: declare it, or `setopt nounset` makes reading it fail.
+(( ${+precmd_functions} )) || typeset -ga precmd_functions
 precmd_functions=(_mfaenv_hook ${precmd_functions:#_mfaenv_hook})

@@ -793,11 +793,10 @@ fn run_script(bed: &Bed, shell: Sh, text: &str, quiet: Duration) -> Result<(), S
             format!("set -euo pipefail\ncd \"$HOME\"\n{text}"),
             &["--noprofile", "--norc"],
         ),
-        // Not `-u`: mfaenv's zsh hook reads unset arrays (see the report).
         Sh::Zsh => (
             "zsh",
             "example.zsh",
-            format!("set -eo pipefail\ncd \"$HOME\"\n{text}"),
+            format!("set -euo pipefail\ncd \"$HOME\"\n{text}"),
             &["-f"],
         ),
         Sh::Fish => ("fish", "example.fish", fish_checked(text), &["--no-config"]),

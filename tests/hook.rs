@@ -49,6 +49,11 @@ fn projects() -> Option<Project> {
 /// An interactive shell with the hook installed, in a pty, with the
 /// project's `bin/` first on PATH.
 fn spawn(p: &Project, sh: RealShell) -> PtySession {
+    spawn_after(p, sh, "")
+}
+
+/// [`spawn`], with `first` in the rc file before the hook's lines.
+fn spawn_after(p: &Project, sh: RealShell, first: &str) -> PtySession {
     // (direnv compares mtimes in whole seconds: let one pass first.)
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let path = format!(
@@ -59,7 +64,7 @@ fn spawn(p: &Project, sh: RealShell) -> PtySession {
     interactive(
         sh,
         &p.sb,
-        &sh.hook_rc(&support::mfaenv_bin()),
+        &format!("{first}\n{}", sh.hook_rc(&support::mfaenv_bin())),
         &[("PATH", &path)],
     )
 }
@@ -92,8 +97,13 @@ fn allow(s: &mut PtySession, dir: &str) {
 }
 
 fn scenario(sh: RealShell) {
+    scenario_after(sh, "")
+}
+
+/// The scenario with `first` in the rc file before the hook's lines.
+fn scenario_after(sh: RealShell, first: &str) {
     let Some(p) = projects() else { return };
-    let mut s = spawn(&p, sh);
+    let mut s = spawn_after(&p, sh, first);
     run(&mut s, &sh.export_line("AWS_PROFILE", "old"));
 
     // Untrusted: a hint, nothing loaded.
@@ -178,6 +188,17 @@ fn bash_hook() {
 #[test]
 fn zsh_hook() {
     scenario(RealShell::Zsh);
+}
+
+/// Users who turn on "unset variables are errors" in their rc file.
+#[test]
+fn bash_hook_under_set_u() {
+    scenario_after(RealShell::Bash, "set -u")
+}
+
+#[test]
+fn zsh_hook_under_setopt_nounset() {
+    scenario_after(RealShell::Zsh, "setopt nounset")
 }
 
 #[test]
