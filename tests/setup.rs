@@ -599,3 +599,36 @@ fn setup_asks_before_replacing_a_different_mfa_serial() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(config_of(&sb), replaced);
 }
+
+/// IAM's calls go through mfaenv's own Query client (src/aws/query.rs):
+/// throttling is retried with backoff until it goes through, and a 5xx on
+/// every attempt ends after exactly 3 attempts with IAM's code and the
+/// advice for a failure on AWS's side.
+#[test]
+fn iam_throttling_is_retried_and_a_lasting_5xx_is_reported() {
+    let Some((moto, sb, serials)) = alice(&["alice-phone"]) else {
+        return;
+    };
+    let proxy = moto.checked().expect("signing proxy");
+    proxy.fail("ListMFADevices", 2, Reply::throttling());
+    let out = sb.run(&["setup", "prod"]);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&serials[0]), "{err}");
+    assert_eq!(proxy.attempts("ListMFADevices"), 3, "two throttled, one through");
+    assert_eq!(moto.count("ListMFADevices"), 1, "{err}");
+
+    std::fs::write(sb.config(), CONFIG).unwrap();
+    proxy.fail("ListMFADevices", 10, Reply::internal_failure());
+    let err = sb.fails(&["setup", "prod"]);
+    assert_eq!(proxy.attempts("ListMFADevices"), 3 + 3, "{err}");
+    assert!(
+        err.contains("ListMFADevices: InternalFailure"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 times in a row") && err.contains("try again in a minute"),
+        "{err}"
+    );
+    assert_eq!(config_of(&sb), CONFIG, "nothing written");
+}
