@@ -752,7 +752,10 @@ fn a_5xx_to_create_access_key_is_not_sent_again_and_cleaned_up() {
     proxy.lose_answer("CreateAccessKey", 1, Reply::internal_failure());
     let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
     assert!(!ok && out.is_empty(), "{err}");
-    assert!(err.contains("InternalFailure") && err.contains("may have made a key"), "{err}");
+    assert!(
+        err.contains("InternalFailure") && err.contains("may have made a key"),
+        "{err}"
+    );
     assert_eq!(proxy.attempts("CreateAccessKey"), 1, "sent once: {err}");
     assert_eq!(bed.iam_keys().len(), 2, "IAM made one: {err}");
     assert_eq!(bed.assert_store_works("5xx"), old);

@@ -615,17 +615,18 @@ fn iam_throttling_is_retried_and_a_lasting_5xx_is_reported() {
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains(&serials[0]), "{err}");
-    assert_eq!(proxy.attempts("ListMFADevices"), 3, "two throttled, one through");
+    assert_eq!(
+        proxy.attempts("ListMFADevices"),
+        3,
+        "two throttled, one through"
+    );
     assert_eq!(moto.count("ListMFADevices"), 1, "{err}");
 
     std::fs::write(sb.config(), CONFIG).unwrap();
     proxy.fail("ListMFADevices", 10, Reply::internal_failure());
     let err = sb.fails(&["setup", "prod"]);
     assert_eq!(proxy.attempts("ListMFADevices"), 3 + 3, "{err}");
-    assert!(
-        err.contains("ListMFADevices: InternalFailure"),
-        "{err}"
-    );
+    assert!(err.contains("ListMFADevices: InternalFailure"), "{err}");
     assert!(
         err.contains("3 times in a row") && err.contains("try again in a minute"),
         "{err}"

@@ -1,10 +1,10 @@
-//! A small blocking HTTPS client for the AWS services that are plain JSON
-//! or form requests rather than SigV4-signed SDK calls: IAM Identity
-//! Center's OIDC and portal, Sign-In's token endpoint, the federation
-//! endpoint. It is the STS client's HTTP stack — the smithy connector over
-//! hyper and rustls with ring — on a current-thread runtime, with the same
-//! timeouts and the same 1 MiB answer cap, so every call mfaenv makes
-//! leaves through one path.
+//! A small blocking HTTPS client for the AWS calls made without an SDK:
+//! IAM Identity Center's OIDC and portal, Sign-In's token endpoint, the
+//! federation endpoint (plain JSON or form requests), and IAM's Query
+//! calls, which `super::query` signs itself. It is the STS client's HTTP
+//! stack — the smithy connector over hyper and rustls with ring — on a
+//! current-thread runtime, with the same timeouts and the same 1 MiB answer
+//! cap, so every call mfaenv makes leaves through one path.
 //!
 //! Nothing here starts unless a command really calls out: [`Http::new`]
 //! builds the runtime and marks the process as having started it

@@ -83,7 +83,8 @@ impl Sts {
             let mut params = Vec::new();
             params.extend(user.map(|u| ("UserName", u)));
             params.extend(marker.as_deref().map(|m| ("Marker", m)));
-            let answer = self.query(creds, &self.iam_call(OP, endpoint, &params, Resend::Always))?;
+            let answer =
+                self.query(creds, &self.iam_call(OP, endpoint, &params, Resend::Always))?;
             let page = read_mfa_devices(&answer).map_err(|why| malformed(OP, &shown, why))?;
             devices.extend(page.items);
             match page.next {
@@ -110,7 +111,8 @@ impl Sts {
         for _ in 0..10 {
             let mut params = vec![("UserName", user)];
             params.extend(marker.as_deref().map(|m| ("Marker", m)));
-            let answer = self.query(creds, &self.iam_call(OP, endpoint, &params, Resend::Always))?;
+            let answer =
+                self.query(creds, &self.iam_call(OP, endpoint, &params, Resend::Always))?;
             let page = read_access_keys(&answer).map_err(|why| malformed(OP, &shown, why))?;
             keys.extend(page.items);
             match page.next {
@@ -200,7 +202,9 @@ fn result_of<'a>(answer: &'a Element, op: &str) -> Result<&'a Element, &'static 
     if answer.name != format!("{op}Response") {
         return Err("not an IAM answer");
     }
-    answer.child(&format!("{op}Result")).ok_or("no result in it")
+    answer
+        .child(&format!("{op}Result"))
+        .ok_or("no result in it")
 }
 
 /// `IsTruncated` and `Marker` of a list's result.
@@ -214,7 +218,11 @@ fn next_marker(result: &Element) -> Option<String> {
 fn read_mfa_devices(answer: &Element) -> Result<Page<MfaDevice>, &'static str> {
     let result = result_of(answer, "ListMFADevices")?;
     let mut items = Vec::new();
-    for member in result.child("MFADevices").into_iter().flat_map(|l| l.all("member")) {
+    for member in result
+        .child("MFADevices")
+        .into_iter()
+        .flat_map(|l| l.all("member"))
+    {
         // The serial is checked by its user (setup's check_serial).
         let serial = member
             .text_of("SerialNumber")
@@ -237,7 +245,8 @@ fn read_mfa_devices(answer: &Element) -> Result<Page<MfaDevice>, &'static str> {
 fn read_access_keys(answer: &Element) -> Result<Page<AccessKeyInfo>, &'static str> {
     let result = result_of(answer, "ListAccessKeys")?;
     // Ids and statuses go into messages: only IAM's shapes are kept.
-    let plain = |t: &&str| !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric());
+    let plain =
+        |t: &&str| !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric());
     let items = result
         .child("AccessKeyMetadata")
         .into_iter()
@@ -379,7 +388,10 @@ mod tests {
         .unwrap();
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.items[0].serial, "arn:aws:iam::1:mfa/a");
-        assert_eq!(page.items[0].enabled.as_deref(), Some("2026-01-02T03:04:05Z"));
+        assert_eq!(
+            page.items[0].enabled.as_deref(),
+            Some("2026-01-02T03:04:05Z")
+        );
         assert!(page.items[1].enabled.is_some(), "fractional seconds");
         assert_eq!(page.next.as_deref(), Some("bmV4dA=="));
         // Not truncated, an empty marker, a marker past any IAM's: last page.
@@ -387,20 +399,30 @@ mod tests {
             "<IsTruncated>false</IsTruncated><Marker>x</Marker>".to_string(),
             "<IsTruncated>true</IsTruncated><Marker></Marker>".to_string(),
             "<IsTruncated>true</IsTruncated>".to_string(),
-            format!("<IsTruncated>true</IsTruncated><Marker>{}</Marker>", "m".repeat(5000)),
+            format!(
+                "<IsTruncated>true</IsTruncated><Marker>{}</Marker>",
+                "m".repeat(5000)
+            ),
         ] {
             let page = read_mfa_devices(&mfa_page(one, &tail)).unwrap();
             assert_eq!(page.next, None, "{tail}");
         }
         // No devices at all.
-        assert!(read_mfa_devices(&mfa_page("", "")).unwrap().items.is_empty());
+        assert!(read_mfa_devices(&mfa_page("", ""))
+            .unwrap()
+            .items
+            .is_empty());
         // A device without a serial, or another answer, is not read.
         let bare = "<member><EnableDate>2026-01-02T03:04:05Z</EnableDate></member>";
         assert!(read_mfa_devices(&mfa_page(bare, "")).is_err());
-        assert!(read_mfa_devices(&doc("<ListAccessKeysResponse><ListAccessKeysResult/></ListAccessKeysResponse>")).is_err());
+        assert!(read_mfa_devices(&doc(
+            "<ListAccessKeysResponse><ListAccessKeysResult/></ListAccessKeysResponse>"
+        ))
+        .is_err());
         assert!(read_mfa_devices(&doc("<ListMFADevicesResponse/>")).is_err());
         // Control characters reach setup's check as they are (it refuses them).
-        let odd = "<member><SerialNumber>arn:aws:iam::1:mfa/a&#10;[profile x]</SerialNumber></member>";
+        let odd =
+            "<member><SerialNumber>arn:aws:iam::1:mfa/a&#10;[profile x]</SerialNumber></member>";
         let page = read_mfa_devices(&mfa_page(odd, "")).unwrap();
         assert_eq!(page.items[0].serial, "arn:aws:iam::1:mfa/a\n[profile x]");
         assert_eq!(page.items[0].enabled, None);
@@ -418,24 +440,40 @@ mod tests {
         let page = read_access_keys(&keys_page(good)).unwrap();
         assert_eq!(page.items.len(), 1);
         let key = &page.items[0];
-        assert_eq!((key.id.as_str(), key.status.as_str()), ("AKIAEXAMPLE000000001", "Active"));
-        assert_eq!(key.created.map(crate::creds::rfc3339).as_deref(), Some("2026-03-04T05:06:07Z"));
+        assert_eq!(
+            (key.id.as_str(), key.status.as_str()),
+            ("AKIAEXAMPLE000000001", "Active")
+        );
+        assert_eq!(
+            key.created.map(crate::creds::rfc3339).as_deref(),
+            Some("2026-03-04T05:06:07Z")
+        );
         let long = "A".repeat(129);
         let hostile = [
-            "<member><AccessKeyId>AKIA&#27;[2K</AccessKeyId><Status>Active</Status></member>".to_string(),
+            "<member><AccessKeyId>AKIA&#27;[2K</AccessKeyId><Status>Active</Status></member>"
+                .to_string(),
             format!("<member><AccessKeyId>{long}</AccessKeyId></member>"),
             "<member><Status>Active</Status></member>".to_string(),
             "<member><AccessKeyId></AccessKeyId></member>".to_string(),
         ];
         for member in &hostile {
-            assert!(read_access_keys(&keys_page(member)).unwrap().items.is_empty(), "{member}");
+            assert!(
+                read_access_keys(&keys_page(member))
+                    .unwrap()
+                    .items
+                    .is_empty(),
+                "{member}"
+            );
         }
         let odd = "<member><AccessKeyId>AKIAEXAMPLE000000002</AccessKeyId><Status>Act ive&#10;</Status><CreateDate>yesterday</CreateDate></member>";
         let page = read_access_keys(&keys_page(odd)).unwrap();
         assert_eq!(page.items[0].status, "unknown");
         assert_eq!(page.items[0].created, None);
         let old = "<member><AccessKeyId>AKIAEXAMPLE000000003</AccessKeyId><CreateDate>1970-01-01T00:00:00Z</CreateDate></member>";
-        assert_eq!(read_access_keys(&keys_page(old)).unwrap().items[0].created, None);
+        assert_eq!(
+            read_access_keys(&keys_page(old)).unwrap().items[0].created,
+            None
+        );
     }
 
     #[test]
@@ -449,14 +487,28 @@ mod tests {
         assert_eq!(made.key.access_key_id, "AKIAEXAMPLE000000001");
         assert_eq!(made.key.secret_access_key, "se/cr+et");
         assert!(made.created.is_some(), "a fraction");
-        assert_eq!(read_new_key(&answer("AKIA", "s")).err(), Some("not a usable key"));
-        assert_eq!(read_new_key(&answer("AKIAEXAMPLE000000001", "")).err(), Some("not a usable key"));
-        assert_eq!(read_new_key(&answer("AKIAEXAMPLE000000001", "a&#9;b")).err(), Some("not a usable key"));
         assert_eq!(
-            read_new_key(&doc("<CreateAccessKeyResponse><CreateAccessKeyResult/></CreateAccessKeyResponse>")).err(),
+            read_new_key(&answer("AKIA", "s")).err(),
+            Some("not a usable key")
+        );
+        assert_eq!(
+            read_new_key(&answer("AKIAEXAMPLE000000001", "")).err(),
+            Some("not a usable key")
+        );
+        assert_eq!(
+            read_new_key(&answer("AKIAEXAMPLE000000001", "a&#9;b")).err(),
+            Some("not a usable key")
+        );
+        assert_eq!(
+            read_new_key(&doc(
+                "<CreateAccessKeyResponse><CreateAccessKeyResult/></CreateAccessKeyResponse>"
+            ))
+            .err(),
             Some("no key in it")
         );
-        assert_eq!(read_new_key(&Element::default()).err(), Some("not an IAM answer"));
+        assert_eq!(
+            read_new_key(&Element::default()).err(),
+            Some("not an IAM answer")
+        );
     }
 }
-

@@ -139,15 +139,16 @@ impl Sts {
         pairs.extend_from_slice(call.params);
         let request = Request::post_form(call.url.clone(), &pairs);
         let region = iam_signing_region(&self.region);
-        let request = signed(request, creds, region, SystemTime::now()).map_err(|detail| Failed {
-            err: StsError::Connect {
-                op: call.op,
-                endpoint: call.shown.clone(),
-                origin: None,
-                detail,
-            },
-            kind: Transient::No,
-        })?;
+        let request =
+            signed(request, creds, region, SystemTime::now()).map_err(|detail| Failed {
+                err: StsError::Connect {
+                    op: call.op,
+                    endpoint: call.shown.clone(),
+                    origin: None,
+                    detail,
+                },
+                kind: Transient::No,
+            })?;
         let seconds = limit.as_secs().max(1);
         let answer = http
             .send_within(request, limit)
@@ -328,9 +329,7 @@ fn error_of(body: &[u8]) -> (String, String) {
         return (String::new(), String::new());
     };
     // `<ErrorResponse><Error>`, or `<Response><Errors><Error>` (EC2's).
-    let error = doc
-        .child("Error")
-        .or_else(|| doc.at(&["Errors", "Error"]));
+    let error = doc.child("Error").or_else(|| doc.at(&["Errors", "Error"]));
     let Some(error) = error else {
         return (String::new(), String::new());
     };
@@ -412,7 +411,10 @@ mod tests {
             ),
             "{auth}"
         );
-        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date"), "{auth}");
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;x-amz-date"),
+            "{auth}"
+        );
         assert_eq!(header(&out, "x-amz-date"), Some("20231114T221320Z"));
         assert_eq!(header(&out, "x-amz-security-token"), None);
         // A session's token goes along, signed.

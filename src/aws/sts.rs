@@ -160,7 +160,8 @@ impl Sts {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
-    /// Short timeouts for interactive use (the same for STS and IAM).
+    /// Short timeouts for interactive use (IAM's calls, src/aws/query.rs,
+    /// use the same figures: [`Sts::attempt_and_total`]).
     pub(super) fn timeout_config(&self) -> TimeoutConfig {
         let t = self.timeouts;
         TimeoutConfig::builder()

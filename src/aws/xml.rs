@@ -214,12 +214,7 @@ mod tests {
             (b"<a>\xff</a>", XmlError::NotUtf8),
         ];
         for (doc, why) in cases {
-            assert_eq!(
-                parse(doc),
-                Err(*why),
-                "{:?}",
-                String::from_utf8_lossy(doc)
-            );
+            assert_eq!(parse(doc), Err(*why), "{:?}", String::from_utf8_lossy(doc));
         }
         let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
         assert_eq!(parse(deep.as_bytes()), Err(XmlError::TooDeep));
