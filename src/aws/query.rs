@@ -97,7 +97,11 @@ impl Sts {
             waited += limit;
             let pause = backoff(attempt);
             let time_left = start.elapsed() + pause < total;
-            if attempt >= MAX_ATTEMPTS || !failed.kind.retry(call.resend) || !time_left {
+            let retry = failed.kind.retry(call.resend);
+            if attempt >= MAX_ATTEMPTS || !retry || !time_left {
+                // As the SDK says it: the whole call's bound when it was
+                // retried, else the one attempt's.
+                let waited = if retry { total } else { waited };
                 return Err(match failed.err {
                     StsError::Timeout {
                         op,
