@@ -154,19 +154,22 @@ impl Sts {
                 kind: Transient::No,
             })?;
         let seconds = limit.as_secs().max(1);
-        let answer = http
+        let mut answer = http
             .send_within(request, limit)
             .map_err(|e| transport_error(call, e, seconds))?;
-        if !answer.is_success() {
-            return Err(answer_error(call, &answer));
-        }
-        if answer.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Element::default());
-        }
-        xml::parse(&answer.body).map_err(|_| Failed {
-            err: malformed(call, String::new()),
-            kind: Transient::No,
-        })
+        let read = if !answer.is_success() {
+            Err(answer_error(call, &answer))
+        } else if answer.body.iter().all(u8::is_ascii_whitespace) {
+            Ok(Element::default())
+        } else {
+            xml::parse(&answer.body).map_err(|_| Failed {
+                err: malformed(call, String::new()),
+                kind: Transient::No,
+            })
+        };
+        // CreateAccessKey's answer holds the new secret.
+        zeroize::Zeroize::zeroize(&mut answer.body);
+        read
     }
 }
 

@@ -32,6 +32,13 @@ pub enum XmlError {
     TooMany,
 }
 
+/// An answer may hold a new key's secret (CreateAccessKey): wiped on drop.
+impl Drop for Element {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
+    }
+}
+
 impl Element {
     /// The first child named `name`.
     pub fn child(&self, name: &str) -> Option<&Element> {
@@ -76,7 +83,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
                 }
                 open.push(Element {
                     name: local.as_str().to_string(),
-                    ..Element::default()
+                    text: String::new(),
+                    children: Vec::new(),
                 });
             }
             Token::ElementEnd { end, .. } => {
@@ -95,9 +103,13 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
                 }
             }
             Token::Text { text } => {
-                let text = unescape(text.as_str()).ok_or(XmlError::Syntax)?;
+                let mut text = unescape(text.as_str()).ok_or(XmlError::Syntax)?;
                 match open.last_mut() {
-                    Some(el) => el.text.push_str(&text),
+                    Some(el) if el.text.is_empty() => el.text = text,
+                    Some(el) => {
+                        el.text.push_str(&text);
+                        zeroize::Zeroize::zeroize(&mut text);
+                    }
                     None if text.trim().is_empty() => {}
                     None => return Err(XmlError::Syntax),
                 }
