@@ -568,7 +568,7 @@ fn throttling_is_retried_and_a_new_key_is_waited_for() {
     };
     let old = bed.assert_store_works("start");
     let proxy = bed.moto.checked().expect("signing proxy");
-    // Two throttled answers: the SDK's third attempt goes through.
+    // Two throttled answers: the third attempt goes through (src/aws/query.rs).
     proxy.fail("CreateAccessKey", 2, Reply::throttling());
     proxy.fail("ListAccessKeys", 1, Reply::throttling());
     // IAM is eventually consistent: the new key is refused for 3 s.
@@ -803,7 +803,7 @@ fn throttled_for_good_at_the_delete_the_next_run_finishes() {
     };
     let old = bed.assert_store_works("start");
     let proxy = bed.moto.checked().expect("signing proxy");
-    // Every attempt of one run (the SDK tries 3 times).
+    // Every attempt of one run (3: src/aws/query.rs).
     proxy.fail("DeleteAccessKey", 3, Reply::throttling());
     let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
     assert!(!ok && out.is_empty(), "{err}");
