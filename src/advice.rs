@@ -96,8 +96,15 @@ fn for_sts(err: &StsError, profile: &str) -> Option<String> {
         StsError::ExpiredToken { .. } => Some(format!(
             "a cached session of `{profile}` may have been revoked: `mfaenv forget {profile}`, then `mfaenv login {profile}`; if the profile's own keys are temporary, renew them"
         )),
-        StsError::Service { status, .. } if *status >= 500 => Some(format!(
-            "STS failed on its side {MAX_ATTEMPTS} times in a row: try again in a minute"
+        // Never sent twice (src/aws/query.rs): one failure, not three.
+        StsError::Service {
+            op: "CreateAccessKey",
+            status,
+            ..
+        } if *status >= 500 => Some("IAM failed on its side: try again in a minute".to_string()),
+        StsError::Service { op, status, .. } if *status >= 500 => Some(format!(
+            "{} failed on its side {MAX_ATTEMPTS} times in a row: try again in a minute",
+            if op.contains("AccessKey") || *op == "ListMFADevices" { "IAM" } else { "STS" }
         )),
         StsError::Service { code, .. }
             if matches!(

@@ -568,7 +568,7 @@ fn throttling_is_retried_and_a_new_key_is_waited_for() {
     };
     let old = bed.assert_store_works("start");
     let proxy = bed.moto.checked().expect("signing proxy");
-    // Two throttled answers: the SDK's third attempt goes through.
+    // Two throttled answers: the third attempt goes through (src/aws/query.rs).
     proxy.fail("CreateAccessKey", 2, Reply::throttling());
     proxy.fail("ListAccessKeys", 1, Reply::throttling());
     // IAM is eventually consistent: the new key is refused for 3 s.
@@ -739,6 +739,32 @@ fn a_lost_answer_to_create_access_key_is_cleaned_up_by_the_next_run() {
     assert_ne!(bed.assert_one_key_left("after"), old);
 }
 
+/// A 5xx to CreateAccessKey may come after IAM made the key: it is never
+/// sent again (a second key could go unnoticed), the run says a key may
+/// have been made, and the next run deletes it and rotates.
+#[test]
+fn a_5xx_to_create_access_key_is_not_sent_again_and_cleaned_up() {
+    let Some(bed) = Bed::new(Kind::FileStore) else {
+        return;
+    };
+    let old = bed.assert_store_works("start");
+    let proxy = bed.moto.checked().expect("signing proxy");
+    proxy.lose_answer("CreateAccessKey", 1, Reply::internal_failure());
+    let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
+    assert!(!ok && out.is_empty(), "{err}");
+    assert!(
+        err.contains("InternalFailure") && err.contains("may have made a key"),
+        "{err}"
+    );
+    assert_eq!(proxy.attempts("CreateAccessKey"), 1, "sent once: {err}");
+    assert_eq!(bed.iam_keys().len(), 2, "IAM made one: {err}");
+    assert_eq!(bed.assert_store_works("5xx"), old);
+    let err = bed.rotate();
+    assert!(err.contains("never stored"), "{err}");
+    assert_ne!(bed.assert_one_key_left("after"), old);
+    assert_eq!(proxy.attempts("CreateAccessKey"), 2);
+}
+
 #[test]
 fn import_learns_the_creation_date_from_a_cached_session() {
     let Some(bed) = Bed::new(Kind::Credentials) else {
@@ -777,7 +803,7 @@ fn throttled_for_good_at_the_delete_the_next_run_finishes() {
     };
     let old = bed.assert_store_works("start");
     let proxy = bed.moto.checked().expect("signing proxy");
-    // Every attempt of one run (the SDK tries 3 times).
+    // Every attempt of one run (3: src/aws/query.rs).
     proxy.fail("DeleteAccessKey", 3, Reply::throttling());
     let (ok, out, err) = bed.run(&["rotate", "-t", CODE, "alice"]);
     assert!(!ok && out.is_empty(), "{err}");

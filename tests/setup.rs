@@ -599,3 +599,97 @@ fn setup_asks_before_replacing_a_different_mfa_serial() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(config_of(&sb), replaced);
 }
+
+/// IAM's calls go through mfaenv's own Query client (src/aws/query.rs):
+/// throttling is retried with backoff until it goes through, and a 5xx on
+/// every attempt ends after exactly 3 attempts with IAM's code and the
+/// advice for a failure on AWS's side.
+#[test]
+fn iam_throttling_is_retried_and_a_lasting_5xx_is_reported() {
+    let Some((moto, sb, serials)) = alice(&["alice-phone"]) else {
+        return;
+    };
+    let proxy = moto.checked().expect("signing proxy");
+    proxy.fail("ListMFADevices", 2, Reply::throttling());
+    let out = sb.run(&["setup", "prod"]);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&serials[0]), "{err}");
+    assert_eq!(
+        proxy.attempts("ListMFADevices"),
+        3,
+        "two throttled, one through"
+    );
+    assert_eq!(moto.count("ListMFADevices"), 1, "{err}");
+
+    std::fs::write(sb.config(), CONFIG).unwrap();
+    proxy.fail("ListMFADevices", 10, Reply::internal_failure());
+    let err = sb.fails(&["setup", "prod"]);
+    assert_eq!(proxy.attempts("ListMFADevices"), 3 + 3, "{err}");
+    assert!(err.contains("ListMFADevices: InternalFailure"), "{err}");
+    assert!(
+        err.contains("3 times in a row") && err.contains("try again in a minute"),
+        "{err}"
+    );
+    assert_eq!(config_of(&sb), CONFIG, "nothing written");
+}
+
+/// IAM that never answers: each attempt ends at `MFAENV_STS_TIMEOUT` (2 s
+/// in the sandbox), 3 attempts, and the error names the endpoint and the
+/// 6 s waited; an answer over the size cap, or cut off, is not retried
+/// into the same failure for ever and says what happened.
+#[test]
+fn iam_silence_too_much_or_a_cut_answer_ends_with_the_endpoint_named() {
+    let fake = FakeSts::start();
+    let sb = Sandbox::with(
+        &fake.endpoint(),
+        CONFIG,
+        "[alice]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = s\n",
+    );
+    fake.on("ListMFADevices", vec![Reply::Hang]);
+    let start = std::time::Instant::now();
+    let err = sb.fails(&["setup", "prod"]);
+    assert!(start.elapsed() < Duration::from_secs(10), "{err}");
+    assert_eq!(fake.count("ListMFADevices"), 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "ListMFADevices: no answer from {}",
+            fake.endpoint()
+        )) && err.contains("within 6s"),
+        "{err}"
+    );
+    assert!(err.contains("MFAENV_STS_TIMEOUT"), "{err}");
+
+    let fake = FakeSts::start();
+    let sb = Sandbox::with(
+        &fake.endpoint(),
+        CONFIG,
+        "[alice]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = s\n",
+    );
+    fake.on(
+        "ListMFADevices",
+        vec![Reply::Huge {
+            bytes: 64 * 1024 * 1024,
+            declared: false,
+        }],
+    );
+    let err = sb.fails(&["setup", "prod"]);
+    assert!(err.contains("ListMFADevices: the answer from"), "{err}");
+    assert!(err.contains("larger than 1024 KiB"), "{err}");
+    assert_eq!(fake.count("ListMFADevices"), 1, "{err}");
+
+    fake.on(
+        "ListMFADevices",
+        vec![Reply::CutOff(Box::new(Reply::Xml(
+            200,
+            format!(
+                "<ListMFADevicesResponse>{}</ListMFADevicesResponse>",
+                " ".repeat(4096)
+            ),
+        )))],
+    );
+    let err = sb.fails(&["setup", "prod"]);
+    assert!(err.contains("ListMFADevices: the connection to"), "{err}");
+    assert!(err.contains("broke off during the answer"), "{err}");
+    assert_eq!(config_of(&sb), CONFIG, "nothing written");
+}

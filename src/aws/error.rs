@@ -171,7 +171,7 @@ where
     }
 }
 
-fn service_error(
+pub(super) fn service_error(
     op: &'static str,
     serial: Option<&str>,
     status: u16,
@@ -216,7 +216,7 @@ fn service_error(
 
 /// AWS's ways of saying the request was signed too far from its own clock
 /// (RequestExpired is not about the keys: they may be fine).
-fn is_clock_skew(code: &str, message: &str) -> bool {
+pub(super) fn is_clock_skew(code: &str, message: &str) -> bool {
     matches!(
         code,
         "RequestExpired" | "RequestTimeTooSkewed" | "RequestInTheFuture"
@@ -226,7 +226,11 @@ fn is_clock_skew(code: &str, message: &str) -> bool {
 
 /// AWS's clock minus ours, in seconds, from the answer's `Date` header.
 fn skew_of(response: &HttpResponse) -> Option<i64> {
-    let date = response.headers().get("date")?;
+    skew_from_date(response.headers().get("date")?)
+}
+
+/// AWS's clock minus ours, in seconds, from an HTTP `Date` value.
+pub(super) fn skew_from_date(date: &str) -> Option<i64> {
     let server = DateTime::from_str(date.trim(), DateTimeFormat::HttpDate).ok()?;
     let ours = DateTime::from(SystemTime::now());
     Some(server.secs() - ours.secs())

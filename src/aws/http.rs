@@ -1,10 +1,10 @@
-//! A small blocking HTTPS client for the AWS services that are plain JSON
-//! or form requests rather than SigV4-signed SDK calls: IAM Identity
-//! Center's OIDC and portal, Sign-In's token endpoint, the federation
-//! endpoint. It is the STS client's HTTP stack — the smithy connector over
-//! hyper and rustls with ring — on a current-thread runtime, with the same
-//! timeouts and the same 1 MiB answer cap, so every call mfaenv makes
-//! leaves through one path.
+//! A small blocking HTTPS client for the AWS calls made without an SDK:
+//! IAM Identity Center's OIDC and portal, Sign-In's token endpoint, the
+//! federation endpoint (plain JSON or form requests), and IAM's Query
+//! calls, which `super::query` signs itself. It is the STS client's HTTP
+//! stack — the smithy connector over hyper and rustls with ring — on a
+//! current-thread runtime, with the same timeouts and the same 1 MiB answer
+//! cap, so every call mfaenv makes leaves through one path.
 //!
 //! Nothing here starts unless a command really calls out: [`Http::new`]
 //! builds the runtime and marks the process as having started it
@@ -32,6 +32,12 @@ pub enum HttpError {
     Url(String),
     #[error("cannot reach {url}: {reason}")]
     Network { url: String, reason: String },
+    /// The connection was refused: nothing of the request was sent.
+    #[error("cannot reach {url}: {reason}")]
+    Refused { url: String, reason: String },
+    /// The connection broke off while the answer was being read.
+    #[error("the connection to {url} broke off during the answer: {reason}")]
+    Interrupted { url: String, reason: String },
     #[error("{url} did not answer within {seconds} s")]
     Timeout { url: String, seconds: u64 },
     #[error("the answer of {url} is larger than {MAX_ANSWER_BYTES} bytes")]
@@ -230,17 +236,25 @@ impl Http {
 
     /// Sends `req` and reads the whole answer, whatever its status.
     pub fn send(&self, req: Request) -> Result<Response, HttpError> {
+        // The connector bounds each read; this bounds the whole exchange (a
+        // server that trickles a byte a second never ends otherwise).
+        self.send_within(req, self.timeout * 2)
+    }
+
+    /// [`Http::send`], the whole exchange bounded by `whole`.
+    pub fn send_within(&self, req: Request, whole: Duration) -> Result<Response, HttpError> {
         let url = shown(&req.url);
         let request = build(req)?;
         let call = async {
-            let answer = self
-                .connector
-                .call(request)
-                .await
-                .map_err(|e| HttpError::Network {
-                    url: url.clone(),
-                    reason: crate::ui::escape(&error_chain(&e)),
-                })?;
+            let answer = self.connector.call(request).await.map_err(|e| {
+                let reason = crate::ui::escape(&error_chain(&e));
+                let url = url.clone();
+                if refused(&e) {
+                    HttpError::Refused { url, reason }
+                } else {
+                    HttpError::Network { url, reason }
+                }
+            })?;
             let status = answer.status().as_u16();
             let headers = answer
                 .headers()
@@ -254,9 +268,6 @@ impl Http {
                 body,
             })
         };
-        // The connector bounds each read; this bounds the whole exchange (a
-        // server that trickles a byte a second never ends otherwise).
-        let whole = self.timeout * 2;
         self.runtime
             .block_on(async { tokio::time::timeout(whole, call).await })
             .unwrap_or_else(|_| {
@@ -296,7 +307,7 @@ async fn read_capped(body: SdkBody, url: &str) -> Result<Vec<u8>, HttpError> {
     let mut body = std::pin::pin!(body);
     let mut out = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-        let frame = frame.map_err(|e| HttpError::Network {
+        let frame = frame.map_err(|e| HttpError::Interrupted {
             url: url.to_string(),
             reason: crate::ui::escape(&error_chain(e.as_ref())),
         })?;
@@ -310,6 +321,20 @@ async fn read_capped(body: SdkBody, url: &str) -> Result<Vec<u8>, HttpError> {
         }
     }
     Ok(out)
+}
+
+/// Whether the connection was refused (so nothing of the request was sent).
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {

@@ -85,6 +85,8 @@ pub struct Sts {
     /// What set `endpoint`, for messages.
     pub(super) origin: Option<String>,
     timeouts: Timeouts,
+    /// IAM's HTTP client (src/aws/query.rs), built on its first call.
+    pub(super) iam_http: std::sync::OnceLock<super::http::Http>,
 }
 
 #[derive(Clone, Copy)]
@@ -125,6 +127,7 @@ impl Sts {
             endpoint: endpoint.map(str::to_string),
             origin: None,
             timeouts: Timeouts::from_env(),
+            iam_http: std::sync::OnceLock::new(),
         })
     }
 
@@ -157,7 +160,8 @@ impl Sts {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
-    /// Short timeouts for interactive use (the same for STS and IAM).
+    /// Short timeouts for interactive use (IAM's calls, src/aws/query.rs,
+    /// use the same figures: [`Sts::attempt_and_total`]).
     pub(super) fn timeout_config(&self) -> TimeoutConfig {
         let t = self.timeouts;
         TimeoutConfig::builder()
@@ -166,6 +170,11 @@ impl Sts {
             .operation_attempt_timeout(t.attempt)
             .operation_timeout(t.total)
             .build()
+    }
+
+    /// The longest one attempt and a whole call (all attempts) may take.
+    pub(super) fn attempt_and_total(&self) -> (Duration, Duration) {
+        (self.timeouts.attempt, self.timeouts.total)
     }
 
     /// GetSessionToken, with the MFA device when given.

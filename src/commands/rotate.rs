@@ -420,15 +420,17 @@ impl Target {
         let made = match aws.create(session, user) {
             Ok(made) => made,
             Err(e) => {
-                // An answer lost on the way may hide a key IAM did make:
-                // the record stays, and the next run deletes such a key.
+                // An answer lost on the way, or a failure on IAM's side,
+                // may hide a key IAM did make (the call is never sent
+                // again: src/aws/query.rs): the record stays, and the next
+                // run deletes such a key.
                 let lost = matches!(
                     e,
                     StsError::Timeout { .. }
                         | StsError::Interrupted { .. }
                         | StsError::Malformed { .. }
                         | StsError::TooLarge { .. }
-                );
+                ) || matches!(e, StsError::Service { status, .. } if status >= 500);
                 if !lost {
                     state.rotations.remove(p);
                     state.save()?;
@@ -458,10 +460,12 @@ impl Target {
             }
             _ => String::new(),
         };
-        let what = if lost {
-            "IAM's answer was lost, so it may have made a key (the next `mfaenv rotate` deletes such a key and starts over)"
-        } else {
-            "IAM made no new key; nothing was changed"
+        let what = match (&err, lost) {
+            (_, false) => "IAM made no new key; nothing was changed",
+            (StsError::Service { .. }, true) => {
+                "IAM failed on its side and may have made a key all the same (the next `mfaenv rotate` deletes such a key and starts over)"
+            }
+            _ => "IAM's answer was lost, so it may have made a key (the next `mfaenv rotate` deletes such a key and starts over)",
         };
         anyhow::Error::new(err).context(format!(
             "profile `{p}`: {what}: {} still holds {}, which IAM accepts.{hint}",

@@ -106,6 +106,8 @@ struct State {
     verified: usize,
     /// The access key id that signed each verified request, in order.
     verified_by: Vec<String>,
+    /// The Action of every correctly signed request, faulted ones too.
+    signed_actions: Vec<String>,
     /// How long a new long-term key (from an answer without a session
     /// token, i.e. CreateAccessKey) is refused as unknown.
     new_key_delay: Duration,
@@ -241,6 +243,13 @@ impl SigningSts {
         self.state.lock().unwrap().verified
     }
 
+    /// How many correctly signed requests of `action` came, those given a
+    /// scripted failure ([`SigningSts::fail`]) included: a client's attempts.
+    pub fn attempts(&self, action: &str) -> usize {
+        let state = self.state.lock().unwrap();
+        state.signed_actions.iter().filter(|a| *a == action).count()
+    }
+
     /// The access key id that signed each request that passed, in order.
     pub fn verified_by(&self) -> Vec<String> {
         self.state.lock().unwrap().verified_by.clone()
@@ -288,6 +297,7 @@ fn handle(
         return (403, error_xml(code, &message).into_bytes());
     }
     let action = super::fake_sts::Recorded::new(method, target, headers.clone(), body, None).action;
+    state.lock().unwrap().signed_actions.push(action.clone());
     let take = |after: bool| {
         let mut st = state.lock().unwrap();
         let fault = st
