@@ -65,6 +65,10 @@
 //!
 //! `MFAENV_DOCS_BLOCK=FILE:LINE` runs one block; `MFAENV_DOCS_VERBOSE=1`
 //! prints what each printed.
+//!
+//! Blocks not run here: `install` (docs/install.md's install lines, run by
+//! tests/package.rs) and `ci` (lines of `.ci/run`, checked against it).
+//! Any other shell block must be in [`NOT_RUN`] with its reason.
 
 mod support;
 
@@ -1450,5 +1454,132 @@ fn a_wrong_example_of_each_kind_fails() {
         passed.is_empty(),
         "these wrong examples passed:\n{}",
         passed.join("")
+    );
+}
+
+/// Shell blocks that no test runs, each with the reason, by file and first
+/// line. Everything else in a shell language is run: here (`test`), by
+/// tests/package.rs (`install`: docs/install.md's install lines), or is a
+/// line of `.ci/run` (`ci`).
+const NOT_RUN: [(&str, &str, &str); 8] = [
+    (
+        "docs/benchmarks.md",
+        "scripts/bench",
+        "minutes of measurements on a quiet machine: SPEC has speed checked by scripts/bench, not by tests",
+    ),
+    (
+        "docs/development.md",
+        "scripts/try",
+        "tests/scripts.rs runs scripts/try --keep and uses what it printed from another shell",
+    ),
+    (
+        "docs/development.md",
+        "scripts/try --keep",
+        "tests/scripts.rs runs it and the printed lines; the /tmp names are random",
+    ),
+    (
+        "docs/development.md",
+        "cargo install --locked cargo-mutants",
+        "a developer tool and a CPU-heavy run, not in CI",
+    ),
+    (
+        "docs/install.md",
+        "scripts/package --no-build",
+        "tests/package.rs takes the packages scripts/package built (MFAENV_TEST_DIST), as CI does",
+    ),
+    (
+        "docs/install.md",
+        "scripts/package --no-build && MFAENV_TEST_DIST=target/dist scripts/test --test package",
+        "how to run tests/package.rs itself; .ci/run does the same with scripts/package",
+    ),
+    (
+        "docs/install.md",
+        "sudo rpm -i target/dist/mfaenv-*.rpm",
+        "no rpm-based system here: tests/package.rs compares the .rpm's files with the .deb's",
+    ),
+    (
+        "docs/rotation.md",
+        "systemctl --user daemon-reload && systemctl --user enable --now mfaenv-rotate.timer",
+        "needs a systemd user manager, which a container lacks: the units themselves are verified and their ExecStart runs (the `systemd` block above)",
+    ),
+];
+
+/// The command part of each line of a block: no comments, no blank lines.
+fn commands_of(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split(" #").next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_shell_block_of_the_docs_is_run_or_says_why_not() {
+    let root = support::root();
+    let ci: Vec<String> = std::fs::read_to_string(root.join(".ci/run"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("exec ")
+                .replace("\"$root/", "")
+                .replace('"', "")
+        })
+        .collect();
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    docs.push(root.join("README.md"));
+    let mut unexplained = Vec::new();
+    let mut explained = std::collections::BTreeSet::new();
+    for block in docs.iter().flat_map(|f| all_blocks(f)) {
+        let lang = block.info.first().map(String::as_str).unwrap_or_default();
+        let shell_language = matches!(
+            lang,
+            "sh" | "bash" | "zsh" | "fish" | "elvish" | "powershell" | "pwsh" | "console"
+        );
+        let words = &block.info[1.min(block.info.len())..];
+        if !shell_language || words.iter().any(|w| w == "test" || w == "install") {
+            continue;
+        }
+        let file = block
+            .file
+            .strip_prefix(&root)
+            .unwrap()
+            .display()
+            .to_string();
+        let commands = commands_of(&block.text);
+        if words.iter().any(|w| w == "ci") {
+            for command in &commands {
+                assert!(
+                    ci.contains(command),
+                    "{}: `{command}` is marked `ci` but .ci/run does not run it",
+                    block.name()
+                );
+            }
+            continue;
+        }
+        let first = commands.first().cloned().unwrap_or_default();
+        match NOT_RUN
+            .iter()
+            .find(|(f, line, _)| *f == file && first == *line)
+        {
+            Some(entry) => {
+                explained.insert(*entry);
+            }
+            None => unexplained.push(format!("{}: {first}", block.name())),
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "shell blocks no test runs (mark them `test`, or add them to NOT_RUN with the reason):\n{}",
+        unexplained.join("\n")
+    );
+    let stale: Vec<_> = NOT_RUN.iter().filter(|e| !explained.contains(*e)).collect();
+    assert!(
+        stale.is_empty(),
+        "NOT_RUN names blocks that are gone: {stale:?}"
     );
 }
