@@ -79,8 +79,8 @@ use std::time::Duration;
 use support::fake_federation::FakeFederation;
 use support::fake_signin::FakeSignin;
 use support::fake_sso::FakeSso;
-use support::fake_sts::{http_request, percent_encode, FakeSts};
-use support::moto::Moto;
+use support::fake_sts::FakeSts;
+use support::moto::{iam, xml_value, Moto};
 use support::sandbox::{Sandbox, BASE_KEY, BASE_SECRET};
 
 /// How long a block may print nothing while it runs before it counts as
@@ -504,41 +504,6 @@ fn prepare(world: &World, kind: &Kind) -> Bed {
         bed.set(k, v.clone());
     }
     bed
-}
-
-/// One IAM Query action against moto (it routes by the credential scope and
-/// checks no signature); returns the XML.
-fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
-    let mut body = format!("Action={action}&Version=2010-05-08");
-    for (k, v) in params {
-        body.push_str(&format!("&{k}={}", percent_encode(v)));
-    }
-    let auth = "AWS4-HMAC-SHA256 Credential=AKIDSEED/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
-    let (status, reply) = http_request(
-        std::net::SocketAddr::from(([127, 0, 0, 1], moto.port())),
-        "POST",
-        "/",
-        &[
-            ("Authorization", auth),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        body.as_bytes(),
-        Duration::from_secs(30),
-    )
-    .unwrap_or_else(|e| panic!("moto IAM {action}: {e}"));
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    assert_eq!(status, 200, "moto IAM {action}: {reply}");
-    reply
-}
-
-fn xml_value(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-        + open.len();
-    let end = xml[start..].find("</").expect("closing tag") + start;
-    xml[start..end].to_string()
 }
 
 /// IAM user alice with a key (returned) and two MFA devices.

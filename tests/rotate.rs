@@ -14,14 +14,13 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::fake_sts::{http_request, percent_encode, Reply};
+use support::fake_sts::Reply;
 use support::keyring::SecretService;
-use support::moto::Moto;
+use support::moto::{iam, xml_value, Moto};
 use support::sandbox::Sandbox;
 
 const CODE: &str = "123456";
@@ -263,44 +262,6 @@ impl Bed {
         }
         (child, rx)
     }
-}
-
-fn addr(moto: &Moto) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], moto.port()))
-}
-
-/// One IAM Query action straight to moto (no signature check); the XML body.
-fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
-    let mut body = format!("Action={action}&Version=2010-05-08");
-    for (k, v) in params {
-        body.push_str(&format!("&{k}={}", percent_encode(v)));
-    }
-    let auth = "AWS4-HMAC-SHA256 Credential=AKIDSEED/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
-    let (status, reply) = http_request(
-        addr(moto),
-        "POST",
-        "/",
-        &[
-            ("Authorization", auth),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        body.as_bytes(),
-        Duration::from_secs(30),
-    )
-    .unwrap_or_else(|e| panic!("moto IAM {action}: {e}"));
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    assert_eq!(status, 200, "moto IAM {action}: {reply}");
-    reply
-}
-
-fn xml_value(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-        + open.len();
-    let end = xml[start..].find("</").expect("closing tag") + start;
-    xml[start..end].to_string()
 }
 
 /// The names in mfaenv's data dir.

@@ -10,11 +10,10 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use support::fake_sts::{http_request, percent_encode, FakeSts, Reply};
-use support::moto::Moto;
+use support::fake_sts::{FakeSts, Reply};
+use support::moto::{iam, xml_value, Moto};
 use support::sandbox::Sandbox;
 use support::stderr_of;
 
@@ -46,45 +45,6 @@ sso_region = us-east-1
 // ---------------------------------------------------------------------------
 // Seeding moto's IAM
 // ---------------------------------------------------------------------------
-
-fn addr(moto: &Moto) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], moto.port()))
-}
-
-/// One IAM Query action against moto; returns the XML body.
-fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
-    let mut body = format!("Action={action}&Version=2010-05-08");
-    for (k, v) in params {
-        body.push_str(&format!("&{k}={}", percent_encode(v)));
-    }
-    let auth = "AWS4-HMAC-SHA256 Credential=AKIDSEED/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
-    let (status, reply) = http_request(
-        addr(moto),
-        "POST",
-        "/",
-        &[
-            ("Authorization", auth),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        body.as_bytes(),
-        Duration::from_secs(30),
-    )
-    .unwrap_or_else(|e| panic!("moto IAM {action}: {e}"));
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    assert_eq!(status, 200, "moto IAM {action}: {reply}");
-    reply
-}
-
-/// The text of the first `<tag>` in `xml`.
-fn xml_value(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-        + open.len();
-    let end = xml[start..].find("</").expect("closing tag") + start;
-    xml[start..end].to_string()
-}
 
 /// Creates IAM user `name` with an access key; returns (key id, secret).
 fn seed_user(moto: &Moto, name: &str) -> (String, String) {

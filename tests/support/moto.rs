@@ -59,7 +59,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use super::fake_sts::Recorded;
-use super::fake_sts::{base64_decode, http_request};
+use super::fake_sts::{base64_decode, http_request, percent_encode};
 use super::sandbox::{BASE_KEY, BASE_SECRET};
 use super::signing_sts::SigningSts;
 
@@ -672,4 +672,40 @@ fn drain(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<
         let _ = r.read_to_end(&mut buf);
         String::from_utf8_lossy(&buf).into_owned()
     })
+}
+
+/// An IAM call straight to moto, for seeding users, keys and MFA devices
+/// (moto checks no signature); returns the XML answer.
+pub fn iam(moto: &Moto, action: &str, params: &[(&str, &str)]) -> String {
+    let mut body = format!("Action={action}&Version=2010-05-08");
+    for (k, v) in params {
+        body.push_str(&format!("&{k}={}", percent_encode(v)));
+    }
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDSEED/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0";
+    let (status, reply) = http_request(
+        SocketAddr::from(([127, 0, 0, 1], moto.port())),
+        "POST",
+        "/",
+        &[
+            ("Authorization", auth),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+        Duration::from_secs(30),
+    )
+    .unwrap_or_else(|e| panic!("moto IAM {action}: {e}"));
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    assert_eq!(status, 200, "moto IAM {action}: {reply}");
+    reply
+}
+
+/// The text of the first `<tag>` in `xml`.
+pub fn xml_value(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        + open.len();
+    let end = xml[start..].find("</").expect("closing tag") + start;
+    xml[start..end].to_string()
 }
