@@ -80,7 +80,7 @@ use support::fake_federation::FakeFederation;
 use support::fake_signin::FakeSignin;
 use support::fake_sso::FakeSso;
 use support::fake_sts::FakeSts;
-use support::moto::{iam, xml_value, Moto};
+use support::moto::{iam, seed_device, xml_value, Moto};
 use support::sandbox::{Sandbox, BASE_KEY, BASE_SECRET};
 
 /// How long a block may print nothing while it runs before it counts as
@@ -516,22 +516,7 @@ fn seed_alice(moto: &Moto) -> (String, String) {
     );
     moto.trust(&keys.0, &keys.1);
     for device in ["alice", "alice-yubikey"] {
-        let xml = iam(
-            moto,
-            "CreateVirtualMFADevice",
-            &[("VirtualMFADeviceName", device)],
-        );
-        let serial = xml_value(&xml, "SerialNumber");
-        iam(
-            moto,
-            "EnableMFADevice",
-            &[
-                ("UserName", "alice"),
-                ("SerialNumber", &serial),
-                ("AuthenticationCode1", "123456"),
-                ("AuthenticationCode2", "654321"),
-            ],
-        );
+        seed_device(moto, "alice", device);
     }
     keys
 }

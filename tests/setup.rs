@@ -13,7 +13,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use support::fake_sts::{FakeSts, Reply};
-use support::moto::{iam, xml_value, Moto};
+use support::moto::{iam, seed_device, xml_value, Moto};
 use support::sandbox::Sandbox;
 use support::stderr_of;
 
@@ -56,27 +56,6 @@ fn seed_user(moto: &Moto, name: &str) -> (String, String) {
     );
     moto.trust(&keys.0, &keys.1);
     keys
-}
-
-/// Creates a virtual MFA device and enables it for `user`; returns its ARN.
-fn seed_device(moto: &Moto, user: &str, device: &str) -> String {
-    let xml = iam(
-        moto,
-        "CreateVirtualMFADevice",
-        &[("VirtualMFADeviceName", device)],
-    );
-    let serial = xml_value(&xml, "SerialNumber");
-    iam(
-        moto,
-        "EnableMFADevice",
-        &[
-            ("UserName", user),
-            ("SerialNumber", &serial),
-            ("AuthenticationCode1", "123456"),
-            ("AuthenticationCode2", "654321"),
-        ],
-    );
-    serial
 }
 
 fn credentials_for(profile: &str, (id, secret): &(String, String)) -> String {

@@ -709,3 +709,24 @@ pub fn xml_value(xml: &str, tag: &str) -> String {
     let end = xml[start..].find("</").expect("closing tag") + start;
     xml[start..end].to_string()
 }
+
+/// Creates a virtual MFA device and enables it for `user`; returns its ARN.
+pub fn seed_device(moto: &Moto, user: &str, device: &str) -> String {
+    let xml = iam(
+        moto,
+        "CreateVirtualMFADevice",
+        &[("VirtualMFADeviceName", device)],
+    );
+    let serial = xml_value(&xml, "SerialNumber");
+    iam(
+        moto,
+        "EnableMFADevice",
+        &[
+            ("UserName", user),
+            ("SerialNumber", &serial),
+            ("AuthenticationCode1", "123456"),
+            ("AuthenticationCode2", "654321"),
+        ],
+    );
+    serial
+}
