@@ -227,7 +227,7 @@ pub fn profile_dir(data_dir: &Path, family: Family, profile: &str) -> PathBuf {
     } else {
         use sha2::{Digest, Sha256};
         let hash = Sha256::digest(profile.as_bytes());
-        let short: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let short = crate::env_vars::hex(&hash[..6]);
         format!("{}-{short}", plain.trim_start_matches('.'))
     };
     data_dir.join("console").join(family.name()).join(name)
